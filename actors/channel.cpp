@@ -1,0 +1,174 @@
+#include "actors/channel.hpp"
+
+#include "actors/atoms.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+namespace beryl {
+namespace {
+
+std::string describe(const std::exception_ptr& ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace
+
+channel::channel(caf::actor_config& cfg, channel_context ctx)
+    : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {
+  // Any exception in a callback or a handle_info handler ends this channel only, as a crash.
+  set_exception_handler([this](std::exception_ptr& ep) -> caf::error {
+    auto what = describe(ep);
+    spdlog::error("channel {} crashed: {}", ctx_.topic, what);
+    auto reason = make_error(stop_code::crashed, what);
+    call_terminate(stop_reason::from(reason));
+    return reason;
+  });
+  // Trapping exits: the socket (or a supervisor) ending makes the channel terminate with its
+  // reason.
+  set_exit_handler([this](caf::exit_msg& em) {
+    end(em.reason == caf::exit_reason::normal ? make_error(stop_code::closed) : em.reason);
+  });
+  // A message no handler takes is dropped here; CAF's default would also kill its sender.
+  set_default_handler(
+      [](caf::scheduled_actor* self, caf::message_view& x) -> caf::result<caf::message> {
+        spdlog::warn("channel {} dropped an unexpected message: {}", self->id(),
+                     caf::to_string(x.content()));
+        return caf::message{};
+      });
+}
+
+std::optional<reply> channel::handle_in(const std::string& event, const payload&) {
+  spdlog::debug("channel {}: no handle_in for event {}", ctx_.topic, event);
+  return noreply;
+}
+
+void channel::handle_out(const std::string& event, const payload& body) {
+  push(event, body);
+}
+
+caf::behavior channel::handle_info() {
+  return {};
+}
+
+void channel::terminate(const stop_reason&) {}
+
+void channel::intercept(std::vector<std::string> events) {
+  intercepts_ = std::make_shared<const std::vector<std::string>>(std::move(events));
+}
+
+void channel::push(const std::string& event, payload body) {
+  auto f = ctx_.socket->format->push(ctx_.join_ref, ctx_.topic, event, body);
+  // The join reply goes first: pushes made during join wait for it.
+  if (joined_)
+    send_frame(std::move(f));
+  else
+    pushed_while_joining_.push_back(std::move(f));
+}
+
+void channel::broadcast(const std::string& event, payload body) {
+  ctx_.pubsub.broadcast(ctx_.topic, event, std::move(body));
+}
+
+void channel::broadcast_from(const std::string& event, payload body) {
+  ctx_.pubsub.broadcast(ctx_.topic, event, std::move(body), id());
+}
+
+void channel::reply_later(const reply_ref& to, const reply& r) {
+  send_frame(ctx_.socket->format->reply(to.join_ref, to.ref, ctx_.topic, r.status, r.response));
+}
+
+void channel::stop() {
+  end(make_error(stop_code::stopped));
+}
+
+caf::behavior channel::make_behavior() {
+  caf::message_handler protocol{
+      [this](atoms::join, message& m) -> caf::result<bool> {
+        auto promise = make_response_promise<bool>();
+        run_join(m, promise);
+        return promise;
+      },
+      [this](atoms::in, message& m) { run_handle_in(m); },
+      [this](atoms::leave, message& m) { run_leave(m); },
+      [this](atoms::out, const std::string& event, const payload& body) {
+        handle_out(event, body);
+      },
+  };
+  return protocol.or_else(handle_info());
+}
+
+void channel::run_join(message& m, caf::response_promise promise) {
+  auto answer = join(m.body);
+  auto reply_frame =
+      ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, answer.status, answer.response);
+  if (!answer.is_ok()) {
+    send_frame(std::move(reply_frame));
+    promise.deliver(false);
+    terminated_ = true;  // a refused join never started, so it has nothing to terminate
+    quit(make_error(stop_code::join_refused));
+    return;
+  }
+  subscription me{id(), ctx_.socket->out, ctx_.socket->format, caf::actor_cast<caf::actor>(this),
+                  intercepts_};
+  request(ctx_.pubsub.shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
+          std::move(me), std::move(reply_frame))
+      .then(
+          [this, promise](caf::ok_atom) mutable {
+            joined_ = true;
+            for (auto& f : pushed_while_joining_) send_frame(std::move(f));
+            pushed_while_joining_.clear();
+            promise.deliver(true);
+          },
+          [this, promise](caf::error& err) mutable {
+            promise.deliver(err);
+            quit(err);
+          });
+}
+
+void channel::run_handle_in(message& m) {
+  current_ = {ctx_.join_ref, m.ref};
+  auto answer = handle_in(m.event, m.body);
+  if (answer)
+    send_frame(ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, answer->status,
+                                          answer->response));
+  current_ = {};
+}
+
+void channel::run_leave(const message& m) {
+  send_frame(ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, "ok",
+                                        boost::json::value(boost::json::object{})));
+  end(make_error(stop_code::left));
+}
+
+void channel::end(const caf::error& reason) {
+  call_terminate(stop_reason::from(reason));
+  quit(reason);
+}
+
+void channel::call_terminate(const stop_reason& reason) {
+  if (terminated_) return;
+  terminated_ = true;
+  try {
+    terminate(reason);
+  } catch (const std::exception& e) {
+    spdlog::error("channel {}: terminate threw: {}", ctx_.topic, e.what());
+  }
+}
+
+void channel::send_frame(frame f) {
+  ctx_.socket->out->send(std::move(f));
+}
+
+void channel::on_exit() {
+  if (joined_)
+    caf::anon_send(ctx_.pubsub.shard_for(ctx_.topic), atoms::unsubscribe::value, ctx_.topic, id());
+}
+
+}  // namespace beryl

@@ -1,0 +1,98 @@
+#pragma once
+// A channel is a CAF actor: one runs for each successful join of a topic on a connection.
+// Subclass beryl::channel, override the callbacks you need (Phoenix's channel callbacks), and
+// register the class for a topic pattern with beryl::router::add<YourChannel>("room:*").
+//
+//   join        -> reply::ok(...) joins; any other status refuses (the actor then ends)
+//   handle_in   -> a client event; return a reply, or noreply
+//   handle_info -> extra CAF message handlers (timers, other actors), merged into the behavior
+//   handle_out  -> a broadcast of an event named in intercept(); push it (changed) or drop it
+//   terminate   -> the channel is ending, with Phoenix's reason (left, closed, crashed, ...)
+//
+// An exception thrown by any callback ends this channel only: the client gets phx_error for the
+// topic and may rejoin; the socket and its other channels stay up.
+#include "actors/context.hpp"
+#include "actors/message_types.hpp"
+#include "actors/pubsub.hpp"
+#include "actors/reply.hpp"
+#include "actors/stop_reason.hpp"
+
+#include <caf/event_based_actor.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace beryl {
+
+// Everything a channel is born with.
+struct channel_context {
+  std::string topic;
+  ref_t join_ref;
+  std::vector<std::string> topic_params;  // what each `*` of the pattern matched
+  std::shared_ptr<const socket_info> socket;
+  pubsub_ref pubsub;
+};
+
+// Identifies a client message, to reply to it later (Phoenix's socket_ref).
+struct reply_ref {
+  ref_t join_ref;
+  ref_t ref;
+};
+
+class channel : public caf::event_based_actor {
+ public:
+  channel(caf::actor_config& cfg, channel_context ctx);
+
+  const char* name() const override { return "channel"; }
+
+ protected:
+  // --- callbacks --------------------------------------------------------------------------
+  virtual reply join(const payload& params) = 0;
+  virtual std::optional<reply> handle_in(const std::string& event, const payload& body);
+  virtual void handle_out(const std::string& event, const payload& body);
+  virtual caf::behavior handle_info();
+  virtual void terminate(const stop_reason& reason);
+
+  // --- what a channel can do --------------------------------------------------------------
+  // Events whose broadcasts go through handle_out. Call it in your constructor.
+  void intercept(std::vector<std::string> events);
+  // To this client only: [J, null, topic, event, body].
+  void push(const std::string& event, payload body);
+  // To every subscriber of this topic, this client included.
+  void broadcast(const std::string& event, payload body);
+  // To every subscriber of this topic but this channel.
+  void broadcast_from(const std::string& event, payload body);
+  // The message handle_in is handling, for an answer sent later with reply_later.
+  reply_ref socket_ref() const { return current_; }
+  void reply_later(const reply_ref& to, const reply& r);
+  // Ends the channel normally: the client gets phx_close and does not rejoin.
+  void stop();
+
+  const std::string& topic() const { return ctx_.topic; }
+  const std::vector<std::string>& topic_params() const { return ctx_.topic_params; }
+  const std::optional<std::string>& socket_id() const { return ctx_.socket->id; }
+  const boost::json::object& socket_assigns() const { return ctx_.socket->assigns; }
+  const std::string& transport() const { return ctx_.socket->transport; }
+  const pubsub_ref& pubsub() const { return ctx_.pubsub; }
+
+ private:
+  caf::behavior make_behavior() final;
+  void on_exit() final;
+
+  void run_join(message& m, caf::response_promise promise);
+  void run_handle_in(message& m);
+  void run_leave(const message& m);
+  void end(const caf::error& reason);
+  void send_frame(frame f);
+  void call_terminate(const stop_reason& reason);
+
+  channel_context ctx_;
+  reply_ref current_;
+  std::shared_ptr<const std::vector<std::string>> intercepts_;
+  bool joined_ = false;
+  bool terminated_ = false;
+  std::vector<frame> pushed_while_joining_;
+};
+
+}  // namespace beryl

@@ -1,0 +1,23 @@
+#pragma once
+// What a socket and its channels know about their connection.
+#include "actors/outbox.hpp"
+#include "actors/serializer.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <memory>
+#include <optional>
+#include <string>
+
+namespace beryl {
+
+// Shared, read-only, by the socket actor and every channel of one connection.
+struct socket_info {
+  std::shared_ptr<outbox> out;
+  const serializer* format = nullptr;
+  std::optional<std::string> id;  // set by on_connect; "disconnect by id" uses it
+  boost::json::object assigns;    // set by on_connect
+  std::string transport;          // "websocket" or "longpoll"
+};
+
+}  // namespace beryl

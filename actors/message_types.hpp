@@ -1,0 +1,12 @@
+#pragma once
+// Our types inside CAF messages. They never cross a process boundary (cluster messages use only
+// built-in types), so they are allowed without serialization support.
+#include "actors/frame.hpp"
+#include "actors/message.hpp"
+#include "actors/payload.hpp"
+
+#include <caf/allowed_unsafe_message_type.hpp>
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::payload)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::frame)

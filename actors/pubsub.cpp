@@ -1,0 +1,145 @@
+#include "actors/pubsub.hpp"
+
+#include "actors/atoms.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <unordered_map>
+
+namespace beryl {
+namespace {
+
+// Subscribers of one topic: a dense list to iterate on broadcast, an index to remove in O(1).
+struct topic_subscribers {
+  std::vector<subscription> list;
+  std::unordered_map<std::uint64_t, std::size_t> position;
+
+  void add(subscription s) {
+    position[s.id] = list.size();
+    list.push_back(std::move(s));
+  }
+
+  void remove(std::uint64_t id) {
+    auto it = position.find(id);
+    if (it == position.end()) return;
+    auto at = it->second;
+    position.erase(it);
+    if (at + 1 != list.size()) {
+      list[at] = std::move(list.back());
+      position[list[at].id] = at;
+    }
+    list.pop_back();
+  }
+};
+
+// One frame per wire format, encoded on first use.
+class encoded_once {
+ public:
+  encoded_once(const std::string& topic, const std::string& event, const payload& body)
+      : topic_(topic), event_(event), body_(body) {}
+
+  // nullptr when this format cannot carry the payload (binary on V1).
+  const frame* for_format(const serializer* format) {
+    for (auto& [f, fr] : cache_)
+      if (f == format) return fr.bytes ? &fr : nullptr;
+    frame fr;
+    try {
+      fr = format->broadcast(topic_, event_, body_);
+    } catch (const std::exception& e) {
+      spdlog::warn("broadcast {} on {} not sent to {} clients: {}", event_, topic_, format->name(),
+                   e.what());
+    }
+    cache_.emplace_back(format, std::move(fr));
+    return cache_.back().second.bytes ? &cache_.back().second : nullptr;
+  }
+
+ private:
+  const std::string& topic_;
+  const std::string& event_;
+  const payload& body_;
+  std::vector<std::pair<const serializer*, frame>> cache_;
+};
+
+bool intercepted(const subscription& s, const std::string& event) {
+  if (!s.out) return true;
+  return s.intercepts &&
+         std::find(s.intercepts->begin(), s.intercepts->end(), event) != s.intercepts->end();
+}
+
+struct shard_state {
+  std::unordered_map<std::string, topic_subscribers> topics;
+  static inline const char* name = "pubsub_shard";
+};
+
+caf::behavior pubsub_shard(caf::stateful_actor<shard_state>* self) {
+  return {
+      // The join reply goes out from here, so it precedes every broadcast the channel receives.
+      [=](atoms::subscribe, const std::string& topic, subscription& s, frame& join_reply) {
+        if (join_reply.bytes) s.out->send(std::move(join_reply));
+        self->state.topics[topic].add(std::move(s));
+        return caf::ok_atom::value;
+      },
+      [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) {
+        auto it = self->state.topics.find(topic);
+        if (it == self->state.topics.end()) return;
+        it->second.remove(id);
+        if (it->second.list.empty()) self->state.topics.erase(it);
+      },
+      [=](atoms::broadcast, const std::string& topic, const std::string& event, const payload& body,
+          std::uint64_t except) {
+        auto it = self->state.topics.find(topic);
+        if (it == self->state.topics.end()) return;
+        encoded_once encoded{topic, event, body};
+        caf::message to_interceptors;
+        for (const auto& s : it->second.list) {
+          if (s.id == except) continue;
+          if (intercepted(s, event)) {
+            if (to_interceptors.empty())
+              to_interceptors = caf::make_message(atoms::out::value, event, body);
+            self->send(s.channel, to_interceptors);
+          } else if (auto* f = encoded.for_format(s.format)) {
+            s.out->send(*f);
+          }
+        }
+      },
+  };
+}
+
+}  // namespace
+
+pubsub_ref::pubsub_ref(std::vector<caf::actor> shards)
+    : shards_(std::make_shared<const std::vector<caf::actor>>(std::move(shards))) {}
+
+const caf::actor& pubsub_ref::shard_for(std::string_view topic) const {
+  return (*shards_)[std::hash<std::string_view>{}(topic) % shards_->size()];
+}
+
+void pubsub_ref::broadcast(std::string topic, std::string event, payload body,
+                           std::uint64_t except) const {
+  const auto& shard = shard_for(topic);
+  caf::anon_send(shard, atoms::broadcast::value, std::move(topic), std::move(event),
+                 std::move(body), except);
+}
+
+namespace {
+
+caf::behavior pubsub_actor(caf::event_based_actor* self, std::size_t shard_count) {
+  std::vector<caf::actor> shards;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, shard_count); ++i)
+    shards.push_back(self->spawn<caf::linked>(pubsub_shard));
+  pubsub_ref ref{std::move(shards)};
+  return {
+      [=](atoms::shards) { return ref; },
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_pubsub(caf::actor_system& sys, std::size_t shard_count) {
+  return sys.spawn(pubsub_actor, shard_count);
+}
+
+}  // namespace beryl

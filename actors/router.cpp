@@ -1,0 +1,17 @@
+#include "actors/router.hpp"
+
+namespace beryl {
+
+std::optional<router::match> router::route(std::string_view topic) const {
+  for (const auto& r : routes_)
+    if (auto captures = r.pattern.match(topic)) return match{&r.factory, std::move(*captures)};
+  return std::nullopt;
+}
+
+std::vector<std::string> router::patterns() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) out.push_back(r.pattern.text());
+  return out;
+}
+
+}  // namespace beryl

@@ -1,0 +1,231 @@
+#include "actors/socket.hpp"
+
+#include "actors/atoms.hpp"
+#include "actors/stop_reason.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include <algorithm>
+
+namespace json = boost::json;
+
+namespace beryl {
+namespace {
+
+enum class channel_status { joining, joined, leaving };
+
+struct channel_entry {
+  std::string topic;
+  ref_t join_ref;
+  caf::actor channel;
+  channel_status status = channel_status::joining;
+  std::optional<caf::error> ended_while_joining;
+};
+
+struct socket_state {
+  std::shared_ptr<const socket_info> info;
+  std::shared_ptr<const socket_deps> deps;
+  std::vector<channel_entry> channels;  // few per connection: a vector beats a map here
+
+  static inline const char* name = "socket";
+};
+
+using socket_actor = caf::stateful_actor<socket_state>;
+
+json::value object(std::initializer_list<std::pair<json::string_view, json::value_ref>> init) {
+  return json::value(json::object(init));
+}
+
+class socket_behavior {
+ public:
+  explicit socket_behavior(socket_actor* self) : self_(self) {}
+
+  void on_message(message& m) {
+    if (m.event == events::heartbeat && m.topic == events::heartbeat_topic) {
+      reply(std::nullopt, m.ref, m.topic, "ok", object({}));
+    } else if (m.event == events::join) {
+      on_join(m);
+    } else if (m.event == events::leave) {
+      on_leave(m);
+    } else {
+      on_event(m);
+    }
+  }
+
+  void on_exit(caf::exit_msg& em) {
+    auto e = find_by_address(em.source);
+    if (e == channels().end()) {
+      // Not one of our channels: the transport (anonymous) or a parent telling us to stop.
+      // Exits of channels we already let go (duplicate joins, refused joins) are ignored.
+      if (!em.source) self_->quit(em.reason);
+      return;
+    }
+    if (e->status == channel_status::joining) {
+      e->ended_while_joining = em.reason;  // the pending join's answer handles it
+      return;
+    }
+    announce_end(*e, em.reason);
+    channels().erase(e);
+  }
+
+  void on_disconnect() {
+    state().info->out->close(close_code::going_away, "disconnected");
+    self_->quit(make_error(stop_code::disconnected));
+  }
+
+ private:
+  socket_state& state() { return self_->state; }
+  std::vector<channel_entry>& channels() { return self_->state.channels; }
+
+  std::vector<channel_entry>::iterator find_topic(const std::string& topic) {
+    return std::find_if(channels().begin(), channels().end(),
+                        [&](const channel_entry& e) { return e.topic == topic; });
+  }
+
+  std::vector<channel_entry>::iterator find_by_address(const caf::actor_addr& addr) {
+    return std::find_if(channels().begin(), channels().end(),
+                        [&](const channel_entry& e) { return e.channel.address() == addr; });
+  }
+
+  void reply(const ref_t& join_ref, const ref_t& ref, const std::string& topic, const char* status,
+             json::value response) {
+    state().info->out->send(state().info->format->reply(join_ref, ref, topic, status, response));
+  }
+
+  void control(const ref_t& join_ref, const std::string& topic, const char* event,
+               json::object body) {
+    state().info->out->send(state().info->format->control(join_ref, topic, event, body));
+  }
+
+  // phx_close for normal and shutdown-family stops, phx_error (the client rejoins) otherwise.
+  void announce_end(const channel_entry& e, const caf::error& reason) {
+    auto why = stop_reason::from(reason);
+    if (why.is_error())
+      control(e.join_ref, e.topic, events::error, {{"reason", "channel_crash"}});
+    else
+      control(e.join_ref, e.topic, events::close, {});
+  }
+
+  void on_join(message& m) {
+    const auto& deps = *state().deps;
+    ref_t join_ref = m.join_ref ? m.join_ref : m.ref;
+    auto route = deps.routes->route(m.topic);
+    if (!route) {
+      spdlog::warn("join of unmatched topic {}", m.topic);
+      reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
+      return;
+    }
+    // A second join of a live topic replaces the first: the old channel stops, and the client
+    // gets phx_close for the old join_ref after the new join's reply.
+    ref_t close_after;
+    if (auto old = find_topic(m.topic); old != channels().end()) {
+      self_->unlink_from(old->channel);
+      if (old->status != channel_status::leaving) {
+        self_->send_exit(old->channel, make_error(stop_code::duplicate_join));
+        close_after = old->join_ref;
+      }
+      channels().erase(old);
+    }
+    if (channels().size() >= deps.settings.max_channels) {
+      reply(join_ref, m.ref, m.topic, "error", object({{"reason", "too many channels joined"}}));
+      if (close_after) control(close_after, m.topic, events::close, {});
+      return;
+    }
+    channel_context ctx{m.topic, join_ref, std::move(route->captures), state().info, deps.pubsub};
+    auto ch = (*route->factory)(self_, std::move(ctx));
+    self_->link_to(ch);
+    channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt});
+    auto topic = m.topic;
+    auto ref = m.ref;
+    // Like Phoenix, the join is synchronous for the connection: later messages wait for it.
+    self_->request(ch, deps.settings.join_timeout, atoms::join::value, std::move(m))
+        .await(
+            [this, ch, close_after, topic](bool joined) {
+              auto e = find_by_address(ch.address());
+              if (e == channels().end()) return;
+              if (joined && e->ended_while_joining) announce_end(*e, *e->ended_while_joining);
+              if (!joined || e->ended_while_joining)
+                channels().erase(e);
+              else
+                e->status = channel_status::joined;
+              if (close_after) control(close_after, topic, events::close, {});
+            },
+            [this, ch, close_after, topic, join_ref, ref](caf::error& err) {
+              spdlog::warn("join of {} failed: {}", topic, self_->system().render(err));
+              self_->unlink_from(ch);
+              if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
+              if (auto e = find_by_address(ch.address()); e != channels().end())
+                channels().erase(e);
+              reply(join_ref, ref, topic, "error", object({{"reason", "join crashed"}}));
+              if (close_after) control(close_after, topic, events::close, {});
+            });
+  }
+
+  void on_leave(message& m) {
+    auto e = find_topic(m.topic);
+    if (e == channels().end()) {
+      reply(m.join_ref, m.ref, m.topic, "ok", object({}));
+      return;
+    }
+    if (m.join_ref && *m.join_ref != e->join_ref) return;  // a latent leave of an older join
+    e->status = channel_status::leaving;
+    self_->send(e->channel, atoms::leave::value, std::move(m));
+  }
+
+  void on_event(message& m) {
+    auto e = find_topic(m.topic);
+    if (e == channels().end()) {
+      reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
+      return;
+    }
+    if (m.join_ref && *m.join_ref != e->join_ref) return;  // stale: meant for an older join
+    self_->send(e->channel, atoms::in::value, std::move(m));
+  }
+
+  socket_actor* self_;
+};
+
+// A socket with an id is in the coordinator's table and listens to the pubsub topic named by its
+// id, so a "disconnect" broadcast there closes it, as in Phoenix.
+void follow_socket_id(socket_actor* self, const std::string& id) {
+  const auto& deps = *self->state.deps;
+  auto me = caf::actor_cast<caf::actor>(self);
+  self->send(deps.coordinator, atoms::enroll::value, id, me);
+  const auto& shard = deps.pubsub.shard_for(id);
+  self->send(shard, atoms::subscribe::value, id,
+             subscription{self->id(), nullptr, nullptr, me, nullptr}, frame{});
+  self->attach_functor([shard, id, actor_id = self->id()] {
+    caf::anon_send(shard, atoms::unsubscribe::value, id, actor_id);
+  });
+}
+
+caf::behavior socket_actor_behavior(socket_actor* self, std::shared_ptr<const socket_info> info,
+                                    std::shared_ptr<const socket_deps> deps) {
+  self->state.info = std::move(info);
+  self->state.deps = std::move(deps);
+  auto logic = std::make_shared<socket_behavior>(self);
+  self->set_exit_handler([logic](caf::exit_msg& em) { logic->on_exit(em); });
+  self->set_default_handler(
+      [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
+        return caf::message{};
+      });
+  if (const auto& id = self->state.info->id) follow_socket_id(self, *id);
+  return {
+      [logic](message& m) { logic->on_message(m); },
+      [logic](atoms::disconnect) { logic->on_disconnect(); },
+      [logic](atoms::out, const std::string& event, const payload&) {
+        if (event == "disconnect") logic->on_disconnect();
+      },
+      [](caf::ok_atom) {},  // the id topic subscription's acknowledgement
+  };
+}
+
+}  // namespace
+
+caf::actor spawn_socket(caf::actor_system& sys, std::shared_ptr<const socket_info> info,
+                        std::shared_ptr<const socket_deps> deps) {
+  return sys.spawn(socket_actor_behavior, std::move(info), std::move(deps));
+}
+
+}  // namespace beryl

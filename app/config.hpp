@@ -1,0 +1,35 @@
+#pragma once
+// The server's configuration: embedded defaults, overridden by BERYL_* environment variables and
+// then by command-line options (`beryl-server --help` lists them).
+#include "actors/socket.hpp"
+#include "transport/settings.hpp"
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace beryl::app {
+
+struct server_config {
+  transport_settings transport;
+  socket_settings sockets;
+  std::size_t io_threads = 0;     // 0: derived from the number of cores
+  std::size_t actor_threads = 0;  // 0: derived from the number of cores
+  std::size_t pubsub_shards = 0;  // 0: one per actor thread
+  std::string log_level = "info";
+  std::string static_dir;  // the demo page and phoenix.js
+  bool enable_crash_injection = false;
+};
+
+struct parse_outcome {
+  std::optional<server_config> config;  // empty: exit with `exit_code` after printing `text`
+  int exit_code = 0;
+  std::string text;
+};
+
+// `env` maps a variable name to its value (std::getenv in main, a fake in tests).
+parse_outcome parse_config(const std::vector<std::string>& args,
+                           const std::function<const char*(const char*)>& env);
+
+}  // namespace beryl::app

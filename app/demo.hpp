@@ -1,0 +1,21 @@
+#pragma once
+// The demo served by default: its channels, its connect rules and its HTTP routes.
+#include "actors/router.hpp"
+#include "transport/connect.hpp"
+#include "transport/http.hpp"
+
+#include <string>
+
+namespace beryl::app {
+
+// room:* (chat) and bench:* (benchmarks).
+void add_demo_channels(router& routes);
+
+// token=bad (or authToken "bad") is refused with 403; no token is anonymous; user_id=X gives
+// the socket the id "users_socket:X".
+connect_result demo_connect(const connect_info& info);
+
+// GET / (the chat page) and GET /assets/phoenix.js, from `static_dir`.
+http_handler static_files(std::string static_dir);
+
+}  // namespace beryl::app

@@ -1,0 +1,39 @@
+#pragma once
+// The app's connect callback (Phoenix's Socket.connect/3): it sees the connect parameters and
+// either accepts (setting the socket id and assigns) or refuses (HTTP 403 before the upgrade).
+// It runs on a network thread: keep it quick and non-blocking.
+#include "transport/http.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <functional>
+#include <optional>
+#include <string>
+
+namespace beryl {
+
+struct connect_info {
+  string_pairs params;                    // the query string, decoded; "vsn" included
+  std::optional<std::string> auth_token;  // from Sec-WebSocket-Protocol (phoenix.js authToken)
+  std::string origin, user_agent, peer, uri;
+  std::string transport;  // "websocket" or "longpoll"
+
+  const std::string* param(std::string_view key) const { return find_last(params, key); }
+};
+
+struct connect_result {
+  bool accepted = true;
+  unsigned status = 403;          // when refused
+  std::optional<std::string> id;  // "users_socket:42": disconnect-by-id targets it
+  boost::json::object assigns;
+
+  static connect_result accept(std::optional<std::string> id = {},
+                               boost::json::object assigns = {}) {
+    return {true, 0, std::move(id), std::move(assigns)};
+  }
+  static connect_result refuse(unsigned status = 403) { return {false, status, {}, {}}; }
+};
+
+using connect_handler = std::function<connect_result(const connect_info&)>;
+
+}  // namespace beryl

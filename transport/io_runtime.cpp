@@ -1,0 +1,39 @@
+#include "transport/io_runtime_impl.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace beryl {
+
+io_runtime::io_runtime(std::size_t threads) : impl_(std::make_unique<impl>()) {
+  impl_->work.emplace(impl_->ioc.get_executor());
+  impl_->running = threads;
+  for (std::size_t i = 0; i < threads; ++i) {
+    impl_->threads.emplace_back([this] {
+      try {
+        impl_->ioc.run();
+      } catch (const std::exception& e) {
+        spdlog::critical("network thread stopped by an exception: {}", e.what());
+      }
+      std::lock_guard lock(impl_->mutex);
+      if (--impl_->running == 0) impl_->all_done.notify_all();
+    });
+  }
+}
+
+io_runtime::~io_runtime() {
+  impl_->work.reset();
+  impl_->ioc.stop();
+  for (auto& t : impl_->threads) t.join();
+}
+
+void io_runtime::drain(std::chrono::milliseconds limit) {
+  impl_->work.reset();
+  std::unique_lock lock(impl_->mutex);
+  impl_->all_done.wait_for(lock, limit, [this] { return impl_->running == 0; });
+}
+
+std::size_t io_runtime::threads() const {
+  return impl_->threads.size();
+}
+
+}  // namespace beryl

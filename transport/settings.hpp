@@ -1,0 +1,29 @@
+#pragma once
+// Transport configuration with its defaults (see app/config for the command-line options).
+#include "transport/handshake.hpp"
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace beryl {
+
+enum class slow_consumer_policy {
+  disconnect,  // close with 1013 once the outbound queue is full (the client reconnects)
+  drop,        // drop frames for that connection while its queue is full
+};
+
+struct transport_settings {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 4000;  // 0 picks a free port
+  std::string socket_path = "/socket/websocket";
+  std::chrono::milliseconds idle_timeout{60000};  // any inbound data resets it
+  std::size_t max_frame_size = 1 << 20;           // larger messages close the socket with 1009
+  std::size_t outbound_queue_limit = 1024;        // frames queued per connection
+  slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;
+  handshake::origin_policy check_origin;  // off unless origins are given
+  std::size_t max_http_body = 1 << 20;
+};
+
+}  // namespace beryl

@@ -1,0 +1,246 @@
+#include "transport/ws_connection.hpp"
+
+#include "actors/message_types.hpp"
+#include "actors/stop_reason.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <caf/send.hpp>
+
+#include <array>
+
+namespace asio = boost::asio;
+
+namespace beryl {
+namespace {
+
+// Read per wake-up, into a buffer shared by all connections of a thread.
+constexpr std::size_t read_chunk = 64 * 1024;
+// A write buffer grown past this by a burst is released once the burst is written.
+constexpr std::size_t keep_write_capacity = 64 * 1024;
+// How long a started close handshake may take before the socket is closed anyway.
+constexpr auto close_handshake_limit = std::chrono::seconds(3);
+
+char* thread_read_buffer() {
+  thread_local std::array<char, read_chunk> buffer;
+  return buffer.data();
+}
+
+}  // namespace
+
+ws_connection::ws_connection(asio::ip::tcp::socket socket, const transport_settings& settings,
+                             const serializer* format, on_finished finished)
+    : socket_(std::move(socket)),
+      settings_(settings),
+      format_(format),
+      finished_(std::move(finished)),
+      decoder_(settings.max_frame_size),
+      last_read_(clock::now().time_since_epoch().count()) {}
+
+void ws_connection::start(caf::actor socket_actor, std::string handshake_response,
+                          std::string early_bytes) {
+  actor_ = std::move(socket_actor);
+  enqueue(
+      {std::make_shared<const std::string>(std::move(handshake_response)), ws::opcode::text, true},
+      true);
+  boost::system::error_code ec;
+  socket_.non_blocking(true, ec);
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  if (!early_bytes.empty()) feed(early_bytes.data(), early_bytes.size());
+  wait_readable();
+}
+
+// ---------------------------------------------------------------------------------- reading
+
+void ws_connection::wait_readable() {
+  socket_.async_wait(
+      asio::ip::tcp::socket::wait_read,
+      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+}
+
+void ws_connection::on_readable(const boost::system::error_code& ec) {
+  if (ec) {
+    finish();
+    return;
+  }
+  char* buffer = thread_read_buffer();
+  // A few reads per wake-up at most, so one busy client cannot starve the others.
+  for (int i = 0; i < 4; ++i) {
+    boost::system::error_code read_ec;
+    auto n = socket_.read_some(asio::buffer(buffer, read_chunk), read_ec);
+    if (read_ec == asio::error::would_block) break;
+    if (read_ec) {
+      finish();
+      return;
+    }
+    last_read_ = clock::now().time_since_epoch().count();
+    feed(buffer, n);
+    if (n < read_chunk) break;
+  }
+  wait_readable();
+}
+
+void ws_connection::feed(char* data, std::size_t size) {
+  if (auto code = decoder_.feed(data, size, *this)) {
+    close(code, code == 1009 ? "message too big" : "protocol error");
+  }
+}
+
+void ws_connection::on_message(std::string_view data, bool binary) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+  }
+  auto decoded = format_->decode(data, binary);
+  if (auto* error = std::get_if<decode_error>(&decoded)) {
+    spdlog::info("closing a connection after an undecodable message: {}", error->what);
+    close(close_code::invalid_payload, "invalid message");
+    return;
+  }
+  caf::anon_send(actor_, std::move(std::get<message>(decoded)));
+}
+
+void ws_connection::on_ping(std::string_view data) {
+  enqueue({std::make_shared<const std::string>(data), ws::opcode::pong}, true);
+}
+
+void ws_connection::on_close(std::uint16_t code, std::string_view) {
+  // Echo the client's close (RFC 6455 §5.5.1), then end the channels.
+  close(code == 1005 ? 1000 : code, {});
+  stop_actor(make_error(stop_code::closed));
+}
+
+// ---------------------------------------------------------------------------------- writing
+
+void ws_connection::send(frame f) {
+  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, false);
+}
+
+void ws_connection::close(std::uint16_t code, std::string reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_) return;
+  }
+  enqueue(
+      {std::make_shared<const std::string>(ws::close_frame(code, reason)), ws::opcode::close, true},
+      true);
+}
+
+void ws_connection::enqueue(outgoing item, bool control) {
+  bool post = false;
+  {
+    std::lock_guard lock(mutex_);
+    if (closing_ || finished_flag_) return;
+    if (!control && pending_.size() >= settings_.outbound_queue_limit) {
+      if (settings_.slow_consumer == slow_consumer_policy::drop) {
+        if (dropped_++ % 1000 == 0)
+          spdlog::warn("slow consumer: dropped {} frames so far", dropped_);
+        return;
+      }
+      spdlog::warn("slow consumer: {} frames queued, disconnecting", pending_.size());
+      item = {std::make_shared<const std::string>(
+                  ws::close_frame(close_code::try_again_later, "slow consumer")),
+              ws::opcode::close, true};
+    }
+    if (item.op == ws::opcode::close) {
+      closing_ = true;
+      close_started_ = clock::now().time_since_epoch().count();
+    }
+    pending_.push_back(std::move(item));
+    if (!flush_posted_ && !writing_) post = flush_posted_ = true;
+  }
+  if (post) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+}
+
+void ws_connection::flush() {
+  {
+    std::lock_guard lock(mutex_);
+    flush_posted_ = false;
+    if (writing_ || pending_.empty() || finished_flag_) return;
+    writing_ = true;
+    batch_.swap(pending_);
+  }
+  std::size_t total = 0;
+  for (const auto& item : batch_) total += item.bytes->size() + ws::max_header_size;
+  write_buffer_.clear();
+  write_buffer_.reserve(total);
+  for (const auto& item : batch_) {
+    if (item.whole) {
+      write_buffer_ += *item.bytes;
+      if (item.op != ws::opcode::close) continue;
+      close_written_ = true;
+      break;  // nothing goes after a close frame
+    }
+    unsigned char header[ws::max_header_size];
+    auto n = ws::server_header(item.op, item.bytes->size(), header);
+    write_buffer_.append(reinterpret_cast<const char*>(header), n);
+    write_buffer_ += *item.bytes;
+  }
+  asio::async_write(socket_, asio::buffer(write_buffer_),
+                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
+                      self->on_written(ec);
+                    });
+}
+
+void ws_connection::on_written(const boost::system::error_code& ec) {
+  batch_.clear();
+  if (write_buffer_.capacity() > keep_write_capacity) std::string().swap(write_buffer_);
+  if (ec) {
+    finish();
+    return;
+  }
+  if (close_written_) {
+    // Half-close: the client answers our close frame and closes; reading sees the end.
+    boost::system::error_code ignored;
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  }
+  bool more = false;
+  {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+    more = !pending_.empty() && !close_written_;
+  }
+  if (more) flush();
+}
+
+// ---------------------------------------------------------------------------------- ending
+
+void ws_connection::check_timeouts(clock::time_point now) {
+  auto started = close_started_.load();
+  if (started && now - clock::time_point(clock::duration(started)) > close_handshake_limit) {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+    return;
+  }
+  if (!started &&
+      now - clock::time_point(clock::duration(last_read_.load())) > settings_.idle_timeout) {
+    spdlog::debug("closing an idle connection");
+    close(close_code::going_away, "idle timeout");
+  }
+}
+
+void ws_connection::shut_down(const caf::error& reason, std::uint16_t code) {
+  asio::post(socket_.get_executor(),
+             [self = shared_from_this(), reason] { self->stop_actor(reason); });
+  close(code, "server shutting down");
+}
+
+void ws_connection::stop_actor(const caf::error& reason) {
+  send_stop(actor_, reason);
+  actor_ = nullptr;
+}
+
+void ws_connection::finish() {
+  {
+    std::lock_guard lock(mutex_);
+    if (finished_flag_) return;
+    finished_flag_ = true;
+    pending_.clear();
+  }
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+  stop_actor(make_error(stop_code::closed));
+  if (finished_) finished_(this);
+}
+
+}  // namespace beryl

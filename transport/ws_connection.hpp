@@ -1,0 +1,93 @@
+#pragma once
+// Transport-internal: one WebSocket connection after its upgrade. It is the connection's outbox
+// and feeds its socket actor with decoded messages.
+//
+// Reading waits for readability and then reads into a per-thread buffer, so an idle connection
+// holds no read buffer. Writing queues frames from any thread and sends everything queued in one
+// write, so a burst of broadcasts costs one syscall per connection, not one per frame.
+#include "actors/outbox.hpp"
+#include "actors/serializer.hpp"
+#include "transport/settings.hpp"
+#include "transport/ws_frame.hpp"
+
+#include <boost/asio/ip/tcp.hpp>
+#include <caf/actor.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace beryl {
+
+class ws_connection final : public outbox,
+                            public std::enable_shared_from_this<ws_connection>,
+                            private ws::decoder::handler {
+ public:
+  using clock = std::chrono::steady_clock;
+  using on_finished = std::function<void(ws_connection*)>;
+
+  ws_connection(boost::asio::ip::tcp::socket socket, const transport_settings& settings,
+                const serializer* format, on_finished finished);
+
+  // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
+  void start(caf::actor socket_actor, std::string handshake_response, std::string early_bytes);
+
+  // outbox, callable from any thread
+  void send(frame f) override;
+  void close(std::uint16_t code, std::string reason) override;
+
+  // Called periodically from any thread: idle and close-handshake timeouts.
+  void check_timeouts(clock::time_point now);
+
+  // Stops the socket actor with `reason` and closes with `code` (listener shutdown).
+  void shut_down(const caf::error& reason, std::uint16_t code);
+
+ private:
+  struct outgoing {
+    std::shared_ptr<const std::string> bytes;
+    ws::opcode op;
+    bool whole = false;  // already a complete frame (close) or raw HTTP (the upgrade response)
+  };
+
+  // ws::decoder::handler
+  void on_message(std::string_view data, bool binary) override;
+  void on_ping(std::string_view data) override;
+  void on_close(std::uint16_t code, std::string_view reason) override;
+
+  void wait_readable();
+  void on_readable(const boost::system::error_code& ec);
+  void feed(char* data, std::size_t size);
+  void enqueue(outgoing item, bool control);
+  void flush();
+  void on_written(const boost::system::error_code& ec);
+  void finish();
+  void stop_actor(const caf::error& reason);
+
+  boost::asio::ip::tcp::socket socket_;
+  const transport_settings& settings_;
+  const serializer* format_;
+  on_finished finished_;
+  ws::decoder decoder_;
+  caf::actor actor_;  // touched only on the connection's executor
+  std::atomic<clock::rep> last_read_;
+  std::atomic<clock::rep> close_started_{0};
+
+  std::mutex mutex_;  // guards the members below: send() and close() come from any thread
+  std::vector<outgoing> pending_;
+  bool flush_posted_ = false;
+  bool writing_ = false;
+  bool closing_ = false;  // our close frame is queued: nothing more is accepted
+  bool close_written_ = false;
+  bool finished_flag_ = false;
+  std::size_t dropped_ = 0;
+
+  // Owned by the write in progress (on the connection's executor only).
+  std::vector<outgoing> batch_;
+  std::string write_buffer_;
+};
+
+}  // namespace beryl

@@ -1,0 +1,71 @@
+// A complete beryl-cpp server with one channel, "clock:*": it pushes the time every second,
+// answers "ping", lets members "say" things to each other, and hides words it does not like.
+#include "actors/channel.hpp"
+#include "app/server.hpp"
+
+#include <caf/all.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+
+using tick = caf::atom_constant<caf::atom("tick")>;
+
+class clock_channel : public beryl::channel {
+ public:
+  clock_channel(caf::actor_config& cfg, beryl::channel_context ctx)
+      : beryl::channel(cfg, std::move(ctx)) {
+    intercept({"say"});  // broadcasts of "say" pass through handle_out, per subscriber
+  }
+
+ protected:
+  // phx_join: answer ok to join, error to refuse.
+  beryl::reply join(const beryl::payload&) override {
+    delayed_send(this, std::chrono::seconds(1), tick::value);
+    return beryl::reply::ok({{"zone", topic_params().at(0)}});  // what "*" matched
+  }
+
+  // Client events: reply, or broadcast to everyone in the topic.
+  std::optional<beryl::reply> handle_in(const std::string& event,
+                                        const beryl::payload& body) override {
+    if (event == "ping") return beryl::reply::ok(body);
+    if (event == "say") {
+      broadcast("say", body);
+      return beryl::noreply;
+    }
+    return beryl::reply::error({{"reason", "unknown event " + event}});
+  }
+
+  // Any other CAF message: here, our own timer.
+  caf::behavior handle_info() override {
+    return {[this](tick) {
+      push("tick", boost::json::object{{"now_ms", now_ms()}});
+      delayed_send(this, std::chrono::seconds(1), tick::value);
+    }};
+  }
+
+  // Intercepted broadcasts: push them on (changed), or drop them.
+  void handle_out(const std::string& event, const beryl::payload& body) override {
+    auto* message = beryl::as_object(body);
+    auto* text = message ? message->if_contains("text") : nullptr;
+    if (text && text->is_string() && text->as_string().find("tomato") != std::string::npos)
+      return;  // nobody here likes tomatoes
+    push(event, body);
+  }
+
+  void terminate(const beryl::stop_reason& reason) override {
+    spdlog::info("{} left {} ({})", socket_id().value_or("anonymous"), topic(), reason.name());
+  }
+
+ private:
+  static std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+};
+
+int main(int argc, char** argv) {
+  auto config = beryl::app::config_from_command_line(argc, argv);
+  auto routes = std::make_shared<beryl::router>();
+  routes->add<clock_channel>("clock:*");
+  return beryl::app::serve(config, routes, {});
+}

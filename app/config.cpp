@@ -72,6 +72,20 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.transport.check_origin = handshake::origin_policy(v);
        }},
+      {"longpoll", nullptr,
+       "enable the long-poll transport (for clients without WebSocket; off by default)",
+       [](server_config& c, const std::string&) { c.transport.longpoll = true; }},
+      {"longpoll-path", "P", "long-poll path (default /socket/longpoll)",
+       [](server_config& c, const std::string& v) {
+         if (v.empty() || v[0] != '/')
+           throw std::invalid_argument("--longpoll-path must start with /");
+         c.transport.longpoll_path = v;
+       }},
+      {"longpoll-window-ms", "MS", "how long a long-poll GET waits for messages (default 10000)",
+       [](server_config& c, const std::string& v) {
+         c.transport.longpoll_window =
+             std::chrono::milliseconds(to_int<long>(v, "--longpoll-window-ms"));
+       }},
       {"io-threads", "N", "network threads (default: half the cores, at least 1)",
        [](server_config& c, const std::string& v) {
          c.io_threads = to_int<std::size_t>(v, "--io-threads");

@@ -5,6 +5,7 @@
 #include "transport/io_runtime_impl.hpp"
 #include "transport/json_serializer.hpp"
 #include "transport/listener_core.hpp"
+#include "transport/longpoll.hpp"
 #include "transport/ws_connection.hpp"
 
 #include <spdlog/spdlog.h>
@@ -65,7 +66,10 @@ class server_core final : public listener_core, public std::enable_shared_from_t
         strand_(asio::make_strand(io_.ioc)),
         acceptor_(strand_),
         sweeper_(strand_),
-        retry_(strand_) {}
+        retry_(strand_) {
+    if (settings_.longpoll)
+      longpoll_ = std::make_unique<longpoll_endpoint>(sys_, settings_, hooks_.on_connect, deps_);
+  }
 
   void open() {
     tcp::endpoint endpoint{asio::ip::make_address(settings_.host), settings_.port};
@@ -99,6 +103,7 @@ class server_core final : public listener_core, public std::enable_shared_from_t
   caf::actor_system& system() { return sys_; }
   const std::shared_ptr<const socket_deps>& deps() const { return deps_; }
   io_runtime::impl& io() { return io_; }
+  longpoll_endpoint* longpoll() { return longpoll_.get(); }
 
   void add(const std::shared_ptr<ws_connection>& c) {
     std::lock_guard lock(mutex_);
@@ -145,6 +150,7 @@ class server_core final : public listener_core, public std::enable_shared_from_t
   mutable std::mutex mutex_;
   std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
   std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
+  std::unique_ptr<longpoll_endpoint> longpoll_;
 };
 
 class http_session : public std::enable_shared_from_this<http_session> {
@@ -209,11 +215,27 @@ class http_session : public std::enable_shared_from_this<http_session> {
       respond({200, "text/plain", "ok\n", {}}, keep_alive);
       return;
     }
+    auto r = plain_request(req, path);
+    auto responder = [self = shared_from_this(), keep_alive](http_response res) {
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
+        self->respond(std::move(res), keep_alive);
+      });
+    };
+    if (auto* longpoll = server_->longpoll(); longpoll && path == settings.longpoll_path) {
+      longpoll->handle(r, responder);
+      return;
+    }
+    const auto& handler = server_->hooks().http;
+    if (!handler || !handler(r, responder))
+      respond({404, "text/plain", "not found\n", {}}, keep_alive);
+  }
+
+  http_request plain_request(const http::request<http::string_body>& req, std::string_view path) {
     http_request r;
     r.method = std::string(req.method_string());
-    r.target = std::string(target);
+    r.target = std::string(req.target());
     r.path = std::string(path);
-    r.query = parse_query(target);
+    r.query = parse_query(req.target());
     for (const auto& field : req) {
       std::string name(field.name_string());
       std::transform(name.begin(), name.end(), name.begin(),
@@ -222,14 +244,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     }
     r.body = req.body();
     r.peer = peer_of(stream_.socket());
-    auto responder = [self = shared_from_this(), keep_alive](http_response res) {
-      asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
-        self->respond(std::move(res), keep_alive);
-      });
-    };
-    const auto& handler = server_->hooks().http;
-    if (!handler || !handler(r, responder))
-      respond({404, "text/plain", "not found\n", {}}, keep_alive);
+    return r;
   }
 
   void respond(http_response res, bool keep_alive) {
@@ -368,6 +383,7 @@ void server_core::stop_now(const caf::error& reason, std::uint16_t code) {
                conns.size(), code);
   for (auto& c : conns) c->shut_down(reason, code);
   for (auto& s : live(sessions_)) s->close();
+  if (longpoll_) longpoll_->stop(reason);
 }
 
 }  // namespace

@@ -23,7 +23,10 @@ struct transport_settings {
   std::size_t outbound_queue_limit = 1024;        // frames queued per connection
   slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;
   handshake::origin_policy check_origin;  // off unless origins are given
-  std::size_t max_http_body = 1 << 20;
+  std::size_t max_http_body = 8 << 20;
+  bool longpoll = false;  // off by default, as in Phoenix
+  std::string longpoll_path = "/socket/longpoll";
+  std::chrono::milliseconds longpoll_window{10000};  // how long a GET waits for messages
 };
 
 }  // namespace beryl

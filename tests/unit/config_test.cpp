@@ -1,0 +1,77 @@
+#include "app/config.hpp"
+
+#include <doctest/doctest.h>
+
+#include <map>
+
+using beryl::app::parse_config;
+
+namespace {
+
+auto env_of(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const char* name) -> const char* {
+    auto it = vars.find(name);
+    return it == vars.end() ? nullptr : it->second.c_str();
+  };
+}
+
+}  // namespace
+
+TEST_CASE("embedded defaults match the documented ones") {
+  auto out = parse_config({}, env_of({}));
+  REQUIRE(out.config);
+  const auto& c = *out.config;
+  CHECK(c.transport.host == "127.0.0.1");
+  CHECK(c.transport.port == 4000);
+  CHECK(c.transport.socket_path == "/socket/websocket");
+  CHECK(c.transport.idle_timeout == std::chrono::milliseconds(60000));
+  CHECK(c.transport.max_frame_size == 1048576);
+  CHECK(c.transport.outbound_queue_limit == 1024);
+  CHECK(c.transport.slow_consumer == beryl::slow_consumer_policy::disconnect);
+  CHECK_FALSE(c.transport.check_origin.enabled());
+  CHECK_FALSE(c.transport.longpoll);
+  CHECK(c.sockets.max_channels == 100);
+  CHECK(c.io_threads >= 1);
+  CHECK(c.actor_threads >= 1);
+  CHECK(c.pubsub_shards == c.actor_threads);
+}
+
+TEST_CASE("environment variables override defaults and the command line overrides both") {
+  auto out = parse_config(
+      {"--port", "4100", "--slow-consumer=drop", "--longpoll"},
+      env_of({{"BERYL_PORT", "4200"}, {"BERYL_MAX_CHANNELS", "7"}, {"BERYL_HOST", "0.0.0.0"}}));
+  REQUIRE(out.config);
+  CHECK(out.config->transport.port == 4100);
+  CHECK(out.config->transport.host == "0.0.0.0");
+  CHECK(out.config->sockets.max_channels == 7);
+  CHECK(out.config->transport.slow_consumer == beryl::slow_consumer_policy::drop);
+  CHECK(out.config->transport.longpoll);
+}
+
+TEST_CASE("--check-origin builds the origin policy") {
+  auto out = parse_config({"--check-origin", "http://allowed.example"}, env_of({}));
+  REQUIRE(out.config);
+  CHECK(out.config->transport.check_origin.allows("http://allowed.example"));
+  CHECK_FALSE(out.config->transport.check_origin.allows("http://evil.example"));
+}
+
+TEST_CASE("--help lists every option and exits 0; mistakes exit 2 with a reason") {
+  auto help = parse_config({"--help"}, env_of({}));
+  CHECK_FALSE(help.config);
+  CHECK(help.exit_code == 0);
+  for (const char* option :
+       {"--host", "--port", "--socket-path", "--idle-timeout-ms", "--max-frame-size",
+        "--max-channels", "--outbound-queue-limit", "--slow-consumer", "--check-origin",
+        "--longpoll", "--io-threads", "--actor-threads", "--log-level"})
+    CHECK(help.text.find(option) != std::string::npos);
+
+  auto unknown = parse_config({"--bogus"}, env_of({}));
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.text.find("unknown option --bogus") != std::string::npos);
+  auto not_a_number = parse_config({"--port", "http"}, env_of({}));
+  CHECK(not_a_number.exit_code == 2);
+  CHECK(parse_config({"--port"}, env_of({})).exit_code == 2);
+  CHECK(parse_config({"--slow-consumer", "maybe"}, env_of({})).exit_code == 2);
+  CHECK(parse_config({"--socket-path", "no-slash"}, env_of({})).exit_code == 2);
+  CHECK(parse_config({}, env_of({{"BERYL_PORT", "x"}})).exit_code == 2);
+}

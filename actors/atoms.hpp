@@ -8,6 +8,7 @@ using join = caf::atom_constant<caf::atom("join")>;    // socket -> channel: run
 using in = caf::atom_constant<caf::atom("in")>;        // socket -> channel: handle_in
 using out = caf::atom_constant<caf::atom("out")>;      // shard -> channel: intercepted event
 using leave = caf::atom_constant<caf::atom("leave")>;  // socket -> channel: phx_leave
+using stop = caf::atom_constant<caf::atom("stop")>;    // socket -> channel: replaced by a new join
 using subscribe = caf::atom_constant<caf::atom("subscribe")>;  // channel -> shard
 using unsubscribe = caf::atom_constant<caf::atom("unsub")>;    // channel -> shard
 using broadcast = caf::atom_constant<caf::atom("broadcast")>;  // anyone -> shard

@@ -97,6 +97,12 @@ caf::behavior channel::make_behavior() {
       },
       [this](atoms::in, message& m) { run_handle_in(m); },
       [this](atoms::leave, message& m) { run_leave(m); },
+      // Replaced by a duplicate join: terminate, then answer, so the socket knows we are done.
+      [this](atoms::stop, const caf::error& reason) {
+        call_terminate(stop_reason::from(reason));
+        make_response_promise<bool>().deliver(true);
+        quit(reason);
+      },
       [this](atoms::out, const std::string& event, const payload& body) {
         handle_out(event, body);
       },
@@ -111,7 +117,6 @@ void channel::run_join(message& m, caf::response_promise promise) {
   if (!answer.is_ok()) {
     send_frame(std::move(reply_frame));
     promise.deliver(false);
-    terminated_ = true;  // a refused join never started, so it has nothing to terminate
     quit(make_error(stop_code::join_refused));
     return;
   }
@@ -153,7 +158,7 @@ void channel::end(const caf::error& reason) {
 }
 
 void channel::call_terminate(const stop_reason& reason) {
-  if (terminated_) return;
+  if (terminated_ || !joined_) return;  // a channel that never joined has nothing to terminate
   terminated_ = true;
   try {
     terminate(reason);

@@ -108,32 +108,51 @@ class socket_behavior {
   }
 
   void on_join(message& m) {
-    const auto& deps = *state().deps;
-    ref_t join_ref = m.join_ref ? m.join_ref : m.ref;
-    auto route = deps.routes->route(m.topic);
+    auto route = state().deps->routes->route(m.topic);
     if (!route) {
       spdlog::warn("join of unmatched topic {}", m.topic);
       reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
       return;
     }
-    // A second join of a live topic replaces the first: the old channel stops, and the client
-    // gets phx_close for the old join_ref after the new join's reply.
-    ref_t close_after;
-    if (auto old = find_topic(m.topic); old != channels().end()) {
-      self_->unlink_from(old->channel);
-      if (old->status != channel_status::leaving) {
-        self_->send_exit(old->channel, make_error(stop_code::duplicate_join));
-        close_after = old->join_ref;
-      }
-      channels().erase(old);
+    auto old = find_topic(m.topic);
+    if (old == channels().end()) {
+      start_join(std::move(m), std::move(*route), std::nullopt);
+      return;
     }
+    // A second join of a live topic replaces the first. As in Phoenix, the connection waits for
+    // the old channel to stop (a leave already sent to it is handled first), so everything it
+    // sends is queued before the new channel subscribes. The client gets phx_close for the old
+    // join_ref after the new join's reply, unless the old one was leaving anyway.
+    auto old_channel = old->channel;
+    ref_t close_after = old->status == channel_status::leaving ? std::nullopt : old->join_ref;
+    self_->unlink_from(old_channel);
+    channels().erase(old);
+    auto pending =
+        std::make_shared<std::pair<message, router::match>>(std::move(m), std::move(*route));
+    auto then_join = [this, pending, close_after] {
+      start_join(std::move(pending->first), std::move(pending->second), close_after);
+    };
+    self_
+        ->request(old_channel, state().deps->settings.stop_timeout, atoms::stop::value,
+                  make_error(stop_code::duplicate_join))
+        .await([then_join](bool) { then_join(); },
+               [this, then_join, old_channel](caf::error& err) {
+                 if (err == caf::sec::request_timeout)
+                   self_->send_exit(old_channel, caf::exit_reason::kill);
+                 then_join();  // also when it already ended (request_receiver_down)
+               });
+  }
+
+  void start_join(message m, router::match route, ref_t close_after) {
+    const auto& deps = *state().deps;
+    ref_t join_ref = m.join_ref ? m.join_ref : m.ref;
     if (channels().size() >= deps.settings.max_channels) {
       reply(join_ref, m.ref, m.topic, "error", object({{"reason", "too many channels joined"}}));
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
-    channel_context ctx{m.topic, join_ref, std::move(route->captures), state().info, deps.pubsub};
-    auto ch = (*route->factory)(self_, std::move(ctx));
+    channel_context ctx{m.topic, join_ref, std::move(route.captures), state().info, deps.pubsub};
+    auto ch = (*route.factory)(self_, std::move(ctx));
     self_->link_to(ch);
     channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt});
     auto topic = m.topic;

@@ -19,6 +19,7 @@ namespace beryl {
 struct socket_settings {
   std::size_t max_channels = 100;
   std::chrono::milliseconds join_timeout{10000};
+  std::chrono::milliseconds stop_timeout{5000};  // a replaced channel is killed after this
 };
 
 // What every socket actor shares.

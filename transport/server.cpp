@@ -384,6 +384,9 @@ void server_core::stop_now(const caf::error& reason, std::uint16_t code) {
   for (auto& c : conns) c->shut_down(reason, code);
   for (auto& s : live(sessions_)) s->close();
   if (longpoll_) longpoll_->stop(reason);
+  // Sweep now, and from now on only while connections are still closing.
+  sweeper_.cancel();
+  sweep();
 }
 
 }  // namespace

@@ -1,0 +1,118 @@
+// A plain `ws` client for tests that need exact frames, malformed input or handshake details.
+import WebSocket from 'ws'
+import { within } from './timing.mjs'
+
+const DEFAULT_WAIT_MS = 3_000
+const open = new Set()
+
+export class RawClient {
+  constructor(ws) {
+    this.ws = ws
+    this.inbox = []
+    this.waiters = []
+    this.closeInfo = null
+    this.closed = new Promise((resolve) => {
+      ws.once('close', (code, reason) => {
+        this.closeInfo = { code, reason: reason.toString() }
+        open.delete(this)
+        for (const wake of this.waiters.splice(0)) wake()
+        resolve(this.closeInfo)
+      })
+    })
+    // After an error `ws` emits "close" as well; the error itself is not interesting here.
+    ws.on('error', () => {})
+    ws.on('message', (data, isBinary) => {
+      this.inbox.push(isBinary ? { binary: true, bytes: Buffer.from(data) } : { binary: false, text: data.toString() })
+      for (const wake of this.waiters.splice(0)) wake()
+    })
+    open.add(this)
+  }
+
+  // Opens a connection; rejects with err.status set when the server refuses the upgrade.
+  static connect(url, { protocols, headers, origin, timeoutMs = DEFAULT_WAIT_MS } = {}) {
+    const ws = new WebSocket(url, protocols, { headers, origin })
+    const client = new RawClient(ws)
+    const opened = new Promise((resolve, reject) => {
+      ws.once('open', () => resolve(client))
+      ws.once('unexpected-response', (req, res) => {
+        const err = new Error(`upgrade refused with HTTP ${res.statusCode}`)
+        err.status = res.statusCode
+        res.resume()
+        reject(err)
+        ws.terminate()
+      })
+      client.closed.then((info) => reject(new Error(`connection closed before opening (code ${info.code})`)))
+    })
+    return within(opened, timeoutMs, `WebSocket open ${url}`).catch((err) => {
+      ws.terminate()
+      throw err
+    })
+  }
+
+  get isOpen() {
+    return this.ws.readyState === WebSocket.OPEN
+  }
+
+  // Strings and Buffers are sent as they are (text and binary); anything else as JSON text.
+  send(message) {
+    if (Buffer.isBuffer(message)) this.ws.send(message, { binary: true })
+    else if (typeof message === 'string') this.ws.send(message)
+    else this.ws.send(JSON.stringify(message))
+  }
+
+  // Sends bytes in a text frame without any UTF-8 check on our side.
+  sendTextBytes(bytes) {
+    this.ws.send(bytes, { binary: false })
+  }
+
+  async next(timeoutMs = DEFAULT_WAIT_MS) {
+    const deadline = Date.now() + timeoutMs
+    while (this.inbox.length === 0) {
+      if (this.closeInfo) throw new Error(`connection closed (code ${this.closeInfo.code}) while waiting for a frame`)
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no frame within ${timeoutMs} ms`)
+      await within(new Promise((resolve) => this.waiters.push(resolve)), left, 'a frame').catch(() => {})
+    }
+    return this.inbox.shift()
+  }
+
+  // The next frame, which must be a JSON text frame.
+  async nextJson(timeoutMs) {
+    const frame = await this.next(timeoutMs)
+    if (frame.binary) throw new Error(`expected a text frame, got binary ${frame.bytes.toString('hex')}`)
+    return JSON.parse(frame.text)
+  }
+
+  async nextBinary(timeoutMs) {
+    const frame = await this.next(timeoutMs)
+    if (!frame.binary) throw new Error(`expected a binary frame, got text ${frame.text}`)
+    return frame.bytes
+  }
+
+  waitClose(timeoutMs = DEFAULT_WAIT_MS) {
+    return within(this.closed, timeoutMs, 'the server to close the connection')
+  }
+
+  close() {
+    if (this.ws.readyState === WebSocket.CLOSED) return
+    this.ws.terminate()
+  }
+}
+
+// Attempts an upgrade and reports the HTTP outcome: 101 plus the selected subprotocol, or the refusal status.
+export async function upgradeStatus(url, options = {}) {
+  try {
+    const client = await RawClient.connect(url, options)
+    const protocol = client.ws.protocol
+    client.close()
+    return { status: 101, protocol }
+  } catch (err) {
+    if (err.status) return { status: err.status }
+    throw err
+  }
+}
+
+export function closeRawClients() {
+  for (const client of open) client.close()
+  open.clear()
+}

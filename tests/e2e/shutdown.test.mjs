@@ -1,0 +1,39 @@
+// SIGTERM: open sockets are closed with 1001 and the process exits with status 0.
+import { describe, it, after } from 'node:test'
+import assert from 'node:assert/strict'
+import {
+  startServer, cleanupAll, RawClient, connectPhx, joinOk, nextClose, okReply, v2,
+} from './harness.mjs'
+
+describe('graceful shutdown', () => {
+  after(cleanupAll)
+
+  it('closes every socket with 1001 and exits 0', { timeout: 20_000 }, async () => {
+    const server = await startServer()
+    const sockets = []
+    for (let i = 0; i < 3; i++) {
+      const socket = await connectPhx(server)
+      await joinOk(socket, 'room:shutdown', { user: `member-${i}` })
+      sockets.push(socket)
+    }
+    const rawV2 = await RawClient.connect(server.wsUrl())
+    rawV2.send(v2('1', '1', 'bench:shutdown', 'phx_join', {}))
+    assert.deepEqual(await rawV2.nextJson(), okReply('1', '1', 'bench:shutdown', {}))
+    const rawV1 = await RawClient.connect(server.wsUrl({ vsn: '1.0.0' }))
+    const idle = await RawClient.connect(server.wsUrl())
+    const closes = sockets.map((socket) => nextClose(socket, 5_000))
+
+    const exit = await server.stop(5_000)
+    assert.equal(exit.killed, false, 'the server did not exit within 5 s of SIGTERM')
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
+    assert.deepEqual(await Promise.all(closes), [1001, 1001, 1001])
+    for (const client of [rawV2, rawV1, idle]) assert.equal((await client.waitClose()).code, 1001)
+  })
+
+  it('exits 0 on SIGTERM with no clients', async () => {
+    const server = await startServer()
+    const exit = await server.stop(5_000)
+    assert.equal(exit.killed, false)
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
+  })
+})

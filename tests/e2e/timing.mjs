@@ -1,0 +1,21 @@
+// Bounded waiting: every wait in the suite goes through within(), so nothing hangs.
+import { setTimeout as sleep } from 'node:timers/promises'
+
+export const delay = (ms) => sleep(ms)
+
+export function within(promise, ms, what) {
+  let timer
+  const timeout = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
+}
+
+// Polls predicate until it returns true.
+export async function until(predicate, ms, what, stepMs = 20) {
+  const deadline = Date.now() + ms
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await sleep(stepMs)
+  }
+}

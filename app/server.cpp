@@ -6,13 +6,13 @@
 #include "actors/stop_reason.hpp"
 #include "transport/io_runtime.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
+#include <sys/resource.h>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
-#include <sys/resource.h>
 
 namespace beryl::app {
 namespace {

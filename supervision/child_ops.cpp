@@ -1,0 +1,79 @@
+#include "supervision/child_ops.hpp"
+
+#include <chrono>
+#include <exception>
+
+#include <spdlog/spdlog.h>
+
+#include "caf/actor_system.hpp"
+#include "caf/event_based_actor.hpp"
+#include "caf/exit_reason.hpp"
+#include "caf/message_view.hpp"
+#include "caf/send.hpp"
+
+#include "supervision/errors.hpp"
+#include "supervision/registry.hpp"
+
+namespace beryl::supervision::detail {
+
+namespace {
+
+caf::error start_error(const child_spec& spec, const std::string& what) {
+  return make_error(supervision_errc::start_failed,
+                    "child '" + spec.name + "' failed to start: " + what);
+}
+
+}  // namespace
+
+caf::expected<caf::actor> start_and_monitor(caf::event_based_actor* self, const child_spec& spec) {
+  if (!spec.start) return start_error(spec, "no start function");
+  caf::actor child;
+  try {
+    child = spec.start(self);
+  } catch (const std::exception& e) {
+    return start_error(spec, e.what());
+  } catch (...) {
+    return start_error(spec, "unknown exception");
+  }
+  if (!child) return start_error(spec, "start function returned an invalid handle");
+  // If the child has already died, the down_msg comes right away, so a crash during startup
+  // takes the ordinary crash path.
+  self->monitor(child);
+  if (spec.registered) register_name(self->system(), spec.name, child);
+  return child;
+}
+
+void send_shutdown(caf::event_based_actor* self, const caf::actor& child,
+                   const shutdown_policy& policy) {
+  self->send_exit(
+      child, policy.is_brutal_kill() ? caf::exit_reason::kill : caf::exit_reason::user_shutdown);
+}
+
+void kill_orphan(const caf::actor& child) {
+  caf::anon_send_exit(child, caf::exit_reason::kill);
+}
+
+std::string describe(caf::actor_system& sys, const caf::error& err) {
+  if (err.category() == supervision_category && err.context().match_elements<std::string>())
+    return err.context().get_as<std::string>(0);
+  return sys.render(err);
+}
+
+long long to_millis(caf::timespan span) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(span).count();
+}
+
+void install_fallback_handlers(caf::event_based_actor* self, const std::string& supervisor_name) {
+  self->set_default_handler(
+      [supervisor_name](caf::scheduled_actor*,
+                        caf::message_view& view) -> caf::result<caf::message> {
+        spdlog::warn("supervisor '{}': dropped unexpected message {}", supervisor_name,
+                     caf::to_string(view.copy_content_to_message()));
+        return caf::message{};
+      });
+  self->set_error_handler([self, supervisor_name](caf::error& err) {
+    spdlog::warn("supervisor '{}': received error {}", supervisor_name, self->system().render(err));
+  });
+}
+
+}  // namespace beryl::supervision::detail

@@ -1,0 +1,25 @@
+#pragma once
+
+#include "caf/atom.hpp"
+
+// The message protocol of supervisors. Every request gets an answer (a value or a caf::error),
+// and supervisors never bounce unknown messages back at their sender (they log and drop them).
+namespace beryl::supervision {
+
+/// (ready_atom) -> caf::ok_atom | caf::error
+/// Answered once the supervisor has started all its children, or with the start error.
+using ready_atom = caf::atom_constant<caf::atom("sup_ready")>;
+
+/// (snapshot_atom) -> std::string
+/// The live tree below the supervisor as JSON (see README.md for the fields).
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
+
+/// (crash_atom, std::string child_name) -> caf::ok_atom | caf::error   [supervisor]
+/// (crash_atom, caf::actor child)       -> caf::ok_atom | caf::error   [dynamic supervisor]
+/// Makes the child exit with injected_crash(), which then takes the normal crash/restart path.
+using crash_atom = caf::atom_constant<caf::atom("crash")>;
+
+/// (start_child_atom, child_spec) -> caf::actor | caf::error   [dynamic supervisor]
+using start_child_atom = caf::atom_constant<caf::atom("startchild")>;
+
+}  // namespace beryl::supervision

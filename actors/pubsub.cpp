@@ -126,20 +126,22 @@ void pubsub_ref::broadcast(std::string topic, std::string event, payload body,
 
 namespace {
 
-caf::behavior pubsub_actor(caf::event_based_actor* self, std::size_t shard_count) {
-  std::vector<caf::actor> shards;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, shard_count); ++i)
-    shards.push_back(self->spawn<caf::linked>(pubsub_shard));
-  pubsub_ref ref{std::move(shards)};
+caf::behavior pubsub_owner(caf::event_based_actor* self, pubsub_ref ref,
+                           std::vector<caf::actor> shards) {
+  for (const auto& shard : shards) self->link_to(shard);
   return {
-      [=](atoms::shards) { return ref; },
+      [ref](atoms::shards) { return ref; },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_pubsub(caf::actor_system& sys, std::size_t shard_count) {
-  return sys.spawn(pubsub_actor, shard_count);
+pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count) {
+  std::vector<caf::actor> shards;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, shard_count); ++i)
+    shards.push_back(sys.spawn(pubsub_shard));
+  pubsub_ref ref{shards};
+  return {sys.spawn(pubsub_owner, ref, std::move(shards)), ref};
 }
 
 }  // namespace beryl

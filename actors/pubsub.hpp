@@ -45,9 +45,14 @@ class pubsub_ref {
   std::shared_ptr<const std::vector<caf::actor>> shards_;
 };
 
-// The supervised pubsub actor: it owns `shard_count` linked shards and answers
-// (atoms::shards) with a pubsub_ref to them.
-caf::actor spawn_pubsub(caf::actor_system& sys, std::size_t shard_count);
+// The supervised pubsub actor and its shards: the owner is linked to every shard, so the loss of
+// one takes the whole pubsub down for its supervisor to restart. The owner also answers
+// (atoms::shards) with the pubsub_ref.
+struct pubsub_handle {
+  caf::actor owner;
+  pubsub_ref shards;
+};
+pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count);
 
 }  // namespace beryl
 

@@ -2,6 +2,8 @@
 
 #include "actors/atoms.hpp"
 #include "actors/stop_reason.hpp"
+#include "supervision/child_spec.hpp"
+#include "supervision/messages.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -152,7 +154,35 @@ class socket_behavior {
       return;
     }
     channel_context ctx{m.topic, join_ref, std::move(route.captures), state().info, deps.pubsub};
-    auto ch = (*route.factory)(self_, std::move(ctx));
+    const channel_factory* factory = route.factory;
+    if (!deps.channel_supervisor) {  // embedded without supervision
+      run_join((*factory)(self_, std::move(ctx)), std::move(m), join_ref, close_after);
+      return;
+    }
+    // Channels are temporary children of a dynamic supervisor: a crash is logged and counted there,
+    // and the client gets phx_error from us; nothing restarts it but the client's rejoin.
+    auto spec = supervision::worker_spec(
+        m.topic, [factory, ctx](caf::local_actor* parent) { return (*factory)(parent, ctx); },
+        supervision::restart_type::temporary);
+    auto pending = std::make_shared<message>(std::move(m));
+    self_
+        ->request(deps.channel_supervisor, deps.settings.join_timeout,
+                  supervision::start_child_atom::value, std::move(spec))
+        .await(
+            [this, pending, join_ref, close_after](const caf::actor& ch) {
+              run_join(ch, std::move(*pending), join_ref, close_after);
+            },
+            [this, pending, join_ref, close_after](caf::error& err) {
+              spdlog::error("channel for {} could not start: {}", pending->topic,
+                            self_->system().render(err));
+              reply(join_ref, pending->ref, pending->topic, "error",
+                    object({{"reason", "join crashed"}}));
+              if (close_after) control(close_after, pending->topic, events::close, {});
+            });
+  }
+
+  void run_join(const caf::actor& ch, message m, const ref_t& join_ref, const ref_t& close_after) {
+    const auto& deps = *state().deps;
     self_->link_to(ch);
     channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt});
     auto topic = m.topic;

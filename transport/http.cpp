@@ -8,4 +8,12 @@ const std::string* find_last(const string_pairs& pairs, std::string_view key) {
   return nullptr;
 }
 
+http_handler first_of(std::vector<http_handler> handlers) {
+  return [handlers = std::move(handlers)](const http_request& req, const http_responder& respond) {
+    for (const auto& h : handlers)
+      if (h && h(req, respond)) return true;
+    return false;
+  };
+}
+
 }  // namespace beryl

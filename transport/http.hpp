@@ -40,4 +40,7 @@ using http_responder = std::function<void(http_response)>;
 // when the route is not its own (the transport answers 404).
 using http_handler = std::function<bool(const http_request&, const http_responder& respond)>;
 
+// The first of `handlers` that takes the request.
+http_handler first_of(std::vector<http_handler> handlers);
+
 }  // namespace beryl

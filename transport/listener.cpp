@@ -10,12 +10,21 @@
 namespace beryl {
 namespace {
 
+void stop_core(listener_core& core, const caf::error& reason) {
+  bool graceful = reason == caf::exit_reason::user_shutdown || reason == caf::exit_reason::normal;
+  core.stop(graceful ? make_error(stop_code::shutdown) : reason,
+            graceful ? close_code::going_away : close_code::service_restart);
+}
+
 caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<listener_core> core) {
-  self->attach_functor([core](const caf::error& reason) {
-    bool graceful = reason == caf::exit_reason::user_shutdown || reason == caf::exit_reason::normal;
-    core->stop(graceful ? make_error(stop_code::shutdown) : reason,
-               graceful ? close_code::going_away : close_code::service_restart);
+  // Close the acceptor before quitting, so our supervisor only learns that we are gone (and
+  // starts a new listener on the same port) once the port is free.
+  self->set_exit_handler([self, core](caf::exit_msg& em) {
+    stop_core(*core, em.reason);
+    self->quit(em.reason);
   });
+  self->attach_functor(
+      [core](const caf::error& reason) { stop_core(*core, reason); });  // after a kill
   return {
       [core](atoms::stats) {
         return boost::json::serialize(boost::json::object{{"port", core->port()},
@@ -27,10 +36,11 @@ caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<liste
 
 }  // namespace
 
-caf::actor spawn_listener(caf::actor_system& sys, io_runtime& io, transport_settings settings,
-                          server_hooks hooks, std::shared_ptr<const socket_deps> deps) {
+listener_handle spawn_listener(caf::actor_system& sys, io_runtime& io, transport_settings settings,
+                               server_hooks hooks, std::shared_ptr<const socket_deps> deps) {
   auto core = make_listener_core(sys, io, std::move(settings), std::move(hooks), std::move(deps));
-  return sys.spawn(listener_actor, std::move(core));
+  auto port = core->port();
+  return {sys.spawn(listener_actor, std::move(core)), port};
 }
 
 }  // namespace beryl

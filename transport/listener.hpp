@@ -21,9 +21,14 @@ struct server_hooks {
   http_handler http;           // routes beside the socket path and /healthz
 };
 
+struct listener_handle {
+  caf::actor actor;
+  std::uint16_t port;  // the bound port (settings.port 0 picks one)
+};
+
 // Binds `settings.host:port` (throws std::system_error when it cannot) and spawns the actor.
 // Messages: (atoms::stats) -> JSON text {"port", "connections", "accepted"}.
-caf::actor spawn_listener(caf::actor_system& sys, io_runtime& io, transport_settings settings,
-                          server_hooks hooks, std::shared_ptr<const socket_deps> deps);
+listener_handle spawn_listener(caf::actor_system& sys, io_runtime& io, transport_settings settings,
+                               server_hooks hooks, std::shared_ptr<const socket_deps> deps);
 
 }  // namespace beryl

@@ -70,10 +70,9 @@ struct fixture {
     sys = std::make_unique<caf::actor_system>(cfg);
   }
   pubsub_ref start(caf::scoped_actor& self, caf::actor& owner) {
-    owner = spawn_pubsub(*sys, 2);
-    pubsub_ref ref;
-    self->request(owner, 5s, atoms::shards::value)
-        .receive([&](pubsub_ref r) { ref = r; }, [](caf::error&) {});
+    auto handle = spawn_pubsub(*sys, 2);
+    owner = handle.owner;
+    auto ref = handle.shards;
     REQUIRE(ref.valid());
     return ref;
   }

@@ -84,6 +84,10 @@ class longpoll_session final : public outbox,
 
   const serializer* format() const { return format_; }
   const std::string& token() const { return token_; }
+  bool ended() {
+    std::lock_guard lock(mutex_);
+    return ended_;
+  }
 
   void start(caf::actor actor) {
     std::lock_guard lock(mutex_);
@@ -287,9 +291,14 @@ std::shared_ptr<longpoll_session> longpoll_endpoint::find(const http_request& re
   auto expected = sign(id);
   if (mac.size() != expected.size() || CRYPTO_memcmp(mac.data(), expected.data(), mac.size()) != 0)
     return nullptr;
-  std::lock_guard lock(mutex_);
-  auto it = sessions_.find(id);
-  return it == sessions_.end() ? nullptr : it->second;
+  std::shared_ptr<longpoll_session> session;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto it = sessions_.find(id); it != sessions_.end()) session = it->second;
+  }
+  // An ended session is gone even before the next tick forgets it: a POST gets 410, a GET a new
+  // one.
+  return session && !session->ended() ? session : nullptr;
 }
 
 void longpoll_endpoint::poll(const http_request& req, const http_responder& respond) {

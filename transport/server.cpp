@@ -17,6 +17,7 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <future>
 #include <unordered_map>
 
 namespace asio = boost::asio;
@@ -93,9 +94,17 @@ class server_core final : public listener_core, public std::enable_shared_from_t
   }
   std::uint64_t accepted() const override { return accepted_; }
 
+  // Waits until the acceptor is closed, so that a restarted listener can bind the same port.
   void stop(const caf::error& reason, std::uint16_t code) override {
-    asio::post(strand_,
-               [self = shared_from_this(), reason, code] { self->stop_now(reason, code); });
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::post(strand_, [self = shared_from_this(), reason, code, closed] {
+      self->stop_now(reason, code);
+      closed->set_value();
+    });
+    if (done.wait_for(std::chrono::seconds(2)) != std::future_status::ready)
+      spdlog::warn("listener on port {}: the network threads did not close the acceptor in 2 s",
+                   port_);
   }
 
   const transport_settings& settings() const { return settings_; }
@@ -364,9 +373,10 @@ void server_core::accept() {
 void server_core::sweep() {
   auto now = ws_connection::clock::now();
   for (auto& c : live(connections_)) c->check_timeouts(now);
+  if (longpoll_) longpoll_->tick(now);
   if (stopped_ && connections() == 0) return;  // nothing left to watch: let the io_context end
-  auto interval = std::min<std::chrono::milliseconds>(std::chrono::milliseconds(1000),
-                                                      settings_.idle_timeout / 4);
+  auto interval = std::min(
+      {std::chrono::milliseconds(1000), settings_.idle_timeout / 4, settings_.longpoll_window / 4});
   sweeper_.expires_after(std::max(interval, std::chrono::milliseconds(10)));
   sweeper_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
     if (!ec) self->sweep();

@@ -3,9 +3,12 @@
 import http from 'node:http'
 import { within } from './timing.mjs'
 
-export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 3_000 } = {}) {
+// `signal` (an AbortSignal) cancels the request; a request that times out is cancelled too, so a
+// held long-poll GET never outlives its wait.
+export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 3_000, signal } = {}) {
+  let req
   const done = new Promise((resolve, reject) => {
-    const req = http.request(url, { method, headers, agent: false }, (res) => {
+    req = http.request(url, { method, headers, agent: false, signal }, (res) => {
       const chunks = []
       res.on('data', (chunk) => chunks.push(chunk))
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }))
@@ -14,5 +17,8 @@ export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs
     req.on('error', reject)
     req.end(body)
   })
-  return within(done, timeoutMs, `${method} ${url}`)
+  return within(done, timeoutMs, `${method} ${url}`).catch((err) => {
+    req.destroy()
+    throw err
+  })
 }

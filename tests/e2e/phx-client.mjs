@@ -112,6 +112,13 @@ export class EventLog {
   }
 }
 
+// A phoenix.js (WebSocket) member of `topic` that records the room's "left" and "shout" broadcasts.
+export async function observeTopic(server, topic, user = 'observer', options = {}) {
+  const socket = await connectPhx(server, options)
+  const channel = await joinOk(socket, topic, { user })
+  return { socket, channel, left: new EventLog(channel, 'left'), shouts: new EventLog(channel, 'shout') }
+}
+
 // Waits for the next close of the socket's connection and resolves with its close code.
 export function nextClose(socket, timeoutMs = DEFAULT_WAIT_MS) {
   const seen = socket.closeCodes.length

@@ -11,10 +11,10 @@ export function within(promise, ms, what) {
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
 }
 
-// Polls predicate until it returns true.
+// Polls predicate (sync or async) until it returns true.
 export async function until(predicate, ms, what, stepMs = 20) {
   const deadline = Date.now() + ms
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await sleep(stepMs)
   }

@@ -15,6 +15,13 @@ using broadcast = caf::atom_constant<caf::atom("broadcast")>;  // anyone -> shar
 using disconnect = caf::atom_constant<caf::atom("disconnect")>;
 using enroll = caf::atom_constant<caf::atom("enroll")>;  // socket -> coordinator: socket table
 using stats = caf::atom_constant<caf::atom("stats")>;
+using track = caf::atom_constant<caf::atom("track")>;      // -> presence
+using untrack = caf::atom_constant<caf::atom("untrack")>;  // -> presence
+using update = caf::atom_constant<caf::atom("update")>;    // -> presence
+using list = caf::atom_constant<caf::atom("list")>;        // -> presence
+using merge = caf::atom_constant<caf::atom("merge")>;      // peer delta -> presence
+using flush = caf::atom_constant<caf::atom("flush")>;      // presence's own timers
+using tick = caf::atom_constant<caf::atom("tick")>;
 using shards = caf::atom_constant<caf::atom("shards")>;
 
 }  // namespace beryl::atoms

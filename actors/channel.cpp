@@ -88,6 +88,40 @@ void channel::stop() {
   end(make_error(stop_code::stopped));
 }
 
+const caf::actor& channel::presence_actor() const {
+  if (!ctx_.presence) throw std::logic_error("presence is not running in this server");
+  return ctx_.presence;
+}
+
+void channel::track(const std::string& key, boost::json::object meta) {
+  request(presence_actor(), caf::infinite, atoms::track::value, caf::actor_cast<caf::actor>(this),
+          ctx_.topic, key, payload{boost::json::value(std::move(meta))})
+      .then([](const std::string&) {},
+            [this, key](caf::error& err) {
+              spdlog::warn("channel {}: track {} failed: {}", ctx_.topic, key,
+                           system().render(err));
+            });
+}
+
+void channel::update_presence(const std::string& key, boost::json::object meta) {
+  request(presence_actor(), caf::infinite, atoms::update::value, caf::actor_cast<caf::actor>(this),
+          ctx_.topic, key, payload{boost::json::value(std::move(meta))})
+      .then([](const std::string&) {},
+            [this, key](caf::error& err) {
+              spdlog::warn("channel {}: update of {} failed: {}", ctx_.topic, key,
+                           system().render(err));
+            });
+}
+
+void channel::untrack(const std::string& key) {
+  send(presence_actor(), atoms::untrack::value, caf::actor_cast<caf::actor>(this), ctx_.topic, key);
+}
+
+void channel::push_presence_state() {
+  request(presence_actor(), caf::infinite, atoms::list::value, ctx_.topic)
+      .then([this](payload& state) { push("presence_state", std::move(state)); });
+}
+
 caf::behavior channel::make_behavior() {
   caf::message_handler protocol{
       [this](atoms::join, message& m) -> caf::result<bool> {

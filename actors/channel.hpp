@@ -32,6 +32,7 @@ struct channel_context {
   std::vector<std::string> topic_params;  // what each `*` of the pattern matched
   std::shared_ptr<const socket_info> socket;
   pubsub_ref pubsub;
+  caf::actor presence;  // the presence actor, when the server runs one
 };
 
 // Identifies a client message, to reply to it later (Phoenix's socket_ref).
@@ -69,6 +70,16 @@ class channel : public caf::event_based_actor {
   // Ends the channel normally: the client gets phx_close and does not rejoin.
   void stop();
 
+  // --- presence in this topic, as Phoenix.Presence ----------------------------------------
+  // Tracks this channel under `key`; it is untracked by itself when the channel ends, however
+  // it ends. Every member gets a presence_diff.
+  void track(const std::string& key, boost::json::object meta);
+  // A new meta for `key`: one diff, the new version with phx_ref_prev.
+  void update_presence(const std::string& key, boost::json::object meta);
+  void untrack(const std::string& key);
+  // Pushes "presence_state" (who is in the topic) to this client; call it after track().
+  void push_presence_state();
+
   const std::string& topic() const { return ctx_.topic; }
   const std::vector<std::string>& topic_params() const { return ctx_.topic_params; }
   const std::optional<std::string>& socket_id() const { return ctx_.socket->id; }
@@ -86,6 +97,7 @@ class channel : public caf::event_based_actor {
   void end(const caf::error& reason);
   void send_frame(frame f);
   void call_terminate(const stop_reason& reason);
+  const caf::actor& presence_actor() const;
 
   channel_context ctx_;
   reply_ref current_;

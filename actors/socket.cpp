@@ -153,7 +153,8 @@ class socket_behavior {
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
-    channel_context ctx{m.topic, join_ref, std::move(route.captures), state().info, deps.pubsub};
+    channel_context ctx{m.topic,      join_ref,    std::move(route.captures),
+                        state().info, deps.pubsub, deps.presence};
     const channel_factory* factory = route.factory;
     if (!deps.channel_supervisor) {  // embedded without supervision
       run_join((*factory)(self_, std::move(ctx)), std::move(m), join_ref, close_after);

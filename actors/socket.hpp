@@ -27,6 +27,7 @@ struct socket_deps {
   std::shared_ptr<const router> routes;
   pubsub_ref pubsub;
   caf::actor coordinator;
+  caf::actor presence;            // optional
   caf::actor channel_supervisor;  // a dynamic supervisor; without one, channels are spawned bare
   socket_settings settings;
 };

@@ -98,6 +98,12 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.pubsub_shards = to_int<std::size_t>(v, "--pubsub-shards");
        }},
+      {"presence-diff-ms", "MS",
+       "presence changes coalesced into one presence_diff per topic (default 50)",
+       [](server_config& c, const std::string& v) {
+         c.presence_diff_interval =
+             std::chrono::milliseconds(to_int<long>(v, "--presence-diff-ms"));
+       }},
       {"log-level", "LEVEL", "trace, debug, info, warn, error or off (default info)",
        [](server_config& c, const std::string& v) { c.log_level = v; }},
       {"static-dir", "DIR", "where the demo page and phoenix.js are served from",

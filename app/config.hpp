@@ -17,6 +17,7 @@ struct server_config {
   std::size_t io_threads = 0;     // 0: derived from the number of cores
   std::size_t actor_threads = 0;  // 0: derived from the number of cores
   std::size_t pubsub_shards = 0;  // 0: one per actor thread
+  std::chrono::milliseconds presence_diff_interval{50};
   std::string log_level = "info";
   std::string static_dir;  // the demo page and phoenix.js
   bool enable_crash_injection = false;

@@ -2,6 +2,7 @@
 // The demo's chat rooms, "room:*" (the README's contract). Also a tour of the channel API.
 #include "actors/channel.hpp"
 
+#include <chrono>
 #include <stdexcept>
 
 namespace beryl::app {
@@ -16,6 +17,9 @@ class room_channel : public beryl::channel {
     if (auto* p = beryl::as_object(params))
       if (auto* user = p->if_contains("user"); user && user->is_string())
         user_ = user->as_string().c_str();
+    online_at_ = now_ms();
+    track(user_, {{"online_at", online_at_}});
+    push_presence_state();  // arrives after the join reply
     return beryl::reply::ok({{"joined", topic()}});
   }
 
@@ -31,6 +35,7 @@ class room_channel : public beryl::channel {
       return beryl::noreply;
     }
     if (event == "kick") return kick(body);
+    if (event == "status") return set_status(body);
     if (event == "crash") throw std::runtime_error("crash requested by the client");
     return beryl::reply::error({{"reason", "unknown event"}});
   }
@@ -52,7 +57,23 @@ class room_channel : public beryl::channel {
     return beryl::reply::ok();
   }
 
+  // A new presence meta for this member: {"online_at": ..., "status": S}.
+  beryl::reply set_status(const beryl::payload& body) {
+    auto* p = beryl::as_object(body);
+    auto* status = p ? p->if_contains("status") : nullptr;
+    if (!status || !status->is_string())
+      return beryl::reply::error({{"reason", "status expected"}});
+    update_presence(user_, {{"online_at", online_at_}, {"status", *status}});
+    return beryl::reply::ok();
+  }
+
+  static std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+  }
+
   std::string user_ = "anonymous";
+  std::int64_t online_at_ = 0;
 };
 
 }  // namespace beryl::app

@@ -1,6 +1,7 @@
 #include "app/server.hpp"
 
 #include "actors/coordinator.hpp"
+#include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
 #include "actors/stop_reason.hpp"
 #include "app/debug_routes.hpp"
@@ -71,9 +72,10 @@ sv::child_spec named(std::string name, sv::start_function start) {
   return spec;
 }
 
-// The application tree, rest_for_one as in beryl and OTP practice: a crash restarts that child
-// and every child after it. A coordinator crash restarts the channel supervisor and the listener
-// too, which closes the sockets; phoenix.js reconnects and rejoins by itself.
+// The application tree [pubsub, presence, coordinator, channels, listener], rest_for_one as in
+// beryl and OTP practice: a crash restarts that child and every child after it. A coordinator
+// crash restarts the channel supervisor and the listener too, which closes the sockets;
+// phoenix.js reconnects and rejoins by itself.
 std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config& config,
                                              std::shared_ptr<const router> routes,
                                              server_hooks hooks) {
@@ -90,6 +92,12 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               *shards = handle.shards;
               return handle.owner;
             }),
+      named("presence",
+            [shards, interval = config.presence_diff_interval](caf::local_actor* parent) {
+              presence_settings settings;
+              settings.diff_interval = interval;
+              return spawn_presence(parent->system(), *shards, std::move(settings));
+            }),
       named("coordinator",
             [routes](caf::local_actor* parent) {
               return spawn_coordinator(parent->system(), routes);
@@ -98,9 +106,9 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
       named("listener",
             [&io, shards, port, routes, config, hooks](caf::local_actor* parent) {
               auto& sys = parent->system();
-              auto deps = std::make_shared<const socket_deps>(
-                  socket_deps{routes, *shards, sv::lookup(sys, "coordinator"),
-                              sv::lookup(sys, "channels"), config.sockets});
+              auto deps = std::make_shared<const socket_deps>(socket_deps{
+                  routes, *shards, sv::lookup(sys, "coordinator"), sv::lookup(sys, "presence"),
+                  sv::lookup(sys, "channels"), config.sockets});
               auto settings = config.transport;
               settings.port = *port;
               auto listener = spawn_listener(sys, io, settings, hooks, std::move(deps));

@@ -4,6 +4,7 @@ import { LongPoll } from 'phoenix'
 import { phxSocket, connectPhx } from './phx-client.mjs'
 import { httpRequest } from './http-client.mjs'
 import { within } from './timing.mjs'
+import { isPresenceFrame } from './raw-client.mjs'
 
 export { LongPoll }
 
@@ -61,7 +62,7 @@ const rawLongPolls = new Set()
 // One long-poll session driven by hand. Messages taken by GETs are decoded into `inbox`
 // (each one a JSON string of a frame, so JSON inside JSON).
 export class RawLongPoll {
-  constructor(server, { path = LONGPOLL_PATH, query = { vsn: '2.0.0' }, headers = {}, pollTimeoutMs = 12_000 } = {}) {
+  constructor(server, { path = LONGPOLL_PATH, query = { vsn: '2.0.0' }, headers = {}, pollTimeoutMs = 12_000, keepPresence = false } = {}) {
     this.server = server
     this.path = path
     this.query = Array.isArray(query) ? query : Object.entries(query)
@@ -69,6 +70,8 @@ export class RawLongPoll {
     this.pollTimeoutMs = pollTimeoutMs
     this.token = null
     this.inbox = []
+    this.keepPresence = keepPresence
+    this.presence = []  // presence frames set aside, as RawClient does
     this.abort = new AbortController()
     rawLongPolls.add(this)
   }
@@ -104,7 +107,11 @@ export class RawLongPoll {
   async get({ timeoutMs = this.pollTimeoutMs, ...options } = {}) {
     const res = await this.request('GET', { timeoutMs, ...options })
     if (res.json?.status === 200 && Array.isArray(res.json.messages)) {
-      for (const text of res.json.messages) this.inbox.push(JSON.parse(text))
+      for (const text of res.json.messages) {
+        const message = JSON.parse(text)
+        if (!this.keepPresence && isPresenceFrame(message)) this.presence.push(message)
+        else this.inbox.push(message)
+      }
     }
     return res
   }
@@ -142,6 +149,17 @@ export class RawLongPoll {
       throw new Error(`long-poll join of ${topic}: got ${JSON.stringify(reply)}`)
     }
     return reply
+  }
+
+  // Polls until a set-aside presence frame matches `predicate`, so that a GET held afterwards
+  // waits for what the test is about, not for the presence_diff of a join it made.
+  async settlePresence(predicate, timeoutMs = DEFAULT_WAIT_MS) {
+    const deadline = Date.now() + timeoutMs
+    while (!this.presence.some(predicate)) {
+      const left = deadline - Date.now()
+      if (left <= 0) throw new Error(`no matching presence frame within ${timeoutMs} ms`)
+      await this.get({ timeoutMs: left })
+    }
   }
 
   // The next message, polling as long as needed.

@@ -5,9 +5,18 @@ import { within } from './timing.mjs'
 const DEFAULT_WAIT_MS = 3_000
 const open = new Set()
 
+// Joins of room:* also push presence_state and broadcast presence_diff. Tests of other frames set
+// those aside (in `presence`); presence.test.mjs asserts them exactly.
+export function isPresenceFrame(message) {
+  const event = Array.isArray(message) ? message[3] : message?.event
+  return event === 'presence_state' || event === 'presence_diff'
+}
+
 export class RawClient {
-  constructor(ws) {
+  constructor(ws, { keepPresence = false } = {}) {
     this.ws = ws
+    this.keepPresence = keepPresence
+    this.presence = []
     this.inbox = []
     this.waiters = []
     this.closeInfo = null
@@ -22,6 +31,15 @@ export class RawClient {
     // After an error `ws` emits "close" as well; the error itself is not interesting here.
     ws.on('error', () => {})
     ws.on('message', (data, isBinary) => {
+      if (!isBinary && !this.keepPresence) {
+        const text = data.toString()
+        let parsed = null
+        try { parsed = JSON.parse(text) } catch {}
+        if (isPresenceFrame(parsed)) {
+          this.presence.push(parsed)
+          return
+        }
+      }
       this.inbox.push(isBinary ? { binary: true, bytes: Buffer.from(data) } : { binary: false, text: data.toString() })
       for (const wake of this.waiters.splice(0)) wake()
     })
@@ -29,9 +47,9 @@ export class RawClient {
   }
 
   // Opens a connection; rejects with err.status set when the server refuses the upgrade.
-  static connect(url, { protocols, headers, origin, timeoutMs = DEFAULT_WAIT_MS } = {}) {
+  static connect(url, { protocols, headers, origin, keepPresence, timeoutMs = DEFAULT_WAIT_MS } = {}) {
     const ws = new WebSocket(url, protocols, { headers, origin })
-    const client = new RawClient(ws)
+    const client = new RawClient(ws, { keepPresence })
     const opened = new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client))
       ws.once('unexpected-response', (req, res) => {

@@ -69,7 +69,7 @@ struct fixture {
     cfg.set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
-  pubsub_ref start(caf::scoped_actor& self, caf::actor& owner) {
+  pubsub_ref start(caf::actor& owner) {
     auto handle = spawn_pubsub(*sys, 2);
     owner = handle.owner;
     auto ref = handle.shards;
@@ -100,7 +100,7 @@ TEST_CASE("a broadcast to 2,000 subscribers is encoded once and shares one buffe
   fixture f;
   caf::scoped_actor self{*f.sys};
   caf::actor owner;
-  auto ps = f.start(self, owner);
+  auto ps = f.start(owner);
   counting_serializer format;
   std::vector<std::shared_ptr<recording_outbox>> outboxes;
   for (std::uint64_t i = 1; i <= 2000; ++i) {
@@ -124,7 +124,7 @@ TEST_CASE("broadcast_from skips its sender; unsubscribed and other topics get no
   fixture f;
   caf::scoped_actor self{*f.sys};
   caf::actor owner;
-  auto ps = f.start(self, owner);
+  auto ps = f.start(owner);
   auto sender = std::make_shared<recording_outbox>(), other = std::make_shared<recording_outbox>(),
        gone = std::make_shared<recording_outbox>(),
        elsewhere = std::make_shared<recording_outbox>();
@@ -151,7 +151,7 @@ TEST_CASE("an intercepted event goes to the channel actor instead of the outbox"
   fixture f;
   caf::scoped_actor self{*f.sys};
   caf::actor owner;
-  auto ps = f.start(self, owner);
+  auto ps = f.start(owner);
   auto out = std::make_shared<recording_outbox>();
   const serializer* v2 = [] {
     static const std::string vsn = "2.0.0";

@@ -110,6 +110,9 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) { c.static_dir = v; }},
       {"enable-crash-injection", nullptr, "enable POST /debug/crash?child=NAME (off by default)",
        [](server_config& c, const std::string&) { c.enable_crash_injection = true; }},
+      {"unsupervised", nullptr,
+       "run without supervisors, like beryl.start (not recommended: nothing restarts)",
+       [](server_config& c, const std::string&) { c.unsupervised = true; }},
   };
 }
 

@@ -21,6 +21,7 @@ struct server_config {
   std::string log_level = "info";
   std::string static_dir;  // the demo page and phoenix.js
   bool enable_crash_injection = false;
+  bool unsupervised = false;  // no supervision tree (for comparison and embedding; not recommended)
 };
 
 struct parse_outcome {

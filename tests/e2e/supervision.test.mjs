@@ -139,6 +139,28 @@ describe('supervision defaults and limits', () => {
     assert.match(server.output, /the root supervisor stopped .*: the server cannot go on/)
   })
 
+  it('--unsupervised runs the same server without a tree (not recommended, but it serves)', async () => {
+    const server = await startServer(['--unsupervised'])
+    assert.match(server.output, /starting without supervisors/)
+    const res = await httpRequest(server.httpUrl('/debug/supervision'))
+    assert.equal(res.status, 503)
+    const topic = uniqueTopic()
+    const a = await connectPhx(server)
+    const b = await connectPhx(server)
+    const channelA = await joinOk(a, topic, { user: 'a' })
+    const channelB = await joinOk(b, topic, { user: 'b' })
+    const shouts = new EventLog(channelB, 'shout')
+    channelA.push('shout', { hello: 'b' })
+    assert.deepEqual(await shouts.next(), { hello: 'b' })
+    // Channel isolation does not need the tree: a crash still ends that channel only.
+    const errors = new EventLog(channelA, 'phx_error')
+    channelA.push('crash', {})
+    await errors.waitFor(1)
+    assert.equal((await pushResult(channelB, 'ping', { ok: 1 })).response.ok, 1)
+    const stopped = await server.stop()
+    assert.equal(stopped.code, 0)
+  })
+
   it('a channel crash answers phx_error for that topic only; the socket and its other channels stay up', async () => {
     const server = await startServer()
     const socket = await connectPhx(server)

@@ -93,24 +93,22 @@ const caf::actor& channel::presence_actor() const {
   return ctx_.presence;
 }
 
-void channel::track(const std::string& key, boost::json::object meta) {
-  request(presence_actor(), caf::infinite, atoms::track::value, caf::actor_cast<caf::actor>(this),
-          ctx_.topic, key, payload{boost::json::value(std::move(meta))})
+template <class Operation>
+void channel::change_presence(Operation op, const std::string& key, boost::json::object meta) {
+  request(presence_actor(), caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
+          payload{boost::json::value(std::move(meta))})
       .then([](const std::string&) {},
             [this, key](caf::error& err) {
-              spdlog::warn("channel {}: track {} failed: {}", ctx_.topic, key,
-                           system().render(err));
+              spdlog::warn("channel {}: presence of {}: {}", ctx_.topic, key, system().render(err));
             });
 }
 
+void channel::track(const std::string& key, boost::json::object meta) {
+  change_presence(atoms::track::value, key, std::move(meta));
+}
+
 void channel::update_presence(const std::string& key, boost::json::object meta) {
-  request(presence_actor(), caf::infinite, atoms::update::value, caf::actor_cast<caf::actor>(this),
-          ctx_.topic, key, payload{boost::json::value(std::move(meta))})
-      .then([](const std::string&) {},
-            [this, key](caf::error& err) {
-              spdlog::warn("channel {}: update of {} failed: {}", ctx_.topic, key,
-                           system().render(err));
-            });
+  change_presence(atoms::update::value, key, std::move(meta));
 }
 
 void channel::untrack(const std::string& key) {

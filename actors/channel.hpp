@@ -98,6 +98,8 @@ class channel : public caf::event_based_actor {
   void send_frame(frame f);
   void call_terminate(const stop_reason& reason);
   const caf::actor& presence_actor() const;
+  template <class Operation>
+  void change_presence(Operation op, const std::string& key, boost::json::object meta);
 
   channel_context ctx_;
   reply_ref current_;

@@ -2,6 +2,7 @@
 // The app's connect callback (Phoenix's Socket.connect/3): it sees the connect parameters and
 // either accepts (setting the socket id and assigns) or refuses (HTTP 403 before the upgrade).
 // It runs on a network thread: keep it quick and non-blocking.
+#include "actors/socket.hpp"
 #include "transport/http.hpp"
 
 #include <boost/json/object.hpp>
@@ -35,5 +36,14 @@ struct connect_result {
 };
 
 using connect_handler = std::function<connect_result(const connect_info&)>;
+
+// `on_connect`'s answer: accept when there is none; an exception refuses (and is logged).
+connect_result run_on_connect(const connect_handler& on_connect, const connect_info& info);
+
+// The socket actor of an accepted connection, whatever its transport. When the actor ends
+// first (a disconnect, a crash), the connection is closed with a code phoenix.js reconnects on.
+caf::actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
+                        const serializer* format, connect_result accepted, std::string transport,
+                        const std::shared_ptr<const socket_deps>& deps);
 
 }  // namespace beryl

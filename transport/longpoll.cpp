@@ -324,32 +324,14 @@ void longpoll_endpoint::open_session(const http_request& req, const http_respond
   info.uri = req.target;
   info.transport = "longpoll";
   const serializer* format = wire::serializer_for_vsn(info.param("vsn"));
-  connect_result result = format ? connect_result::accept() : connect_result::refuse();
-  if (format && on_connect_) {
-    try {
-      result = on_connect_(info);
-    } catch (const std::exception& e) {
-      spdlog::error("on_connect threw: {}", e.what());
-      result = connect_result::refuse();
-    }
-  }
+  auto result = format ? run_on_connect(on_connect_, info) : connect_result::refuse();
   if (!result.accepted) {
     respond(status_only(403));
     return;
   }
   auto id = random_hex(id_hex_size / 2);
   auto session = std::make_shared<longpoll_session>(id + "." + sign(id), settings_, format);
-  auto socket = std::make_shared<socket_info>();
-  socket->out = session;
-  socket->format = format;
-  socket->id = std::move(result.id);
-  socket->assigns = std::move(result.assigns);
-  socket->transport = "longpoll";
-  auto actor = spawn_socket(sys_, std::move(socket), deps_);
-  std::weak_ptr<longpoll_session> weak = session;
-  actor->attach_functor([weak](const caf::error&) {
-    if (auto s = weak.lock()) s->close(close_code::going_away, "");
-  });
+  auto actor = start_socket(sys_, session, format, std::move(result), "longpoll", deps_);
   session->start(std::move(actor));
   {
     std::lock_guard lock(mutex_);

@@ -46,13 +46,6 @@ std::string peer_of(const tcp::socket& socket) {
   return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-// The close code a connection gets when its socket actor ends first.
-std::uint16_t close_code_for(const caf::error& reason) {
-  auto why = stop_reason::from(reason);
-  if (why.code == stop_code::crashed) return close_code::internal_error;
-  return close_code::going_away;
-}
-
 class http_session;
 
 class server_core final : public listener_core, public std::enable_shared_from_this<server_core> {
@@ -297,15 +290,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!protocols.valid) return refuse(403);
     info.auth_token = protocols.auth_token;
 
-    connect_result result = connect_result::accept();
-    if (const auto& on_connect = server_->hooks().on_connect) {
-      try {
-        result = on_connect(info);
-      } catch (const std::exception& e) {
-        spdlog::error("on_connect threw: {}", e.what());
-        result = connect_result::refuse(500);
-      }
-    }
+    auto result = run_on_connect(server_->hooks().on_connect, info);
     if (!result.accepted) return refuse(result.status);
 
     std::string response =
@@ -320,17 +305,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto server = server_;
     auto conn = std::make_shared<ws_connection>(stream_.release_socket(), settings, format,
                                                 [server](ws_connection* c) { server->remove(c); });
-    auto socket = std::make_shared<socket_info>();
-    socket->out = conn;
-    socket->format = format;
-    socket->id = std::move(result.id);
-    socket->assigns = std::move(result.assigns);
-    socket->transport = "websocket";
-    auto actor = spawn_socket(server->system(), std::move(socket), server->deps());
-    std::weak_ptr<ws_connection> weak = conn;
-    actor->attach_functor([weak](const caf::error& reason) {
-      if (auto c = weak.lock()) c->close(close_code_for(reason), "");
-    });
+    auto actor = start_socket(server->system(), conn, format, std::move(result), "websocket",
+                              server->deps());
     server->add(conn);
     conn->start(std::move(actor), std::move(response), std::move(early));
   }

@@ -1,0 +1,46 @@
+#include "transport/connect.hpp"
+
+#include "actors/stop_reason.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+namespace beryl {
+namespace {
+
+// The close code a connection gets when its socket actor ends first.
+std::uint16_t close_code_for(const caf::error& reason) {
+  if (stop_reason::from(reason).code == stop_code::crashed) return close_code::internal_error;
+  return close_code::going_away;
+}
+
+}  // namespace
+
+connect_result run_on_connect(const connect_handler& on_connect, const connect_info& info) {
+  if (!on_connect) return connect_result::accept();
+  try {
+    return on_connect(info);
+  } catch (const std::exception& e) {
+    spdlog::error("on_connect threw: {}", e.what());
+    return connect_result::refuse();
+  }
+}
+
+caf::actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
+                        const serializer* format, connect_result accepted, std::string transport,
+                        const std::shared_ptr<const socket_deps>& deps) {
+  auto info = std::make_shared<socket_info>();
+  info->out = out;
+  info->format = format;
+  info->id = std::move(accepted.id);
+  info->assigns = std::move(accepted.assigns);
+  info->transport = std::move(transport);
+  auto actor = spawn_socket(sys, std::move(info), deps);
+  std::weak_ptr<outbox> weak = out;
+  actor->attach_functor([weak](const caf::error& reason) {
+    if (auto connection = weak.lock()) connection->close(close_code_for(reason), "");
+  });
+  return actor;
+}
+
+}  // namespace beryl

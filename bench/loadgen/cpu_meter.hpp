@@ -1,0 +1,42 @@
+// CPU used by the server and by the generator over one measured phase, so every result can say
+// how the two cores were split and what one message cost the server.
+#pragma once
+
+#include "proc_stats.hpp"
+
+#include <boost/json/object.hpp>
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+
+namespace bench {
+
+class CpuMeter {
+ public:
+  explicit CpuMeter(pid_t server_pid) : server_pid_(server_pid) {}
+
+  void start();
+  void stop();
+  // CPU seconds of generator processes other than this one (multi-process scenarios).
+  void add_worker_cpu(double seconds) { worker_cpu_s_ += seconds; }
+  double wall_s() const;
+
+  // `messages` is what the scenario counts as one unit of server work (delivery, reply, join).
+  boost::json::object to_json(double messages, std::size_t generator_processes) const;
+
+ private:
+  pid_t server_pid_;
+  std::int64_t started_ns_ = 0;
+  std::int64_t stopped_ns_ = 0;
+  std::optional<double> server_start_s_;
+  std::optional<double> server_stop_s_;
+  MachineCpu machine_start_;
+  MachineCpu machine_stop_;
+  double self_start_s_ = 0;
+  double self_stop_s_ = 0;
+  double worker_cpu_s_ = 0;
+};
+
+}  // namespace bench

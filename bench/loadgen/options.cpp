@@ -1,0 +1,127 @@
+#include "options.hpp"
+
+#include <boost/asio/ip/address.hpp>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <stdexcept>
+
+namespace bench {
+namespace {
+
+std::size_t to_size(const std::string& s) {
+  return static_cast<std::size_t>(std::stoull(s));
+}
+
+std::vector<std::size_t> to_sizes(const std::string& s) {
+  std::vector<std::size_t> out;
+  std::istringstream in(s);
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(to_size(item));
+  return out;
+}
+
+void parse_port_range(const std::string& s, Options& o) {
+  const auto dash = s.find('-');
+  if (dash == std::string::npos) throw std::invalid_argument("expected FIRST-LAST");
+  const auto first = std::stoul(s.substr(0, dash));
+  const auto last = std::stoul(s.substr(dash + 1));
+  if (first == 0 || last > 65535 || first > last) throw std::invalid_argument("bad port range");
+  o.source_port_first = static_cast<std::uint16_t>(first);
+  o.source_port_last = static_cast<std::uint16_t>(last);
+}
+
+// Accepts ws://HOST:PORT/PATH[?QUERY] where HOST is a loopback name: this tool must never load
+// another machine.
+WsTarget parse_url(const std::string& url) {
+  const std::string scheme = "ws://";
+  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("--url must start with ws://");
+  const std::string rest = url.substr(scheme.size());
+  const auto slash = rest.find('/');
+  const std::string authority = rest.substr(0, slash);
+  std::string path = slash == std::string::npos ? "/socket/websocket" : rest.substr(slash);
+  if (path.find('?') == std::string::npos) path += "?vsn=2.0.0";
+
+  std::string host = authority;
+  unsigned short port = 80;
+  const auto colon = authority.rfind(':');
+  if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
+    host = authority.substr(0, colon);
+    port = static_cast<unsigned short>(std::stoul(authority.substr(colon + 1)));
+  }
+  std::string address = host;
+  if (host == "localhost") address = "127.0.0.1";
+  if (address.size() > 2 && address.front() == '[') address = address.substr(1, address.size() - 2);
+  if (address != "127.0.0.1" && address != "::1") {
+    throw std::invalid_argument("only 127.0.0.1, localhost or [::1] may be targeted, not " + host);
+  }
+  return {{boost::asio::ip::make_address(address), port}, authority, path, nullptr};
+}
+
+}  // namespace
+
+std::string usage() {
+  return R"(usage: beryl-loadgen SCENARIO [options]
+Scenarios: connect, fanout, echo, churn, capacity. Prints one JSON result on stdout.
+  --url ws://127.0.0.1:4000/socket/websocket   server (loopback only)
+  --server-pid PID      measure the server's RSS and CPU through /proc/PID
+  --connections N       connect: total; fanout: subscribers; echo, churn: clients
+  --steps A,B,C         connect: sizes at which to measure RSS and joins/s
+  --rate R              fanout: messages/s offered; churn: joins/s offered (0 = unpaced)
+  --duration S          active phase of fanout, echo and churn, in seconds
+  --per-process N       connections per generator process (default 19000)
+  --max-in-flight N     concurrent handshakes per process (default 256)
+  --timeout S           hard deadline for the scenario (default 120)
+  --source-ports A-B    local ports to connect from (default 1024-32767, split over processes)
+  --step N --max-clients N --sample N --senders N --limit-ms MS --limit-percentile P
+                        capacity: client step, ceiling, broadcasts per step, concurrent
+                        broadcasters, and the round-trip limit that ends the search
+)";
+}
+
+Options parse_options(int argc, char** argv) {
+  if (argc < 2) throw std::invalid_argument(usage());
+  Options o;
+  o.scenario = argv[1];
+  const std::map<std::string, std::function<void(const std::string&)>> setters = {
+      {"--url", [&](const std::string& v) { o.url = v; }},
+      {"--server-pid", [&](const std::string& v) { o.server_pid = std::stoi(v); }},
+      {"--connections", [&](const std::string& v) { o.connections = to_size(v); }},
+      {"--steps", [&](const std::string& v) { o.steps = to_sizes(v); }},
+      {"--rate", [&](const std::string& v) { o.rate = std::stod(v); }},
+      {"--duration", [&](const std::string& v) { o.duration_s = std::stod(v); }},
+      {"--per-process", [&](const std::string& v) { o.per_process = to_size(v); }},
+      {"--max-in-flight", [&](const std::string& v) { o.max_in_flight = to_size(v); }},
+      {"--timeout", [&](const std::string& v) { o.timeout_s = std::stod(v); }},
+      {"--source-ports", [&](const std::string& v) { parse_port_range(v, o); }},
+      {"--step", [&](const std::string& v) { o.step = to_size(v); }},
+      {"--max-clients", [&](const std::string& v) { o.max_clients = to_size(v); }},
+      {"--sample", [&](const std::string& v) { o.sample = to_size(v); }},
+      {"--senders", [&](const std::string& v) { o.senders = to_size(v); }},
+      {"--limit-ms", [&](const std::string& v) { o.limit_ms = std::stod(v); }},
+      {"--limit-percentile", [&](const std::string& v) { o.limit_percentile = std::stod(v); }},
+  };
+  for (int i = 2; i < argc; i += 2) {
+    const auto it = setters.find(argv[i]);
+    if (it == setters.end()) throw std::invalid_argument(std::string("unknown option ") + argv[i]);
+    if (i + 1 >= argc) throw std::invalid_argument(std::string("missing value for ") + argv[i]);
+    try {
+      it->second(argv[i + 1]);
+    } catch (const std::exception&) {
+      throw std::invalid_argument(std::string("bad value for ") + argv[i] + ": " + argv[i + 1]);
+    }
+  }
+  o.target = parse_url(o.url);
+  o.target.source_ports = std::make_shared<SourcePorts>(o.source_port_first, o.source_port_last);
+  if (o.steps.empty()) o.steps = {o.connections};
+  std::sort(o.steps.begin(), o.steps.end());
+  if (o.per_process == 0 || o.max_in_flight == 0 || o.senders == 0 || o.step == 0) {
+    throw std::invalid_argument("--per-process, --max-in-flight, --senders, --step must be > 0");
+  }
+  if (o.scenario == "fanout" && o.rate <= 0) throw std::invalid_argument("fanout needs --rate > 0");
+  return o;
+}
+
+}  // namespace bench

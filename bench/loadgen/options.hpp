@@ -1,0 +1,43 @@
+// Command-line options of beryl-loadgen.
+#pragma once
+
+#include "ws_client.hpp"
+
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace bench {
+
+struct Options {
+  std::string scenario;
+  std::string url = "ws://127.0.0.1:4000/socket/websocket";
+  WsTarget target;                  // derived from url
+  pid_t server_pid = 0;             // 0: server RSS and CPU are not measured
+  std::size_t connections = 1000;   // connect: total; fanout: subscribers; echo, churn: clients
+  std::vector<std::size_t> steps;   // connect: sizes at which to measure; default {connections}
+  double rate = 100;                // fanout: messages/s; churn: joins/s (0: as fast as possible)
+  double duration_s = 5;            // active phase of fanout, echo, churn
+  std::size_t per_process = 19000;  // connections per generator process (fd cap is 20,000)
+  std::size_t max_in_flight = 256;  // concurrent handshakes per process
+  // Local ports to connect from (see source_ports.hpp); below the kernel's ephemeral range.
+  std::uint16_t source_port_first = 1024;
+  std::uint16_t source_port_last = 32767;
+  double timeout_s = 120;  // hard deadline for the whole scenario
+  // capacity
+  std::size_t step = 1000;
+  std::size_t max_clients = 10000;
+  std::size_t sample = 40;  // broadcasts per step
+  std::size_t senders = 4;  // concurrent broadcasters, each waits for its broadcast to land
+  double limit_ms = 250;
+  double limit_percentile = 95;
+};
+
+// Parses argv; throws std::invalid_argument with a message for the user.
+Options parse_options(int argc, char** argv);
+std::string usage();
+
+}  // namespace bench

@@ -1,0 +1,56 @@
+// A Phoenix V2 client connection on top of WsClient: one ref counter per connection, at most
+// one joined topic at a time (all the scenarios need), heartbeat replies swallowed.
+#pragma once
+
+#include "phoenix_frame.hpp"
+#include "ws_client.hpp"
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace bench {
+
+class PhxConn;
+
+class PhxListener {
+ public:
+  virtual void on_open(PhxConn& conn) = 0;
+  // Every frame except heartbeat replies.
+  virtual void on_frame(PhxConn& conn, const Frame& frame) = 0;
+  virtual void on_closed(PhxConn& conn, const std::string& reason) = 0;
+
+ protected:
+  ~PhxListener() = default;
+};
+
+class PhxConn final : public WsHandler {
+ public:
+  PhxConn(boost::asio::io_context& io, PhxListener& listener, std::size_t index);
+
+  void connect(const WsTarget& target) { ws_.connect(target); }
+  // Each returns the ref it used; join's ref is also the join_ref of later pushes.
+  std::uint64_t join(std::string_view topic, std::string_view payload);
+  std::uint64_t push(std::string_view topic, std::string_view event, std::string_view payload);
+  std::uint64_t leave(std::string_view topic);
+  void heartbeat();
+  void close() { ws_.close(); }
+
+  std::size_t index() const { return index_; }
+  bool is_open() const { return open_; }
+  std::uint64_t join_ref() const { return join_ref_; }
+
+ private:
+  void on_open() override;
+  void on_text(std::string_view text) override;
+  void on_closed(const std::string& reason) override;
+
+  WsClient ws_;
+  PhxListener& listener_;
+  std::size_t index_;
+  std::uint64_t last_ref_ = 0;
+  std::uint64_t join_ref_ = 0;
+  bool open_ = false;
+};
+
+}  // namespace bench

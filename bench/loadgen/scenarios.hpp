@@ -1,0 +1,26 @@
+// The benchmark scenarios. Each runs to completion or to its deadline and returns its result.
+#pragma once
+
+#include "options.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json/object.hpp>
+
+namespace bench {
+
+// Each generator process runs its io_context on one thread (the server needs the other core);
+// saying so lets Asio skip its internal locking.
+constexpr int kOneThread = 1;
+
+boost::json::object run_connect(const Options& options);
+// One process of a multi-process connect run, driven over stdin/stdout by run_connect.
+boost::json::object run_connect_worker(const Options& options);
+boost::json::object run_fanout(const Options& options);
+boost::json::object run_echo(const Options& options);
+boost::json::object run_churn(const Options& options);
+boost::json::object run_capacity(const Options& options);
+
+// Runs `io` until a scenario stops it or `timeout_s` passes; returns true on the timeout.
+bool run_until_stopped(boost::asio::io_context& io, double timeout_s);
+
+}  // namespace bench

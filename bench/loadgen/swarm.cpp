@@ -1,0 +1,131 @@
+#include "swarm.hpp"
+
+#include "clock.hpp"
+
+#include <spdlog/spdlog.h>
+
+namespace bench {
+namespace {
+
+// Phoenix clients heartbeat every 30 s and servers drop sockets silent for 60 s; a one-second
+// tick heartbeating a 30th of the connections spreads that load evenly.
+constexpr std::size_t kHeartbeatSlices = 30;
+
+}  // namespace
+
+Swarm::Swarm(boost::asio::io_context& io, WsTarget target, Sink& sink, std::size_t max_in_flight)
+    : io_(io),
+      target_(std::move(target)),
+      sink_(sink),
+      max_in_flight_(max_in_flight),
+      heartbeat_timer_(io) {
+  schedule_heartbeats();
+}
+
+void Swarm::grow(std::size_t total, JoinSpec spec, std::function<void()> done) {
+  spec_ = std::move(spec);
+  grow_done_ = std::move(done);
+  goal_ = total;
+  grow_started_ns_ = now_ns();
+  grow_finished_ns_ = grow_started_ns_;
+  join_latency_ = Histogram();
+  unsettled_ = total > conns_.size() ? total - conns_.size() : 0;
+  if (unsettled_ == 0) {
+    boost::asio::post(io_, [this] { grow_done_(); });
+    return;
+  }
+  conns_.reserve(total);
+  states_.reserve(total);
+  launch_more();
+}
+
+void Swarm::launch_more() {
+  while (in_flight_ < max_in_flight_ && conns_.size() < goal_) {
+    const std::size_t index = conns_.size();
+    conns_.push_back(std::make_unique<PhxConn>(io_, *this, index));
+    states_.push_back({now_ns(), Stage::connecting});
+    ++in_flight_;
+    conns_.back()->connect(target_);
+  }
+}
+
+void Swarm::on_open(PhxConn& conn) {
+  State& state = states_[conn.index()];
+  if (spec_.topic.empty()) return settle(conn.index(), true, {});
+  state.stage = Stage::joining;
+  conn.join(spec_.topic, spec_.payload ? spec_.payload(conn.index()) : "{}");
+}
+
+void Swarm::on_frame(PhxConn& conn, const Frame& frame) {
+  State& state = states_[conn.index()];
+  if (state.stage == Stage::joining && frame.event == "phx_reply" &&
+      ref_number(frame.ref) == conn.join_ref()) {
+    const bool ok = find_string(frame.payload, "status") == std::string_view("ok");
+    settle(conn.index(), ok, ok ? std::string() : "join refused: " + std::string(frame.payload));
+    return;
+  }
+  sink_.on_frame(conn, frame);
+}
+
+void Swarm::on_closed(PhxConn& conn, const std::string& reason) {
+  State& state = states_[conn.index()];
+  if (state.stage == Stage::connecting || state.stage == Stage::joining) {
+    settle(conn.index(), false, reason);
+    state.stage = Stage::closed;
+    return;
+  }
+  const bool was_joined = state.stage == Stage::joined;
+  state.stage = Stage::closed;
+  if (closing_ > 0) {
+    if (--closing_ == 0 && close_done_) boost::asio::post(io_, std::move(close_done_));
+    return;
+  }
+  if (was_joined) {
+    ++lost_;
+    if (first_error_.empty()) first_error_ = reason;
+    spdlog::debug("connection {} lost: {}", conn.index(), reason);
+  }
+}
+
+void Swarm::settle(std::size_t index, bool ok, const std::string& error) {
+  State& state = states_[index];
+  --in_flight_;
+  if (ok) {
+    state.stage = Stage::joined;
+    ++joined_;
+    join_latency_.record(now_ns() - state.started_ns);
+  } else {
+    state.stage = Stage::failed;
+    ++failed_;
+    if (first_error_.empty()) first_error_ = error;
+    spdlog::debug("connection {} failed: {}", index, error);
+  }
+  grow_finished_ns_ = now_ns();
+  launch_more();
+  if (--unsettled_ == 0 && grow_done_) boost::asio::post(io_, grow_done_);
+}
+
+void Swarm::close_all(std::function<void()> done) {
+  close_done_ = std::move(done);
+  heartbeat_timer_.cancel();
+  closing_ = 0;
+  for (std::size_t i = 0; i < conns_.size(); ++i) {
+    if (conns_[i]->is_open()) {
+      ++closing_;
+      conns_[i]->close();
+    }
+  }
+  if (closing_ == 0) boost::asio::post(io_, std::move(close_done_));
+}
+
+void Swarm::schedule_heartbeats() {
+  heartbeat_timer_.expires_after(std::chrono::seconds(1));
+  heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    const std::size_t slice = heartbeat_tick_++ % kHeartbeatSlices;
+    for (std::size_t i = slice; i < conns_.size(); i += kHeartbeatSlices) conns_[i]->heartbeat();
+    schedule_heartbeats();
+  });
+}
+
+}  // namespace bench

@@ -1,0 +1,54 @@
+// One client WebSocket connection. All Beast code lives in ws_client.cpp so that only one
+// translation unit pays for instantiating Beast's async machinery.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "source_ports.hpp"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace bench {
+
+// Receives the events of one connection, on the io_context thread.
+class WsHandler {
+ public:
+  virtual void on_open() = 0;
+  virtual void on_text(std::string_view text) = 0;
+  // Called once, when the connection failed, was closed by the peer or by close().
+  virtual void on_closed(const std::string& reason) = 0;
+
+ protected:
+  ~WsHandler() = default;
+};
+
+struct WsTarget {
+  boost::asio::ip::tcp::endpoint endpoint;
+  std::string host;                           // Host header, e.g. "127.0.0.1:4000"
+  std::string target;                         // request target, e.g. "/socket/websocket?vsn=2.0.0"
+  std::shared_ptr<SourcePorts> source_ports;  // null: the kernel picks the local port
+};
+
+class WsClient {
+ public:
+  WsClient(boost::asio::io_context& io, WsHandler& handler);
+  // Detaches the handler (no callback after this) and drops the socket.
+  ~WsClient();
+  WsClient(const WsClient&) = delete;
+  WsClient& operator=(const WsClient&) = delete;
+
+  void connect(const WsTarget& target);
+  // Queues one text message; messages are written in order, one write in flight at a time.
+  void send(std::string text);
+  // Starts the closing handshake; on_closed follows when the server has closed.
+  void close();
+
+ private:
+  class Impl;
+  std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace bench

@@ -1,0 +1,39 @@
+"""The runs of the suite: which scenario, with which sizes, for the full run and for --smoke.
+
+Full sizes fit two cores shared by server and generator, 24 GiB and the 20,000 open-files
+cap per process, and finish in well under ten minutes. Smoke sizes only prove that every
+scenario works end to end.
+"""
+
+FULL = [
+    # Memory per connection up to the server's own file cap (~19,500 sockets).
+    ("connect-19500", "connect",
+     ["--connections", "19500", "--steps", "1000,2500,5000,10000,15000,19500"]),
+    ("connect-5000", "connect", ["--connections", "5000"]),
+    # Throughput vs offered rate: 2,000 subscribers, 100 to 1,000 messages/s.
+    ("fanout-2000x100", "fanout", ["--connections", "2000", "--rate", "100", "--duration", "10"]),
+    ("fanout-2000x250", "fanout", ["--connections", "2000", "--rate", "250", "--duration", "5"]),
+    ("fanout-2000x500", "fanout", ["--connections", "2000", "--rate", "500", "--duration", "4"]),
+    ("fanout-2000x1000", "fanout", ["--connections", "2000", "--rate", "1000", "--duration", "3"]),
+    ("echo-50", "echo", ["--connections", "50", "--duration", "10"]),
+    ("churn-50x4000", "churn", ["--connections", "50", "--rate", "4000", "--duration", "10"]),
+    ("churn-50-max", "churn", ["--connections", "50", "--rate", "0", "--duration", "5"]),
+    ("capacity", "capacity",
+     ["--step", "1000", "--max-clients", "19000", "--sample", "40", "--senders", "4"]),
+]
+
+SMOKE = [
+    ("connect-300", "connect", ["--connections", "300", "--steps", "100,300"]),
+    ("fanout-50x50", "fanout", ["--connections", "50", "--rate", "50", "--duration", "1"]),
+    ("echo-5", "echo", ["--connections", "5", "--duration", "1"]),
+    ("churn-5x100", "churn", ["--connections", "5", "--rate", "100", "--duration", "1"]),
+    ("capacity", "capacity",
+     ["--step", "50", "--max-clients", "150", "--sample", "10", "--senders", "2"]),
+]
+
+# Seconds a single run may take before the generator stops itself.
+TIMEOUT_S = {"full": 240, "smoke": 30}
+
+
+def runs(smoke):
+    return SMOKE if smoke else FULL

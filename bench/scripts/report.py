@@ -1,0 +1,298 @@
+"""Writes the Markdown report and its SVG charts for one results file."""
+
+import os
+
+import compare
+import limits
+import svg
+from targets import TARGETS
+
+
+def _num(v, digits=0):
+    if v is None:
+        return "–"
+    if isinstance(v, float) and digits == 0 and abs(v) < 10 and v != int(v):
+        digits = 2
+    return f"{v:,.{digits}f}"
+
+
+def _ms(us):
+    return "–" if us is None else f"{us / 1000:,.2f}"
+
+
+def _measured(value, unit):
+    if value is None:
+        return "–"
+    if unit == "µs":
+        return f"{value / 1000:,.2f} ms"
+    if unit == "B":
+        return f"{value:,.0f} B"
+    if unit == "ratio":
+        return f"{100 * value:.1f} %"
+    return f"{value:,.0f}{unit}"
+
+
+def _by_name(results):
+    return {run["name"]: run for run in results["runs"]}
+
+
+def _by_scenario(results, scenario):
+    return [run for run in results["runs"] if run["scenario"] == scenario and run.get("result")]
+
+
+class Report:
+    def __init__(self, results, base_path, previous_name=None, previous=None):
+        self.results = results
+        self.base = base_path  # bench/results/<timestamp>: .md beside it, charts inside it
+        self.previous = previous
+        self.previous_name = previous_name
+        self.cores = results["machine"]["cores"] or 1
+        self.lines = []
+
+    def write(self):
+        self._header()
+        self._targets()
+        self._cpu_split()
+        self._connect()
+        self._fanout()
+        self._echo()
+        self._churn()
+        self._capacity()
+        self._comparison()
+        self._problems()
+        path = self.base + ".md"
+        with open(path, "w") as f:
+            f.write("\n".join(self.lines) + "\n")
+        return path
+
+    def _add(self, *lines):
+        self.lines.extend(lines)
+
+    def _chart(self, name, svg_text, alt):
+        """Writes <base>/<name>.svg beside <base>.md and links it."""
+        if not svg_text:
+            return
+        os.makedirs(self.base, exist_ok=True)
+        with open(os.path.join(self.base, name + ".svg"), "w") as f:
+            f.write(svg_text)
+        self._add(f"![{alt}]({os.path.basename(self.base)}/{name}.svg)", "")
+
+    def _header(self):
+        r, m = self.results, self.results["machine"]
+        server = r["server"]
+        self._add(f"# beryl-cpp benchmark, {r['timestamp']} ({r['mode']} run)", "",
+                  f"* **Server:** {server['description']}, commit `{r['commit']}`",
+                  f"* **Machine:** {m['cpu_model']}, {m['cores']} cores, {m['memory_gib']} GiB, "
+                  f"Linux {m['kernel']}",
+                  f"* **Load average** (1/5/15 min) before: "
+                  f"{' / '.join(f'{x:.2f}' for x in m['load_avg'])}, after: "
+                  f"{' / '.join(f'{x:.2f}' for x in r['load_avg_after'])}",
+                  "* Server and load generator share the same cores over loopback, so every "
+                  "figure is a split of the same CPUs; the tables below say which side was busy.")
+        busy = [(run["name"], run["result"]["cpu"].get("other_processes_cpu_pct", 0))
+                for run in r["runs"] if run.get("result") and run["result"].get("cpu")]
+        busy = [(name, pct) for name, pct in busy if pct >= limits.BUSY_MACHINE_PCT]
+        if busy:
+            self._add("* **Warning: the machine was not idle.** Other processes took CPU during "
+                      + ", ".join(f"{name} ({pct:.0f} % of a core)" for name, pct in busy)
+                      + "; those figures understate the server.")
+        self._add("")
+
+    def _targets(self):
+        by_name = _by_name(self.results)
+        if not any(run in by_name for _, run, *_ in TARGETS):
+            self._add("## Against the targets", "", "The targets apply to the full run's sizes.", "")
+            return
+        self._add("## Against the targets", "",
+                  "| figure | target | measured | | what limited it |", "|---|---|---|---|---|")
+        for label, run, measured, ok, target, unit in TARGETS:
+            if run not in by_name:
+                continue
+            value = measured(by_name)
+            status = "–" if value is None else ("meets" if ok(value) else "**misses**")
+            result = by_name[run].get("result")
+            limit = limits.verdict(result, self.cores) if result else "no result"
+            if result and result.get("skipped"):
+                limit = "skipped: " + result["skipped"]
+            self._add(f"| {label} | {target} | {_measured(value, unit)} | {status} | {limit} |")
+        self._add("")
+
+    def _cpu_split(self):
+        self._add("## CPU split per run", "",
+                  "CPU percentages are of one core; the machine has "
+                  f"{self.cores}. \"Network softirq\" is kernel time spent on loopback packets that "
+                  "/proc charges to no process (the benchmark's own traffic). \"Other processes\" "
+                  "is the rest of the machine's busy time (/proc/stat) minus server and generator: "
+                  "anything else running skews the figures. Server CPU per message divides the server's CPU time by the "
+                  "scenario's unit of work (a join, a delivery, a reply).", "",
+                  "| run | wall s | server CPU | generator CPU per process (processes) | "
+                  "network softirq | other processes | server µs/msg | load avg | limited by |",
+                  "|---|---|---|---|---|---|---|---|---|")
+        for run in self.results["runs"]:
+            result = run.get("result")
+            if not result or not result.get("cpu"):
+                self._add(f"| {run['name']} | – | – | – | – | – | – | – | "
+                          f"{run.get('error', 'no result')} |")
+                continue
+            cpu = result["cpu"]
+            server = cpu.get("server_cpu_pct")
+            self._add(
+                f"| {run['name']} | {_num(cpu['wall_s'], 2)} | "
+                f"{'–' if server is None else f'{server:.0f} %'} | "
+                f"{cpu['generator_cpu_pct_per_process']:.0f} % ({cpu['generator_processes']}) | "
+                f"{cpu.get('softirq_cpu_pct', 0):.0f} % | "
+                f"{cpu.get('other_processes_cpu_pct', 0):.0f} % | {_num(cpu.get('server_cpu_us_per_msg'), 2)} | {cpu['load_avg_1m']:.2f} | "
+                f"{limits.verdict(result, self.cores)} |")
+        self._add("")
+
+    def _connect(self):
+        runs = _by_scenario(self.results, "connect")
+        if not runs:
+            return
+        self._add("## connect: idle joined connections", "",
+                  "RSS per connection = (server VmRSS − VmRSS before the first connection) / "
+                  "connections. Joins/s and join latency are per step (the connections it added), from the "
+                  "first TCP connect of a step to its last join reply, with at most 256 handshakes "
+                  "in flight per generator process.", "",
+                  "| run | connections | processes | joins/s | join p50 ms | join p99 ms | "
+                  "server RSS MB | RSS/connection B |", "|---|---|---|---|---|---|---|---|")
+        series = []
+        for run in runs:
+            r = run["result"]
+            for step in r["steps"]:
+                rss = step["rss_bytes"]
+                self._add(f"| {run['name']} | {step['connections']:,} | {r['processes']} | "
+                          f"{_num(step['joins_per_s'])} | {_ms(step['join_latency']['p50_us'])} | "
+                          f"{_ms(step['join_latency']['p99_us'])} | "
+                          f"{'–' if rss is None else f'{rss / 1e6:,.1f}'} | "
+                          f"{_num(step['rss_per_connection_bytes'])} |")
+            pts = [(s["connections"], s["rss_bytes"] / 1e6) for s in r["steps"]
+                   if s["rss_bytes"] is not None]
+            if len(pts) > 1:
+                series.append((run["name"], pts))
+        self._add("")
+        self._chart("memory", svg.line_chart("Server memory vs connections", "idle joined connections",
+                                             "server RSS (MB)", series), "memory vs connections")
+
+    def _fanout(self):
+        runs = _by_scenario(self.results, "fanout")
+        if not runs:
+            return
+        self._add("## fanout: one publisher, many subscribers", "",
+                  "Latency runs from the publisher's send (timestamp in the payload) to each "
+                  "subscriber's receipt. Lost = expected deliveries that never arrived (the run "
+                  "waits until deliveries stop for 3 s).", "",
+                  "| run | subscribers | offered msg/s | achieved msg/s | offered deliveries/s | "
+                  "deliveries/s | p50 ms | p90 ms | p99 ms | max ms | lost | dup | out of order |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        offered, achieved, cdfs = [], [], []
+        for run in runs:
+            r = run["result"]
+            lat = r["latency"]
+            self._add(f"| {run['name']} | {r['subscribers']:,} | {_num(r['offered_rate'])} | "
+                      f"{_num(r['achieved_rate'])} | {_num(r['offered_rate'] * r['subscribers'])} | "
+                      f"{_num(r['deliveries_per_s'])} | {_ms(lat['p50_us'])} | {_ms(lat['p90_us'])} | "
+                      f"{_ms(lat['p99_us'])} | {_ms(lat['max_us'])} | {r['lost']:,} | "
+                      f"{r['duplicated']:,} | {r['out_of_order']:,} |")
+            offered.append((r["offered_rate"] * r["subscribers"], r["offered_rate"] * r["subscribers"]))
+            achieved.append((r["offered_rate"] * r["subscribers"], r["deliveries_per_s"]))
+            if lat["count"]:
+                cdfs.append((run["name"], svg.cdf_points(lat)))
+        self._add("")
+        if len(runs) > 1:
+            self._chart("throughput", svg.line_chart(
+                "Fanout throughput vs offered rate", "offered deliveries/s", "deliveries/s",
+                [("measured", achieved), ("offered", offered)]), "throughput vs offered rate")
+        echo = _by_scenario(self.results, "echo")
+        cdfs += [(run["name"], svg.cdf_points(run["result"]["latency"])) for run in echo
+                 if run["result"]["latency"]["count"]]
+        self._chart("latency", svg.line_chart("Latency distribution (CDF)", "latency (ms, log)",
+                                              "% of messages at or below", cdfs, log_x=True),
+                    "latency distribution")
+
+    def _echo(self):
+        runs = _by_scenario(self.results, "echo")
+        if not runs:
+            return
+        self._add("## echo: closed request/reply loop", "",
+                  "Each client sends a ping and waits for its reply before the next; a warm-up "
+                  "of up to 1 s is not counted.", "",
+                  "| run | clients | replies/s | p50 ms | p90 ms | p99 ms | p99.9 ms | max ms | "
+                  "unanswered |", "|---|---|---|---|---|---|---|---|---|")
+        for run in runs:
+            r = run["result"]
+            lat = r["latency"]
+            self._add(f"| {run['name']} | {r['clients']} | {_num(r['replies_per_s'])} | "
+                      f"{_ms(lat['p50_us'])} | {_ms(lat['p90_us'])} | {_ms(lat['p99_us'])} | "
+                      f"{_ms(lat['p999_us'])} | {_ms(lat['max_us'])} | {r['unanswered']} |")
+        self._add("")
+
+    def _churn(self):
+        runs = _by_scenario(self.results, "churn")
+        if not runs:
+            return
+        self._add("## churn: joining and leaving a presence topic", "",
+                  "Clients join `room:churn` and leave again as soon as the join is acknowledged. "
+                  "Presence lag is the time from a client's phx_join (phx_leave) to an observer "
+                  "seeing its key in a presence_diff's joins (leaves). A join and leave that the "
+                  "server folded into one batched diff (so neither shows) count as coalesced; "
+                  "seeing only one half of a pair is an error (missing).", "",
+                  "| run | clients | offered joins/s | joins/s | join p99 ms | diffs | lag p50 ms | "
+                  "lag p99 ms | lag max ms | coalesced pairs | missing |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|")
+        for run in runs:
+            r = run["result"]
+            offered = "unpaced" if not r["offered_rate"] else _num(r["offered_rate"])
+            if r.get("skipped"):
+                self._add(f"| {run['name']} | {r['clients']} | {offered} | {_num(r['joins_per_s'])} | "
+                          f"{_ms(r['join_latency']['p99_us'])} | 0 | skipped: {r['skipped']} "
+                          "| | | | |")
+                continue
+            lag = r["presence_lag"]
+            self._add(f"| {run['name']} | {r['clients']} | {offered} | {_num(r['joins_per_s'])} | "
+                      f"{_ms(r['join_latency']['p99_us'])} | {r['presence_diffs']:,} | "
+                      f"{_ms(lag['p50_us'])} | {_ms(lag['p99_us'])} | {_ms(lag['max_us'])} | "
+                      f"{r['coalesced_pairs']:,} | {r['missing_joins'] + r['missing_leaves']} |")
+        self._add("")
+
+    def _capacity(self):
+        runs = _by_scenario(self.results, "capacity")
+        if not runs:
+            return
+        r = runs[0]["result"]
+        self._add("## capacity: clients under a broadcast round-trip limit", "",
+                  f"In the style of websocket-shootout: {r['senders']} clients broadcast in a "
+                  f"closed loop, {r['sample']} broadcasts per step; a broadcast's round trip ends "
+                  "when every client has received it. The search stops when the "
+                  f"p{r['limit_percentile']:g} exceeds {r['limit_ms']:g} ms.", "",
+                  f"**Capacity: {r['capacity']:,} clients** (stopped: {r['stopped_because']}).", "",
+                  "| clients | p50 ms | p95 ms | max ms | deliveries/s | timeouts |",
+                  "|---|---|---|---|---|---|")
+        for s in r["steps"]:
+            self._add(f"| {s['clients']:,} | {s['p50_ms']:.1f} | {s['p95_ms']:.1f} | "
+                      f"{s['max_ms']:.1f} | {_num(s['deliveries_per_s'])} | {s['timeouts']} |")
+        self._add("")
+        pts = [(s["clients"], s["p95_ms"]) for s in r["steps"] if not s["timeouts"]]
+        self._chart("capacity", svg.line_chart(
+            "Broadcast round trip vs clients", "clients", f"p{r['limit_percentile']:g} round trip (ms)",
+            [("p95", pts)], hline=(r["limit_ms"], f"limit {r['limit_ms']:g} ms")),
+            "capacity")
+
+    def _comparison(self):
+        if not self.previous:
+            self._add("## Compared with the previous run", "", "No earlier results file of this mode.", "")
+            return
+        rows = compare.rows(self.results, self.previous)
+        self._add(f"## Compared with the previous run ({self.previous_name})", "",
+                  "Ratio = this run / previous run; ✓ marks a change for the better.", "",
+                  "| run | figure | previous | now | ratio | |", "|---|---|---|---|---|---|")
+        for run, label, before, now, ratio, better in rows:
+            self._add(f"| {run} | {label} | {_num(before, 2)} | {_num(now, 2)} | {ratio:.2f} | "
+                      f"{'✓' if better else ''} |")
+        self._add("")
+
+    def _problems(self):
+        problems = self.results["problems"]
+        self._add("## Problems", "")
+        self._add(*(f"* {p}" for p in problems) if problems else ["None."])
+        self._add("")

@@ -94,6 +94,12 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.actor_threads = to_int<std::size_t>(v, "--actor-threads");
        }},
+      {"scheduler-policy", "sharing|stealing", "CAF scheduler policy (default sharing)",
+       [](server_config& c, const std::string& v) {
+         if (v != "sharing" && v != "stealing")
+           throw std::invalid_argument("--scheduler-policy is sharing or stealing");
+         c.scheduler_policy = v;
+       }},
       {"pubsub-shards", "N", "pubsub shard actors (default: one per actor thread)",
        [](server_config& c, const std::string& v) {
          c.pubsub_shards = to_int<std::size_t>(v, "--pubsub-shards");

@@ -16,6 +16,9 @@ struct server_config {
   socket_settings sockets;
   std::size_t io_threads = 0;     // 0: derived from the number of cores
   std::size_t actor_threads = 0;  // 0: derived from the number of cores
+  // CAF's scheduler: "sharing" wakes an idle worker when work arrives; "stealing" polls and
+  // sleeps between polls, which delays messages from network threads by up to its sleep.
+  std::string scheduler_policy = "sharing";
   std::size_t pubsub_shards = 0;  // 0: one per actor thread
   std::chrono::milliseconds presence_diff_interval{50};
   std::string log_level = "info";

@@ -140,6 +140,7 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", config.actor_threads);
+  cfg.set("scheduler.policy", caf::atom_from_string(config.scheduler_policy));
   cfg.add_error_category(stop_category, render_stop_code);
   sv::add_error_category(cfg);
   caf::actor_system sys{cfg};

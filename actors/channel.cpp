@@ -133,7 +133,7 @@ caf::behavior channel::make_behavior() {
       [this](atoms::stop, const caf::error& reason) {
         call_terminate(stop_reason::from(reason));
         make_response_promise<bool>().deliver(true);
-        quit(reason);
+        quit(exit_reason_for(reason));
       },
       [this](atoms::out, const std::string& event, const payload& body) {
         handle_out(event, body);
@@ -149,7 +149,7 @@ void channel::run_join(message& m, caf::response_promise promise) {
   if (!answer.is_ok()) {
     send_frame(std::move(reply_frame));
     promise.deliver(false);
-    quit(make_error(stop_code::join_refused));
+    quit(caf::exit_reason::normal);  // a refused join is no crash
     return;
   }
   subscription me{id(), ctx_.socket->out, ctx_.socket->format, caf::actor_cast<caf::actor>(this),
@@ -186,7 +186,7 @@ void channel::run_leave(const message& m) {
 
 void channel::end(const caf::error& reason) {
   call_terminate(stop_reason::from(reason));
-  quit(reason);
+  quit(exit_reason_for(reason));
 }
 
 void channel::call_terminate(const stop_reason& reason) {

@@ -29,8 +29,6 @@ const char* to_string(stop_code code) {
       return "shutdown";
     case stop_code::stopped:
       return "stopped";
-    case stop_code::join_refused:
-      return "join_refused";
     case stop_code::crashed:
       return "crashed";
   }
@@ -52,6 +50,10 @@ stop_reason stop_reason::from(const caf::error& e) {
 bool stop_reason::is_error() const {
   // After a crash or a server-side shutdown the client should come back: phx_error makes it rejoin.
   return code == stop_code::crashed || code == stop_code::shutdown;
+}
+
+caf::error exit_reason_for(const caf::error& reason) {
+  return stop_reason::from(reason).is_error() ? reason : caf::error{};
 }
 
 void send_stop(const caf::actor& dest, caf::error reason) {

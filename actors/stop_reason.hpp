@@ -17,7 +17,6 @@ enum class stop_code : std::uint8_t {
   disconnected,    // {:shutdown, :disconnected}: disconnect by socket id
   shutdown,        // the server is stopping
   stopped,         // the channel called stop()
-  join_refused,    // join answered with an error: the channel never joined
   crashed,         // an exception in a callback
 };
 
@@ -35,6 +34,11 @@ struct stop_reason {
   bool is_error() const;
   const char* name() const { return to_string(code); }
 };
+
+// What a channel ending for `reason` exits with: normal for Phoenix's {:shutdown, _} family
+// (left, closed, duplicate_join, ...), so supervisors do not count it as a crash; the reason
+// itself otherwise (a crash, or a server shutdown, after which the client should rejoin).
+caf::error exit_reason_for(const caf::error& reason);
 
 // Tells `dest` to stop with `reason` through an exit message from nobody, the way a transport
 // ends its socket actor (CAF's anon_send_exit takes only exit_reason codes).

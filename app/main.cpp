@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   if (config.static_dir.empty()) config.static_dir = BERYL_DEFAULT_STATIC_DIR;
   auto routes = std::make_shared<beryl::router>();
   beryl::app::add_demo_channels(*routes);
-  beryl::server_hooks hooks{beryl::app::demo_connect, beryl::app::static_files(config.static_dir)};
+  beryl::server_hooks hooks;
+  hooks.on_connect = beryl::app::demo_connect;
+  hooks.http = beryl::app::static_files(config.static_dir);
   return beryl::app::serve(config, routes, std::move(hooks));
 }

@@ -13,6 +13,7 @@
 
 #include <pthread.h>
 #include <sys/resource.h>
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -90,7 +91,7 @@ int wait_for_stop(caf::actor_system& sys, const caf::actor& root, const sigset_t
 
 int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
                    std::shared_ptr<const router> routes, server_hooks hooks, root_slot& root,
-                   const sigset_t& signals) {
+                   std::atomic<bool>& ready, const sigset_t& signals) {
   auto started = sv::start_supervisor(
       sys, {"root", sv::restart_strategy::rest_for_one, 3, std::chrono::seconds(5)},
       application_tree(io, config, std::move(routes), std::move(hooks)));
@@ -99,6 +100,7 @@ int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& 
     return 1;
   }
   root.set(*started);
+  ready = true;
   int status = wait_for_stop(sys, *started, signals);
   if (status == 0 && !sv::stop_supervisor(sys, *started, std::chrono::seconds(30)))
     spdlog::warn("the supervision tree did not stop in 30 s");
@@ -107,7 +109,7 @@ int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& 
 
 int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
                      std::shared_ptr<const router> routes, server_hooks hooks,
-                     const sigset_t& signals) {
+                     std::atomic<bool>& ready, const sigset_t& signals) {
   unsupervised_server server;
   try {
     server = start_unsupervised(sys, io, config, std::move(routes), std::move(hooks));
@@ -115,6 +117,7 @@ int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config
     spdlog::critical("the server could not start: {}", e.what());
     return 1;
   }
+  ready = true;
   int status = wait_for_stop(sys, caf::actor{}, signals);
   stop_unsupervised(sys, server);
   return status;
@@ -147,17 +150,20 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   io_runtime io{config.io_threads};
   spdlog::info("{} network thread(s), {} actor thread(s)", config.io_threads, config.actor_threads);
 
-  // The debug routes answer 503 while no tree runs (during start, or --unsupervised).
+  // The debug routes answer 503 while no tree runs (during start, or --unsupervised), and
+  // /healthz until everything has started.
   auto root = std::make_shared<root_slot>();
+  auto ready = std::make_shared<std::atomic<bool>>(false);
+  hooks.ready = [ready] { return ready->load(); };
   hooks.http = first_of({debug_routes(
                              sys, [root] { return root->get(); }, config.enable_crash_injection),
                          std::move(hooks.http)});
   if (config.enable_crash_injection)
     spdlog::warn("crash injection is enabled: POST /debug/crash?child=NAME");
-  int status =
-      config.unsupervised
-          ? run_unsupervised(sys, io, config, std::move(routes), std::move(hooks), signals)
-          : run_supervised(sys, io, config, std::move(routes), std::move(hooks), *root, signals);
+  int status = config.unsupervised ? run_unsupervised(sys, io, config, std::move(routes),
+                                                      std::move(hooks), *ready, signals)
+                                   : run_supervised(sys, io, config, std::move(routes),
+                                                    std::move(hooks), *root, *ready, signals);
   // Let the sockets finish their closing handshakes.
   io.drain(std::chrono::seconds(3));
   spdlog::info("stopped");

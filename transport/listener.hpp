@@ -17,8 +17,9 @@
 namespace beryl {
 
 struct server_hooks {
-  connect_handler on_connect;  // accepts every connect when empty
-  http_handler http;           // routes beside the socket path and /healthz
+  connect_handler on_connect;   // accepts every connect when empty
+  http_handler http;            // routes beside the socket path and /healthz
+  std::function<bool()> ready;  // /healthz answers 503 while it says false (unset: ready)
 };
 
 struct listener_handle {

@@ -214,7 +214,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
       return;
     }
     if (path == "/healthz" && req.method() == http::verb::get) {
-      respond({200, "text/plain", "ok\n", {}}, keep_alive);
+      const auto& ready = server_->hooks().ready;
+      if (ready && !ready())
+        respond({503, "text/plain", "starting\n", {}}, keep_alive);
+      else
+        respond({200, "text/plain", "ok\n", {}}, keep_alive);
       return;
     }
     auto r = plain_request(req, path);

@@ -60,6 +60,20 @@ describe('supervision tree', () => {
     assert.ok(root.children.every((c) => c.restarts === 0), 'a channel crash restarts nothing in the tree')
   })
 
+  it('channels that leave, close or are replaced end normally: no crash is counted', async () => {
+    const before = child(await tree(server), 'channels')
+    const socket = await connectPhx(server)
+    const leaving = await joinOk(socket, uniqueTopic(), { user: 'leaver' })
+    await new Promise((resolve) => leaving.leave().receive('ok', resolve))
+    await joinOk(socket, uniqueTopic(), { user: 'closer' })
+    socket.disconnect()
+    await until(async () => child(await tree(server), 'channels').exited >= before.exited + 2, 3_000,
+      'both channels to end')
+    const after = child(await tree(server), 'channels')
+    assert.equal(after.crashed, before.crashed)
+    assert.equal(after.active, before.active)
+  })
+
   it(`after a coordinator crash, ${CLIENTS} phoenix.js clients are back within ${RECOVERY_BUDGET_MS} ms`, async () => {
     const topic = uniqueTopic()
     const clients = []

@@ -10,6 +10,7 @@ export * from './phx-client.mjs'
 export * from './timing.mjs'
 export * from './http-client.mjs'
 export * from './longpoll-client.mjs'
+export * from './presence-client.mjs'
 
 // afterEach hook: closes every client of the test; prints the server logs when the test failed.
 export async function cleanupClients(t) {

@@ -39,6 +39,18 @@ export function nextOpen(socket, timeoutMs = DEFAULT_WAIT_MS) {
   }), timeoutMs, 'the phoenix socket to open')
 }
 
+// Stops a phoenix.js LongPoll socket from polling, as a sleeping device would: the GET under way
+// still ends, and no GET follows, so the server expires the session. Returns thaw(), which polls
+// again (and phoenix.js then meets the 410 of the expired session).
+export function freezePolling(socket) {
+  const lp = socket.conn
+  lp.poll = function () {}
+  return () => {
+    delete lp.poll
+    lp.poll()
+  }
+}
+
 // A long-poll URL. `query` is an object, or a list of [key, value] pairs when a key repeats;
 // null and undefined values are left out.
 export function longpollUrl(server, query = { vsn: '2.0.0' }, path = LONGPOLL_PATH) {

@@ -7,7 +7,7 @@ import WebSocket from 'ws'
 import {
   startServer, cleanupAll, cleanupClients, connectLongPoll, longPollSocket, phxSocket,
   nextOpen, nextClose, joinOk, joinResult, pushResult, cast, EventLog, observeTopic, uniqueTopic,
-  until, delay, LongPoll,
+  until, delay, LongPoll, freezePolling,
 } from './harness.mjs'
 
 const SHORT_WINDOW_MS = 400
@@ -355,11 +355,7 @@ describe('long-poll with a short window', () => {
     const channel = trackedChannel(socket, topic, { user: 'sleepy' })
     await until(() => channel.joins === 1, 3_000, 'the first join')
     // Freeze polling, as a sleeping device would: the held GET ends with the ping's reply, and no GET follows.
-    const lp = socket.conn
-    let frozen = true
-    lp.poll = function () {
-      if (!frozen) LongPoll.prototype.poll.call(this)
-    }
+    const thaw = freezePolling(socket)
     assert.deepEqual(await pushResult(channel, 'ping', { last: 'before sleep' }), { status: 'ok', response: { last: 'before sleep' } })
     // No GET for 1.5 windows: the server ends the session and its channel.
     const left = await obs.left.next(SHORT_WINDOW_MS * 8).catch((err) => {
@@ -367,9 +363,7 @@ describe('long-poll with a short window', () => {
     })
     assert.deepEqual(left, { user: 'sleepy', reason: 'closed' })
     const closed = nextClose(socket)
-    frozen = false
-    delete lp.poll
-    lp.poll()
+    thaw()
     assert.equal(await closed, 3410)
     await until(() => socket.opens === 2 && channel.joins === 2, 3_000, 'the reconnect and the rejoin')
     assert.deepEqual(await pushResult(channel, 'ping', { after: 'wake' }), { status: 'ok', response: { after: 'wake' } })

@@ -12,11 +12,18 @@ export function isPresenceFrame(message) {
   return event === 'presence_state' || event === 'presence_diff'
 }
 
+// The start of a V2 presence frame as the server writes it: [join_ref or null, null, "topic",
+// "presence_state" or "presence_diff", … (dropPresence checks it without parsing the frame).
+const PRESENCE_PREFIX = /^\[(?:null|"(?:[^"\\]|\\.)*"),null,"(?:[^"\\]|\\.)*","presence_(?:state|diff)",/
+
 export class RawClient {
-  constructor(ws, { keepPresence = false } = {}) {
+  // dropPresence: presence frames are only counted (presenceDropped), unparsed, for many idle members.
+  constructor(ws, { keepPresence = false, dropPresence = false } = {}) {
     this.ws = ws
     this.keepPresence = keepPresence
+    this.dropPresence = dropPresence
     this.presence = []
+    this.presenceDropped = 0
     this.inbox = []
     this.waiters = []
     this.closeInfo = null
@@ -31,12 +38,17 @@ export class RawClient {
     // After an error `ws` emits "close" as well; the error itself is not interesting here.
     ws.on('error', () => {})
     ws.on('message', (data, isBinary) => {
+      if (!isBinary && this.dropPresence && PRESENCE_PREFIX.test(data.toString('utf8', 0, 512))) {
+        this.presenceDropped += 1
+        return
+      }
       if (!isBinary && !this.keepPresence) {
         const text = data.toString()
         let parsed = null
         try { parsed = JSON.parse(text) } catch {}
         if (isPresenceFrame(parsed)) {
-          this.presence.push(parsed)
+          if (this.dropPresence) this.presenceDropped += 1
+          else this.presence.push(parsed)
           return
         }
       }
@@ -47,9 +59,9 @@ export class RawClient {
   }
 
   // Opens a connection; rejects with err.status set when the server refuses the upgrade.
-  static connect(url, { protocols, headers, origin, keepPresence, timeoutMs = DEFAULT_WAIT_MS } = {}) {
+  static connect(url, { protocols, headers, origin, keepPresence, dropPresence, timeoutMs = DEFAULT_WAIT_MS } = {}) {
     const ws = new WebSocket(url, protocols, { headers, origin })
-    const client = new RawClient(ws, { keepPresence })
+    const client = new RawClient(ws, { keepPresence, dropPresence })
     const opened = new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client))
       ws.once('unexpected-response', (req, res) => {
@@ -99,6 +111,29 @@ export class RawClient {
     const frame = await this.next(timeoutMs)
     if (frame.binary) throw new Error(`expected a text frame, got binary ${frame.bytes.toString('hex')}`)
     return JSON.parse(frame.text)
+  }
+
+  // JSON frames up to and including the first that matches `predicate`.
+  async until(predicate, timeoutMs = DEFAULT_WAIT_MS) {
+    const deadline = Date.now() + timeoutMs
+    const taken = []
+    for (;;) {
+      const message = await this.nextJson(Math.max(deadline - Date.now(), 1))
+      taken.push(message)
+      if (predicate(message)) return taken
+    }
+  }
+
+  // Joins a topic (V2) and fails unless the next frame is its ok reply. With keepPresence, a
+  // room's presence_state follows in the inbox.
+  async join(topic, payload = {}, joinRef = '1', timeoutMs = DEFAULT_WAIT_MS) {
+    this.send([joinRef, joinRef, topic, 'phx_join', payload])
+    const reply = await this.nextJson(timeoutMs)
+    const [j, r, t, event, body] = reply
+    if (j !== joinRef || r !== joinRef || t !== topic || event !== 'phx_reply' || body?.status !== 'ok') {
+      throw new Error(`join of ${topic}: got ${JSON.stringify(reply)}`)
+    }
+    return reply
   }
 
   async nextBinary(timeoutMs) {

@@ -200,7 +200,7 @@ void channel::call_terminate(const stop_reason& reason) {
 }
 
 void channel::send_frame(frame f) {
-  ctx_.socket->out->send(std::move(f));
+  ctx_.socket->out->send_now(std::move(f));
 }
 
 void channel::on_exit() {

@@ -92,7 +92,8 @@ class socket_behavior {
 
   void reply(const ref_t& join_ref, const ref_t& ref, const std::string& topic, const char* status,
              json::value response) {
-    state().info->out->send(state().info->format->reply(join_ref, ref, topic, status, response));
+    state().info->out->send_now(
+        state().info->format->reply(join_ref, ref, topic, status, response));
   }
 
   void control(const ref_t& join_ref, const std::string& topic, const char* event,

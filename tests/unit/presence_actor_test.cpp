@@ -1,0 +1,177 @@
+#include "actors/atoms.hpp"
+#include "actors/presence.hpp"
+#include "actors/pubsub.hpp"
+#include "transport/json_serializer.hpp"
+
+#include <doctest/doctest.h>
+#include <boost/json/parse.hpp>
+#include <caf/all.hpp>
+
+#include <chrono>
+#include <mutex>
+#include <thread>
+
+namespace json = boost::json;
+using namespace beryl;
+using namespace std::chrono_literals;
+
+namespace {
+
+class recording_outbox : public outbox {
+ public:
+  void send(frame f) override {
+    std::lock_guard lock(mutex_);
+    frames_.push_back(json::parse(*f.bytes));
+  }
+  void close(std::uint16_t, std::string) override {}
+  std::vector<json::value> frames() {
+    std::lock_guard lock(mutex_);
+    return frames_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<json::value> frames_;
+};
+
+// A tracked "channel": it only lives until it is told to stop.
+caf::behavior tracked(caf::event_based_actor*) {
+  return {[](caf::ok_atom) {}};
+}
+
+template <class Pred>
+bool eventually(Pred pred) {
+  for (int i = 0; i < 300; ++i) {
+    if (pred()) return true;
+    std::this_thread::sleep_for(10ms);
+  }
+  return pred();
+}
+
+struct presence_fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  std::unique_ptr<caf::scoped_actor> self;
+  pubsub_handle pubsub;
+  caf::actor presence;
+  std::shared_ptr<recording_outbox> member = std::make_shared<recording_outbox>();
+  std::mutex diffs_mutex;
+  std::vector<std::string> diff_topics;
+
+  presence_fixture() {
+    cfg.set("scheduler.max-threads", 2);
+    sys = std::make_unique<caf::actor_system>(cfg);
+    self = std::make_unique<caf::scoped_actor>(*sys);
+    pubsub = spawn_pubsub(*sys, 1);
+    presence_settings settings;
+    settings.diff_interval = 30ms;
+    settings.on_diff = [this](const std::string& topic, const json::object&) {
+      std::lock_guard lock(diffs_mutex);
+      diff_topics.push_back(topic);
+    };
+    presence = spawn_presence(*sys, pubsub.shards, settings);
+    static const std::string vsn = "2.0.0";
+    bool subscribed = false;
+    (*self)
+        ->request(pubsub.shards.shard_for("room:x"), 5s, atoms::subscribe::value,
+                  std::string("room:x"),
+                  subscription{1, member, wire::serializer_for_vsn(&vsn), {}, nullptr}, frame{})
+        .receive([&](caf::ok_atom) { subscribed = true; }, [](caf::error&) {});
+    REQUIRE(subscribed);
+  }
+  ~presence_fixture() {
+    (*self)->send_exit(presence, caf::exit_reason::user_shutdown);
+    (*self)->send_exit(pubsub.owner, caf::exit_reason::user_shutdown);
+  }
+
+  // The presence actor's answer of type T to (xs...), or its error.
+  template <class T, class... Ts>
+  caf::expected<T> ask(Ts... xs) {
+    caf::expected<T> out = caf::sec::request_timeout;
+    (*self)
+        ->request(presence, 5s, xs...)
+        .receive([&](T& v) { out = std::move(v); }, [&](caf::error& e) { out = std::move(e); });
+    return out;
+  }
+  json::value state_of(const std::string& topic) {
+    auto p = ask<payload>(atoms::list::value, topic);
+    REQUIRE(p);
+    return std::get<json::value>(*p);
+  }
+  json::value key_of(const std::string& topic, const std::string& key) {
+    auto p = ask<payload>(atoms::list::value, topic, key);
+    REQUIRE(p);
+    return std::get<json::value>(*p);
+  }
+  std::string track(const caf::actor& owner, const std::string& topic, const std::string& key,
+                    json::object m) {
+    auto ref = ask<std::string>(atoms::track::value, owner, topic, key,
+                                payload{json::value(std::move(m))});
+    REQUIRE(ref);
+    return *ref;
+  }
+  std::size_t diff_count() {
+    std::lock_guard lock(diffs_mutex);
+    return diff_topics.size();
+  }
+};
+
+payload meta(json::object o) {
+  return payload{json::value(std::move(o))};
+}
+
+}  // namespace
+
+TEST_CASE("presence actor: track, list, get_by_key, update, and coalesced diffs to the topic") {
+  presence_fixture f;
+  auto alice = f.sys->spawn(tracked);
+  auto ref1 = f.track(alice, "room:x", "alice", {{"a", 1}});
+  CHECK_FALSE(f.ask<std::string>(atoms::track::value, alice, std::string("room:x"),
+                                 std::string("alice"), meta({})));  // already tracked
+
+  auto state = f.state_of("room:x");
+  CHECK(state == json::parse(R"({"alice":{"metas":[{"a":1,"phx_ref":")" + ref1 + R"("}]}})"));
+  CHECK(f.key_of("room:x", "alice") == state.as_object().at("alice"));
+  CHECK(f.key_of("room:x", "bob") == json::object{});
+
+  auto ref2 = f.ask<std::string>(atoms::update::value, alice, std::string("room:x"),
+                                 std::string("alice"), meta({{"a", 2}}));
+  REQUIRE(ref2);
+  CHECK(*ref2 != ref1);
+  CHECK_FALSE(f.ask<std::string>(atoms::update::value, alice, std::string("room:x"),
+                                 std::string("nobody"), meta({})));  // nopresence
+
+  // Track and update within one interval: one diff, whose joins hold only the new version (the
+  // first one joined and left inside the interval, so it cancels out).
+  REQUIRE(eventually([&] { return f.member->frames().size() == 1; }));
+  auto diff = f.member->frames().front().as_array();
+  CHECK(diff[3] == "presence_diff");
+  CHECK(diff[4] == json::parse(R"({"joins":{"alice":{"metas":[{"a":2,"phx_ref":")" + *ref2 +
+                               R"(","phx_ref_prev":")" + ref1 + R"("}]}},"leaves":{}})"));
+  CHECK(f.diff_count() == 1);  // on_diff saw it too
+  (*f.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("presence actor: a tracked actor that ends leaves, however it ends") {
+  presence_fixture f;
+  auto alice = f.sys->spawn(tracked);
+  auto bob = f.sys->spawn(tracked);
+  f.track(alice, "room:x", "alice", {});
+  auto bob_ref = f.track(bob, "room:x", "bob", {});
+  f.track(bob, "room:y", "bob", {});
+  REQUIRE(eventually([&] { return f.member->frames().size() == 1; }));
+
+  (*f.self)->send_exit(bob, caf::exit_reason::kill);  // no untrack: the monitor cleans up
+  REQUIRE(eventually([&] { return f.member->frames().size() == 2; }));
+  auto leave = f.member->frames().back().as_array();
+  CHECK(leave[4] == json::parse(R"({"joins":{},"leaves":{"bob":{"metas":[{"phx_ref":")" + bob_ref +
+                                R"("}]}}})"));
+  CHECK(f.state_of("room:y") == json::object{});
+  auto left = f.state_of("room:x").as_object();
+  CHECK(left.size() == 1);
+  CHECK(left.contains("alice"));
+
+  CHECK(f.ask<caf::ok_atom>(atoms::untrack::value, alice));  // everything alice tracked
+  CHECK(f.state_of("room:x") == json::object{});
+  (*f.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+}

@@ -3,8 +3,8 @@
 #include "actors/channel.hpp"
 #include "app/server.hpp"
 
-#include <caf/all.hpp>
 #include <spdlog/spdlog.h>
+#include <caf/all.hpp>
 
 #include <chrono>
 

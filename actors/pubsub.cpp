@@ -78,7 +78,7 @@ caf::behavior pubsub_shard(caf::stateful_actor<shard_state>* self) {
   return {
       // The join reply goes out from here, so it precedes every broadcast the channel receives.
       [=](atoms::subscribe, const std::string& topic, subscription& s, frame& join_reply) {
-        if (join_reply.bytes) s.out->send(std::move(join_reply));
+        if (join_reply.bytes) s.out->send_now(std::move(join_reply));
         self->state.topics[topic].add(std::move(s));
         return caf::ok_atom::value;
       },

@@ -2,7 +2,6 @@
 
 #include "actors/atoms.hpp"
 #include "actors/stop_reason.hpp"
-#include "supervision/child_spec.hpp"
 #include "supervision/messages.hpp"
 
 #include <spdlog/spdlog.h>
@@ -156,31 +155,13 @@ class socket_behavior {
     }
     channel_context ctx{m.topic,      join_ref,    std::move(route.captures),
                         state().info, deps.pubsub, deps.presence};
-    const channel_factory* factory = route.factory;
-    if (!deps.channel_supervisor) {  // embedded without supervision
-      run_join((*factory)(self_, std::move(ctx)), std::move(m), join_ref, close_after);
-      return;
-    }
-    // Channels are temporary children of a dynamic supervisor: a crash is logged and counted there,
-    // and the client gets phx_error from us; nothing restarts it but the client's rejoin.
-    auto spec = supervision::worker_spec(
-        m.topic, [factory, ctx](caf::local_actor* parent) { return (*factory)(parent, ctx); },
-        supervision::restart_type::temporary);
-    auto pending = std::make_shared<message>(std::move(m));
-    self_
-        ->request(deps.channel_supervisor, deps.settings.join_timeout,
-                  supervision::start_child_atom::value, std::move(spec))
-        .await(
-            [this, pending, join_ref, close_after](const caf::actor& ch) {
-              run_join(ch, std::move(*pending), join_ref, close_after);
-            },
-            [this, pending, join_ref, close_after](caf::error& err) {
-              spdlog::error("channel for {} could not start: {}", pending->topic,
-                            self_->system().render(err));
-              reply(join_ref, pending->ref, pending->topic, "error",
-                    object({{"reason", "join crashed"}}));
-              if (close_after) control(close_after, pending->topic, events::close, {});
-            });
+    auto ch = (*route.factory)(self_, std::move(ctx));
+    // Channels are temporary children of a dynamic supervisor, which adopts them without a round
+    // trip: a crash is logged and counted there, and the client gets phx_error from us; nothing
+    // restarts it but the client's rejoin. Embedded without supervision, there is none.
+    if (deps.channel_supervisor)
+      self_->send(deps.channel_supervisor, supervision::adopt_atom::value, m.topic, ch);
+    run_join(ch, std::move(m), join_ref, close_after);
   }
 
   void run_join(const caf::actor& ch, message m, const ref_t& join_ref, const ref_t& close_after) {

@@ -65,6 +65,9 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
           return caf::ok_atom::value;
         },
         [this](start_child_atom, child_spec& spec) { return start_child(std::move(spec)); },
+        [this](adopt_atom, std::string& name, const caf::actor& child) {
+          adopt(std::move(name), child);
+        },
         [this](crash_atom, const caf::actor& child) { return inject_crash(child); },
         [this](snapshot_atom) { return snapshot(); },
         [this](retry_atom, std::uint64_t id) { on_retry(id); },
@@ -82,6 +85,20 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
 
  private:
   // -- starting --------------------------------------------------------------
+
+  void adopt(std::string name, const caf::actor& child) {
+    if (shutting_down_ ||
+        (flags_.max_children > 0 && children_.size() + retrying_.size() >= flags_.max_children)) {
+      spdlog::warn("dynamic supervisor '{}': cannot adopt '{}' ({}), killing it", flags_.name, name,
+                   shutting_down_ ? "shutting down" : "full");
+      detail::kill_orphan(child);
+      return;
+    }
+    monitor(child);  // a child already gone is reported at once, and found in children_ then
+    ++started_total_;
+    auto spec = worker_spec(std::move(name), nullptr, restart_type::temporary);
+    children_.emplace(child.address(), dynamic_child{std::move(spec), child});
+  }
 
   caf::result<caf::actor> start_child(child_spec spec) {
     if (shutting_down_)

@@ -22,4 +22,10 @@ using crash_atom = caf::atom_constant<caf::atom("crash")>;
 /// (start_child_atom, child_spec) -> caf::actor | caf::error   [dynamic supervisor]
 using start_child_atom = caf::atom_constant<caf::atom("startchild")>;
 
+/// (adopt_atom, std::string name, caf::actor child)                [dynamic supervisor]
+/// Supervises a temporary child its caller has already spawned, without a round trip: the
+/// caller goes on at once. A child that arrives while the supervisor is shutting down, or full,
+/// is killed.
+using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
+
 }  // namespace beryl::supervision

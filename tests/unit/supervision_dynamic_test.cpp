@@ -161,3 +161,35 @@ TEST_CASE_FIXTURE(fixture, "supervision: dynamic supervisor stops all children a
   CHECK(events->last_reason("s2") == caf::exit_reason::kill);
   CHECK(logs.has_line_with({"dynamic supervisor 'rooms'", "killed 2 children", "400 ms"}));
 }
+
+TEST_CASE_FIXTURE(fixture, "supervision: a dynamic supervisor adopts children spawned elsewhere") {
+  auto exits = std::make_shared<std::atomic<int>>(0);
+  auto channels = start_dynamic({"adopting", 3, std::chrono::seconds(5), 2, 5});
+  auto spawn_channel = [&] {
+    // channel_spec's start function, run by the caller instead of the supervisor.
+    caf::scoped_actor self{sys};
+    return channel_spec(exits).start(self.ptr());
+  };
+  auto crasher = spawn_channel();
+  auto finisher = spawn_channel();
+  caf::anon_send(channels, sv::adopt_atom::value, std::string("room:a"), crasher);
+  caf::anon_send(channels, sv::adopt_atom::value, std::string("room:b"), finisher);
+  REQUIRE(eventually([&] { return field(snapshot(channels), "active") == 2; }));
+  CHECK(field(snapshot(channels), "started") == 2);
+
+  // Full (max_children 2): a third is killed rather than left unsupervised.
+  auto extra = spawn_channel();
+  caf::anon_send(channels, sv::adopt_atom::value, std::string("room:c"), extra);
+  CHECK(wait_down(sys, extra).down);
+  CHECK(logs.has_line_with({"dynamic supervisor 'adopting'", "cannot adopt 'room:c'"}));
+
+  // Adopted children are supervised like started ones: counted, never restarted.
+  caf::anon_send(crasher, fail_atom::value);
+  caf::anon_send(finisher, finish_atom::value);
+  REQUIRE(eventually([&] { return field(snapshot(channels), "active") == 0; }));
+  auto snap = snapshot(channels);
+  CHECK(field(snap, "crashed") == 1);
+  CHECK(field(snap, "exited") == 1);
+  CHECK(field(snap, "child_restarts") == 0);
+  CHECK(sv::stop_supervisor(sys, channels, 10s));
+}

@@ -2,8 +2,10 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 #include <charconv>
+#include <optional>
 #include <stdexcept>
 
 namespace json = boost::json;
@@ -20,8 +22,14 @@ void append_ref(std::string& out, const ref_t& ref) {
     out += "null";
 }
 
-void append_value(std::string& out, const json::value& v) {
-  out += json::serialize(v);
+// Serializes a JSON value or object straight into `out`: no intermediate string on the
+// per-message path.
+template <class Json>
+void append_json(std::string& out, const Json& v) {
+  json::serializer writer;
+  writer.reset(&v);
+  char chunk[4096];
+  while (!writer.done()) out += writer.read(chunk, sizeof chunk);
 }
 
 const json::value& json_of(const payload& p) {
@@ -38,21 +46,17 @@ const json::value& object_of(const payload& p) {
 }
 
 // A ref sent as a JSON number is kept as its text; refs are opaque to the server.
-decode_result read_ref(const json::value& v, ref_t& out, const char* field) {
-  if (v.is_null()) return message{};
+std::optional<decode_error> read_ref(const json::value& v, ref_t& out, const char* field) {
+  if (v.is_null()) return std::nullopt;
   if (auto* s = v.if_string()) {
     out = std::string(*s);
-    return message{};
+    return std::nullopt;
   }
   if (v.is_int64() || v.is_uint64()) {
     out = json::serialize(v);
-    return message{};
+    return std::nullopt;
   }
   return decode_error{std::string(field) + " must be a string or null"};
-}
-
-bool failed(const decode_result& r) {
-  return std::holds_alternative<decode_error>(r);
 }
 
 // Kind byte, one length byte per field, then the fields (protocol.md §3).
@@ -99,33 +103,36 @@ decode_result decode_v2_binary(std::string_view data) {
   return m;
 }
 
-decode_result parse_json(std::string_view data, json::value& out) {
+std::optional<decode_error> parse_json(std::string_view data, json::value& out) {
   boost::system::error_code ec;
   out = json::parse(data, ec);
   if (ec) return decode_error{"invalid JSON: " + ec.message()};
-  return message{};
+  return std::nullopt;
 }
 
+// The frames' JSON text; `write_payload(out)` appends the payload in place.
+template <class WritePayload>
 std::string v1_text(std::string_view topic, std::string_view event, const ref_t& ref,
-                    const std::string& payload_json) {
+                    WritePayload write_payload) {
   std::string out;
-  out.reserve(48 + topic.size() + event.size() + payload_json.size());
+  out.reserve(128 + topic.size() + event.size());
   out += "{\"topic\":";
   append_json_string(out, topic);
   out += ",\"event\":";
   append_json_string(out, event);
   out += ",\"payload\":";
-  out += payload_json;
+  write_payload(out);
   out += ",\"ref\":";
   append_ref(out, ref);
   out += '}';
   return out;
 }
 
+template <class WritePayload>
 std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
-                    std::string_view event, const std::string& payload_json) {
+                    std::string_view event, WritePayload write_payload) {
   std::string out;
-  out.reserve(32 + topic.size() + event.size() + payload_json.size());
+  out.reserve(128 + topic.size() + event.size());
   out += '[';
   append_ref(out, join_ref);
   out += ',';
@@ -135,18 +142,25 @@ std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view to
   out += ',';
   append_json_string(out, event);
   out += ',';
-  out += payload_json;
+  write_payload(out);
   out += ']';
   return out;
 }
 
-std::string reply_json(std::string_view status, const json::value& response) {
-  std::string out = "{\"status\":";
-  append_json_string(out, status);
-  out += ",\"response\":";
-  append_value(out, response);
-  out += '}';
-  return out;
+template <class Json>
+auto json_writer(const Json& v) {
+  return [&v](std::string& out) { append_json(out, v); };
+}
+
+// A reply's payload: {"status": status, "response": response}.
+auto reply_writer(std::string_view status, const json::value& response) {
+  return [status, &response](std::string& out) {
+    out += "{\"status\":";
+    append_json_string(out, status);
+    out += ",\"response\":";
+    append_json(out, response);
+    out += '}';
+  };
 }
 
 }  // namespace
@@ -196,7 +210,7 @@ void append_json_string(std::string& out, std::string_view s) {
 decode_result v1_serializer::decode(std::string_view data, bool binary) const {
   if (binary) return decode_error{"V1 has no binary frames"};
   json::value v;
-  if (auto r = parse_json(data, v); failed(r)) return r;
+  if (auto error = parse_json(data, v)) return *error;
   auto* obj = v.if_object();
   if (!obj) return decode_error{"V1 messages are JSON objects"};
   for (const char* key : {"topic", "event", "payload", "ref"})
@@ -205,9 +219,9 @@ decode_result v1_serializer::decode(std::string_view data, bool binary) const {
   auto* event = obj->at("event").if_string();
   if (!topic || !event) return decode_error{"topic and event must be strings"};
   message m;
-  if (auto r = read_ref(obj->at("ref"), m.ref, "ref"); failed(r)) return r;
+  if (auto error = read_ref(obj->at("ref"), m.ref, "ref")) return *error;
   if (auto it = obj->find("join_ref"); it != obj->end())
-    if (auto r = read_ref(it->value(), m.join_ref, "join_ref"); failed(r)) return r;
+    if (auto error = read_ref(it->value(), m.join_ref, "join_ref")) return *error;
   m.topic = std::string(*topic);
   m.event = std::string(*event);
   m.body = std::move(obj->at("payload"));
@@ -216,12 +230,12 @@ decode_result v1_serializer::decode(std::string_view data, bool binary) const {
 
 frame v1_serializer::reply(const ref_t&, const ref_t& ref, std::string_view topic,
                            std::string_view status, const payload& response) const {
-  return frame::text(v1_text(topic, events::reply, ref, reply_json(status, object_of(response))));
+  return frame::text(v1_text(topic, events::reply, ref, reply_writer(status, object_of(response))));
 }
 
 frame v1_serializer::push(const ref_t&, std::string_view topic, std::string_view event,
                           const payload& body) const {
-  return frame::text(v1_text(topic, event, std::nullopt, json::serialize(object_of(body))));
+  return frame::text(v1_text(topic, event, std::nullopt, json_writer(object_of(body))));
 }
 
 frame v1_serializer::broadcast(std::string_view topic, std::string_view event,
@@ -231,7 +245,7 @@ frame v1_serializer::broadcast(std::string_view topic, std::string_view event,
 
 frame v1_serializer::control(const ref_t&, std::string_view topic, std::string_view event,
                              const json::object& body) const {
-  return frame::text(v1_text(topic, event, std::nullopt, json::serialize(body)));
+  return frame::text(v1_text(topic, event, std::nullopt, json_writer(body)));
 }
 
 // ---------------------------------------------------------------------------------- V2
@@ -239,7 +253,7 @@ frame v1_serializer::control(const ref_t&, std::string_view topic, std::string_v
 decode_result v2_serializer::decode(std::string_view data, bool binary) const {
   if (binary) return decode_v2_binary(data);
   json::value v;
-  if (auto r = parse_json(data, v); failed(r)) return r;
+  if (auto error = parse_json(data, v)) return *error;
   auto* arr = v.if_array();
   if (!arr) return decode_error{"V2 messages are JSON arrays"};
   if (arr->size() < 5) return decode_error{"V2 messages have 5 elements"};
@@ -247,8 +261,8 @@ decode_result v2_serializer::decode(std::string_view data, bool binary) const {
   auto* event = (*arr)[3].if_string();
   if (!topic || !event) return decode_error{"topic and event must be strings"};
   message m;
-  if (auto r = read_ref((*arr)[0], m.join_ref, "join_ref"); failed(r)) return r;
-  if (auto r = read_ref((*arr)[1], m.ref, "ref"); failed(r)) return r;
+  if (auto error = read_ref((*arr)[0], m.join_ref, "join_ref")) return *error;
+  if (auto error = read_ref((*arr)[1], m.ref, "ref")) return *error;
   m.topic = std::string(*topic);
   m.event = std::string(*event);
   m.body = std::move((*arr)[4]);
@@ -267,7 +281,7 @@ frame v2_serializer::reply(const ref_t& join_ref, const ref_t& ref, std::string_
     return frame::bin(std::move(out));
   }
   return frame::text(
-      v2_text(join_ref, ref, topic, events::reply, reply_json(status, object_of(response))));
+      v2_text(join_ref, ref, topic, events::reply, reply_writer(status, object_of(response))));
 }
 
 frame v2_serializer::push(const ref_t& join_ref, std::string_view topic, std::string_view event,
@@ -278,8 +292,7 @@ frame v2_serializer::push(const ref_t& join_ref, std::string_view topic, std::st
     out += bin->bytes;
     return frame::bin(std::move(out));
   }
-  return frame::text(
-      v2_text(join_ref, std::nullopt, topic, event, json::serialize(object_of(body))));
+  return frame::text(v2_text(join_ref, std::nullopt, topic, event, json_writer(object_of(body))));
 }
 
 frame v2_serializer::broadcast(std::string_view topic, std::string_view event,
@@ -290,12 +303,12 @@ frame v2_serializer::broadcast(std::string_view topic, std::string_view event,
     return frame::bin(std::move(out));
   }
   return frame::text(
-      v2_text(std::nullopt, std::nullopt, topic, event, json::serialize(object_of(body))));
+      v2_text(std::nullopt, std::nullopt, topic, event, json_writer(object_of(body))));
 }
 
 frame v2_serializer::control(const ref_t& join_ref, std::string_view topic, std::string_view event,
                              const json::object& body) const {
-  return frame::text(v2_text(join_ref, join_ref, topic, event, json::serialize(body)));
+  return frame::text(v2_text(join_ref, join_ref, topic, event, json_writer(body)));
 }
 
 // ---------------------------------------------------------------------------------- vsn

@@ -16,7 +16,6 @@ struct frame {
   static frame bin(std::string s) {
     return {std::make_shared<const std::string>(std::move(s)), true};
   }
-  std::size_t size() const { return bytes ? bytes->size() : 0; }
 };
 
 }  // namespace beryl

@@ -16,10 +16,6 @@ struct binary {
 
 using payload = std::variant<boost::json::value, binary>;
 
-inline bool is_binary(const payload& p) {
-  return std::holds_alternative<binary>(p);
-}
-
 // The JSON object inside a payload, or nullptr when it holds bytes or another JSON kind.
 inline const boost::json::object* as_object(const payload& p) {
   auto* v = std::get_if<boost::json::value>(&p);

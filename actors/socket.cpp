@@ -34,7 +34,7 @@ struct socket_state {
 
 using socket_actor = caf::stateful_actor<socket_state>;
 
-json::value object(std::initializer_list<std::pair<json::string_view, json::value_ref>> init) {
+payload object(std::initializer_list<std::pair<json::string_view, json::value_ref>> init) {
   return json::value(json::object(init));
 }
 
@@ -90,7 +90,7 @@ class socket_behavior {
   }
 
   void reply(const ref_t& join_ref, const ref_t& ref, const std::string& topic, const char* status,
-             json::value response) {
+             const payload& response) {
     state().info->out->send_now(
         state().info->format->reply(join_ref, ref, topic, status, response));
   }

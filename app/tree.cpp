@@ -25,7 +25,6 @@ listener_handle start_listener(caf::actor_system& sys, io_runtime& io, const ser
                                std::uint16_t port, const server_hooks& hooks, socket_deps deps) {
   auto settings = config.transport;
   settings.port = port;
-  deps.settings = config.sockets;
   return spawn_listener(sys, io, settings, hooks,
                         std::make_shared<const socket_deps>(std::move(deps)));
 }
@@ -66,13 +65,10 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
       named("listener",
             [&io, shards, port, routes, config, hooks](caf::local_actor* parent) {
               auto& sys = parent->system();
-              auto listener = start_listener(sys, io, config, *port, hooks,
-                                             {routes,
-                                              *shards,
-                                              sv::lookup(sys, "coordinator"),
-                                              sv::lookup(sys, "presence"),
-                                              sv::lookup(sys, "channels"),
-                                              {}});
+              auto listener = start_listener(
+                  sys, io, config, *port, hooks,
+                  {routes, *shards, sv::lookup(sys, "coordinator"), sv::lookup(sys, "presence"),
+                   sv::lookup(sys, "channels"), config.sockets});
               *port = listener.port;
               return listener.actor;
             }),
@@ -90,8 +86,9 @@ unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
   s.coordinator = spawn_coordinator(sys, routes);
   try {
     // No channel supervisor: socket actors spawn their channels themselves.
-    auto listener = start_listener(sys, io, config, config.transport.port, hooks,
-                                   {routes, pubsub.shards, s.coordinator, s.presence, {}, {}});
+    auto listener =
+        start_listener(sys, io, config, config.transport.port, hooks,
+                       {routes, pubsub.shards, s.coordinator, s.presence, {}, config.sockets});
     s.listener = listener.actor;
     s.port = listener.port;
   } catch (...) {

@@ -95,7 +95,7 @@ void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t
 
 void ws_connection::feed(char* data, std::size_t size) {
   if (auto code = decoder_.feed(data, size, *this)) {
-    close(code, code == 1009 ? "message too big" : "protocol error");
+    close(code, code == close_code::too_big ? "message too big" : "protocol error");
   }
 }
 

@@ -1,12 +1,14 @@
 #include "transport/ws_frame.hpp"
 
+#include "actors/outbox.hpp"
+
 #include <cstring>
 
 namespace beryl::ws {
 namespace {
 
-constexpr std::uint16_t protocol_error = 1002;
-constexpr std::uint16_t too_big = 1009;
+using close_code::protocol_error;
+using close_code::too_big;
 constexpr std::uint16_t no_status = 1005;
 constexpr std::size_t max_control_payload = 125;
 // Buffers grown past this by one large message are released once it has been handled.

@@ -166,9 +166,12 @@ class http_session : public std::enable_shared_from_this<http_session> {
     asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
   }
 
-  // Closes an idle keep-alive connection when the server stops.
+  // Closes an idle keep-alive connection when the server stops. A request in flight is answered
+  // first (its response ends the connection, see respond), so e.g. the crash-injection request
+  // that restarts this listener still gets its reply.
   void close() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->in_flight_) return;
       boost::system::error_code ignored;
       self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
       self->stream_.close();
@@ -197,6 +200,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       return;
     }
     auto request = parser_->release();
+    in_flight_ = true;
     route(request);
   }
 
@@ -265,6 +269,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     http::async_write(stream_, *out,
                       [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
                         if (ec) return;
+                        self->in_flight_ = false;
                         if (!out->keep_alive() || self->server_->stopped()) {
                           self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
                           return;
@@ -319,6 +324,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<server_core> server_;
+  bool in_flight_ = false;  // a request was read and its response is not written yet
 };
 
 void server_core::add_session(const std::shared_ptr<http_session>& s) {

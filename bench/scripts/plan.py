@@ -9,7 +9,9 @@ FULL = [
     # Memory per connection up to the server's own file cap (~19,500 sockets).
     ("connect-19500", "connect",
      ["--connections", "19500", "--steps", "1000,2500,5000,10000,15000,19500"]),
-    ("connect-5000", "connect", ["--connections", "5000"]),
+    # Two generator processes: one generator thread alone tops out near the server's join rate
+    # (measured: ~11,000/s with one process, ~12,000/s with two on a fresh server).
+    ("connect-5000", "connect", ["--connections", "5000", "--per-process", "2500"]),
     # Throughput vs offered rate: 2,000 subscribers, 100 to 1,000 messages/s.
     ("fanout-2000x100", "fanout", ["--connections", "2000", "--rate", "100", "--duration", "10"]),
     ("fanout-2000x250", "fanout", ["--connections", "2000", "--rate", "250", "--duration", "5"]),

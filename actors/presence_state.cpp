@@ -1,5 +1,7 @@
 #include "actors/presence_state.hpp"
 
+#include "actors/exact_json.hpp"
+
 #include <boost/json.hpp>
 
 #include <algorithm>
@@ -198,7 +200,7 @@ const json::object& object_with(const json::value& v,
 template <typename T, typename Decode>
 std::optional<T> decode_with(std::string_view text, Decode decode) {
   boost::system::error_code ec;
-  auto parsed = json::parse(text, ec);
+  auto parsed = parse_exact_json(text, ec);
   if (ec) return std::nullopt;
   try {
     return decode(parsed);

@@ -1,6 +1,7 @@
 #include "transport/json_serializer.hpp"
 
-#include <boost/json/parse.hpp>
+#include "actors/exact_json.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/serializer.hpp>
 
@@ -105,7 +106,7 @@ decode_result decode_v2_binary(std::string_view data) {
 
 std::optional<decode_error> parse_json(std::string_view data, json::value& out) {
   boost::system::error_code ec;
-  out = json::parse(data, ec);
+  out = parse_exact_json(data, ec);
   if (ec) return decode_error{"invalid JSON: " + ec.message()};
   return std::nullopt;
 }

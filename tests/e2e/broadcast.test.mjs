@@ -30,6 +30,19 @@ describe('broadcast', () => {
     for (const log of logs) assert.deepEqual(await log.next(), payload)
   })
 
+  it('numbers arrive exactly as sent: doubles with 17 significant digits, large integers', async () => {
+    const topic = uniqueTopic()
+    const channels = await members(server, topic, 2)
+    const log = new EventLog(channels[1], 'shout')
+    // Coordinates as a map app would send them; Boost.JSON's own parser changed ~1 in 8 of these.
+    let seed = 7
+    const random = () => { seed = (seed * 48271) % 2147483647; return seed / 2147483647 }
+    const coords = Array.from({ length: 500 }, () => [random() * 360 - 180, random() * 180 - 90])
+    const payload = { coords, tiny: 5e-324, big: 1.7976931348623157e308, int: 9007199254740991, sum: 0.1 + 0.2 }
+    cast(channels[0], 'shout', payload)
+    assert.deepEqual(await log.next(), payload)
+  })
+
   it('the broadcast frame is [null, null, topic, "shout", P]', async () => {
     const topic = uniqueTopic()
     const sender = await RawClient.connect(server.wsUrl())

@@ -31,6 +31,7 @@ namespace {
 constexpr auto http_read_timeout = std::chrono::seconds(30);
 constexpr std::size_t http_header_limit = 16 * 1024;
 constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
+constexpr auto accept_warning_interval = std::chrono::seconds(10);
 
 string_pairs parse_query(std::string_view target) {
   string_pairs out;
@@ -125,6 +126,25 @@ class server_core final : public listener_core, public std::enable_shared_from_t
  private:
   void accept();
   void sweep();
+
+  // At the open-files cap accept fails every retry: say so once, then every 10 s, then when it
+  // works again, instead of twenty log lines a second.
+  void note_accept_failure(const boost::system::error_code& ec) {
+    auto now = std::chrono::steady_clock::now();
+    if (accept_failures_++ == 0) {
+      spdlog::warn("accept failed: {}; connections wait in the backlog until it works again",
+                   ec.message());
+      last_accept_warning_ = now;
+    } else if (now - last_accept_warning_ >= accept_warning_interval) {
+      spdlog::warn("accept still failing: {} ({} attempts so far)", ec.message(), accept_failures_);
+      last_accept_warning_ = now;
+    }
+  }
+  void note_accept_success() {
+    if (accept_failures_ == 0) return;
+    spdlog::info("accepting again after {} failed attempts", accept_failures_);
+    accept_failures_ = 0;
+  }
   void stop_now(const caf::error& reason, std::uint16_t code);
 
   template <class T>
@@ -149,6 +169,8 @@ class server_core final : public listener_core, public std::enable_shared_from_t
   std::uint16_t port_ = 0;
   std::atomic<bool> stopped_{false};
   std::atomic<std::uint64_t> accepted_{0};
+  std::uint64_t accept_failures_ = 0;  // in a row; touched on the strand only
+  std::chrono::steady_clock::time_point last_accept_warning_;
   mutable std::mutex mutex_;
   std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
   std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
@@ -339,15 +361,16 @@ void server_core::accept() {
       [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
         if (self->stopped_) return;
         if (ec) {
-          // Out of file descriptors (or a similar passing error): wait a little instead of
-          // spinning.
-          spdlog::warn("accept failed: {}", ec.message());
+          // Out of file descriptors (or a similar passing error): the connection waits in the
+          // backlog; retry a little later instead of spinning.
+          self->note_accept_failure(ec);
           self->retry_.expires_after(accept_retry_delay);
           self->retry_.async_wait([self](boost::system::error_code wait_ec) {
             if (!wait_ec) self->accept();
           });
           return;
         }
+        self->note_accept_success();
         ++self->accepted_;
         auto session = std::make_shared<http_session>(std::move(socket), self);
         self->add_session(session);

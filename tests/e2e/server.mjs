@@ -81,12 +81,16 @@ export class Server {
 }
 
 // Starts a server on 127.0.0.1 with a kernel-chosen port and waits until /healthz answers 200.
-export async function startServer(args = []) {
+// `openFiles` caps the server's open files (soft and hard, through util-linux's prlimit, which
+// execs the server: the pid stays the server's).
+export async function startServer(args = [], { openFiles } = {}) {
   const finalArgs = [...args]
   if (!finalArgs.includes('--host')) finalArgs.unshift('--host', '127.0.0.1')
   if (!finalArgs.includes('--port')) finalArgs.unshift('--port', '0')
   const binary = serverBinary()
-  const child = spawn(binary, finalArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = openFiles
+    ? spawn('prlimit', [`--nofile=${openFiles}:${openFiles}`, '--', binary, ...finalArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(binary, finalArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
   const server = new Server(child)
   running.add(server)
   server.exited.then(({ code, signal }) => {

@@ -19,6 +19,9 @@ struct exact_handler {
   static constexpr std::size_t max_string_size = -1;
   static constexpr std::size_t max_key_size = -1;
 
+  // `temp`: where the stack of unfinished values starts, so that small documents need no heap.
+  exact_handler(unsigned char* temp, std::size_t size) : values(json::storage_ptr(), temp, size) {}
+
   json::value_stack values;
   std::string number;  // the text of a number split over several calls
 
@@ -89,7 +92,8 @@ struct exact_handler {
 }  // namespace
 
 json::value parse_exact_json(std::string_view text, boost::system::error_code& ec) {
-  json::basic_parser<exact_handler> parser(json::parse_options{});
+  unsigned char temp[BOOST_JSON_STACK_BUFFER_SIZE];
+  json::basic_parser<exact_handler> parser(json::parse_options{}, temp, sizeof temp);
   parser.handler().values.reset();
   auto used = parser.write_some(false, text.data(), text.size(), ec);
   if (!ec && used < text.size()) ec = json::error::extra_data;

@@ -22,12 +22,15 @@ struct channel_entry {
   caf::actor channel;
   channel_status status = channel_status::joining;
   std::optional<caf::error> ended_while_joining;
+  token_bucket rate;  // settings.channel_rate, for this topic
 };
 
 struct socket_state {
   std::shared_ptr<const socket_info> info;
   std::shared_ptr<const socket_deps> deps;
   std::vector<channel_entry> channels;  // few per connection: a vector beats a map here
+  token_bucket message_rate;            // settings.message_rate, for the whole connection
+  bool rate_limited = false;            // said once in the log per connection
 
   static inline const char* name = "socket";
 };
@@ -45,10 +48,14 @@ class socket_behavior {
   void on_message(message& m) {
     if (m.event == events::heartbeat && m.topic == events::heartbeat_topic) {
       reply(std::nullopt, m.ref, m.topic, "ok", object({}));
-    } else if (m.event == events::join) {
-      on_join(m);
     } else if (m.event == events::leave) {
       on_leave(m);
+    } else if (!within_rate(m)) {
+      if (m.event == events::join)
+        reply(m.join_ref ? m.join_ref : m.ref, m.ref, m.topic, "error",
+              object({{"reason", "rate_limited"}}));
+    } else if (m.event == events::join) {
+      on_join(m);
     } else {
       on_event(m);
     }
@@ -87,6 +94,23 @@ class socket_behavior {
   std::vector<channel_entry>::iterator find_by_address(const caf::actor_addr& addr) {
     return std::find_if(channels().begin(), channels().end(),
                         [&](const channel_entry& e) { return e.channel.address() == addr; });
+  }
+
+  // Takes a token from the connection's bucket and, for a joined topic, from the topic's.
+  bool within_rate(const message& m) {
+    const auto& settings = state().deps->settings;
+    if (!settings.message_rate.enabled() && !settings.channel_rate.enabled()) return true;
+    auto now = token_bucket::clock::now();
+    bool within = state().message_rate.try_take(now);
+    if (auto e = find_topic(m.topic); within && e != channels().end())
+      within = e->rate.try_take(now);
+    if (!within && !state().rate_limited) {
+      state().rate_limited = true;
+      spdlog::info(
+          "{} connection {}: over its rate limit; messages are dropped while it stays over",
+          state().info->transport, state().info->id.value_or("(no id)"));
+    }
+    return within;
   }
 
   void reply(const ref_t& join_ref, const ref_t& ref, const std::string& topic, const char* status,
@@ -167,7 +191,8 @@ class socket_behavior {
   void run_join(const caf::actor& ch, message m, const ref_t& join_ref, const ref_t& close_after) {
     const auto& deps = *state().deps;
     self_->link_to(ch);
-    channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt});
+    channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt,
+                          token_bucket(deps.settings.channel_rate, token_bucket::clock::now())});
     auto topic = m.topic;
     auto ref = m.ref;
     // Like Phoenix, the join is synchronous for the connection: later messages wait for it.
@@ -236,6 +261,8 @@ caf::behavior socket_actor_behavior(socket_actor* self, std::shared_ptr<const so
                                     std::shared_ptr<const socket_deps> deps) {
   self->state.info = std::move(info);
   self->state.deps = std::move(deps);
+  self->state.message_rate =
+      token_bucket(self->state.deps->settings.message_rate, token_bucket::clock::now());
   auto logic = std::make_shared<socket_behavior>(self);
   self->set_exit_handler([logic](caf::exit_msg& em) { logic->on_exit(em); });
   self->set_default_handler(

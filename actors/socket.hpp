@@ -7,6 +7,7 @@
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
 #include "actors/router.hpp"
+#include "actors/token_bucket.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -18,6 +19,11 @@ namespace beryl {
 
 struct socket_settings {
   std::size_t max_channels = 100;
+  // Inbound messages per connection (all topics) and per connection and topic; heartbeats and
+  // leaves are never limited. Over the limit a join gets error {"reason": "rate_limited"}, any
+  // other message is dropped without a reply (its push times out at the client), as in beryl.
+  rate_limit message_rate;
+  rate_limit channel_rate;
   std::chrono::milliseconds join_timeout{10000};
   std::chrono::milliseconds stop_timeout{5000};  // a replaced channel is killed after this
 };

@@ -52,6 +52,23 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.sockets.max_channels = to_int<std::size_t>(v, "--max-channels");
        }},
+      {"message-rate", "N",
+       "messages a second per connection, heartbeats and leaves aside (default 0: unlimited)",
+       [](server_config& c, const std::string& v) {
+         c.sockets.message_rate.per_second = to_int<unsigned>(v, "--message-rate");
+       }},
+      {"message-burst", "N", "messages a connection may send at once (default: --message-rate)",
+       [](server_config& c, const std::string& v) {
+         c.sockets.message_rate.burst = to_int<unsigned>(v, "--message-burst");
+       }},
+      {"channel-rate", "N", "messages a second per connection and topic (default 0: unlimited)",
+       [](server_config& c, const std::string& v) {
+         c.sockets.channel_rate.per_second = to_int<unsigned>(v, "--channel-rate");
+       }},
+      {"channel-burst", "N", "messages to one topic at once (default: --channel-rate)",
+       [](server_config& c, const std::string& v) {
+         c.sockets.channel_rate.burst = to_int<unsigned>(v, "--channel-burst");
+       }},
       {"outbound-queue-limit", "N",
        "frames queued per connection before the slow-consumer policy (default 1024)",
        [](server_config& c, const std::string& v) {

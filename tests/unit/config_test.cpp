@@ -31,6 +31,8 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK_FALSE(c.transport.check_origin.enabled());
   CHECK_FALSE(c.transport.longpoll);
   CHECK(c.sockets.max_channels == 100);
+  CHECK_FALSE(c.sockets.message_rate.enabled());
+  CHECK_FALSE(c.sockets.channel_rate.enabled());
   CHECK(c.io_threads >= 1);
   CHECK(c.actor_threads >= 1);
   CHECK(c.pubsub_shards == c.actor_threads);
@@ -74,4 +76,16 @@ TEST_CASE("--help lists every option and exits 0; mistakes exit 2 with a reason"
   CHECK(parse_config({"--slow-consumer", "maybe"}, env_of({})).exit_code == 2);
   CHECK(parse_config({"--socket-path", "no-slash"}, env_of({})).exit_code == 2);
   CHECK(parse_config({}, env_of({{"BERYL_PORT", "x"}})).exit_code == 2);
+}
+
+TEST_CASE("rate limits: per connection and per topic, each with its burst") {
+  auto out = parse_config({"--message-rate", "50", "--channel-rate", "10", "--channel-burst", "3"},
+                          env_of({{"BERYL_MESSAGE_BURST", "80"}}));
+  REQUIRE(out.config);
+  const auto& s = out.config->sockets;
+  CHECK(s.message_rate.per_second == 50);
+  CHECK(s.message_rate.burst == 80);
+  CHECK(s.channel_rate.per_second == 10);
+  CHECK(s.channel_rate.burst == 3);
+  CHECK_FALSE(parse_config({"--message-rate", "-1"}, env_of({})).config);
 }

@@ -1,0 +1,35 @@
+#pragma once
+// Token buckets for rate limits, as beryl's with_message_rate and with_channel_rate: `per_second`
+// tokens a second, holding at most `burst`; every message takes one. Pure: the caller passes the
+// time, so it is tested without waiting.
+#include <chrono>
+
+namespace beryl {
+
+struct rate_limit {
+  double per_second = 0;  // 0: unlimited
+  double burst = 0;       // the bucket's size; 0 means one second's worth (at least 1)
+
+  bool enabled() const { return per_second > 0; }
+};
+
+class token_bucket {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  token_bucket() = default;  // unlimited
+  // Starts full.
+  token_bucket(const rate_limit& limit, clock::time_point now);
+
+  // Takes a token when there is one (after refilling for the time since the last call); false
+  // when the limit is reached. An unlimited bucket always gives one.
+  bool try_take(clock::time_point now);
+
+ private:
+  double per_second_ = 0;
+  double burst_ = 0;
+  double tokens_ = 0;
+  clock::time_point last_{};
+};
+
+}  // namespace beryl

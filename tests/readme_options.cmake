@@ -1,0 +1,10 @@
+# Fails when the README's "Server options" block is not what `beryl-server --help` prints.
+file(READ "${README}" readme)
+execute_process(COMMAND "${SERVER}" --help OUTPUT_VARIABLE help RESULT_VARIABLE status)
+if(NOT status EQUAL 0)
+  message(FATAL_ERROR "beryl-server --help failed: ${status}")
+endif()
+string(FIND "${readme}" "## Server options\n\n```\n${help}```" at)
+if(at EQUAL -1)
+  message(FATAL_ERROR "README.md's server options differ from beryl-server --help")
+endif()

@@ -131,6 +131,10 @@ caf::behavior pubsub_owner(caf::event_based_actor* self, pubsub_ref ref,
   for (const auto& shard : shards) self->link_to(shard);
   return {
       [ref](atoms::shards) { return ref; },
+      // A broadcast from outside any channel (app::endpoint), to the topic's shard.
+      [ref](atoms::broadcast, std::string& topic, std::string& event, payload& body) {
+        ref.broadcast(std::move(topic), std::move(event), std::move(body));
+      },
   };
 }
 

@@ -47,7 +47,7 @@ class pubsub_ref {
 
 // The supervised pubsub actor and its shards: the owner is linked to every shard, so the loss of
 // one takes the whole pubsub down for its supervisor to restart. The owner also answers
-// (atoms::shards) with the pubsub_ref.
+// (atoms::shards) with the pubsub_ref, and takes (atoms::broadcast, topic, event, payload).
 struct pubsub_handle {
   caf::actor owner;
   pubsub_ref shards;

@@ -1,5 +1,7 @@
 #include "app/demo.hpp"
 
+#include "actors/exact_json.hpp"
+
 #include "app/bench_channel.hpp"
 #include "app/room_channel.hpp"
 
@@ -52,6 +54,35 @@ http_handler static_files(std::string static_dir) {
     }
     respond({200, type, std::move(*body), {{"cache-control", "no-cache"}}});
     return true;
+  };
+}
+
+http_handler demo_api(std::shared_ptr<endpoint> app_endpoint) {
+  return [app_endpoint](const http_request& req, const http_responder& respond) {
+    bool broadcast = req.path == "/api/broadcast";
+    if (!broadcast && req.path != "/api/disconnect") return false;
+    // Every request of ours is answered: `answer` says so by returning true.
+    auto answer = [&respond](unsigned status, const std::string& text) {
+      respond({status, "text/plain; charset=utf-8", text + "\n", {}});
+      return true;
+    };
+    if (req.method != "POST") return answer(405, "POST expected");
+    bool sent = false;
+    if (broadcast) {
+      const std::string* topic = req.param("topic");
+      const std::string* event = req.param("event");
+      if (!topic || !event || topic->empty() || event->empty())
+        return answer(400, "topic=T&event=E expected");
+      boost::system::error_code ec;
+      auto body = parse_exact_json(req.body, ec);
+      if (ec || !body.is_object()) return answer(400, "a JSON object body expected");
+      sent = app_endpoint->broadcast(*topic, *event, std::move(body));
+    } else {
+      const std::string* id = req.param("id");
+      if (!id || id->empty()) return answer(400, "id=ID expected");
+      sent = app_endpoint->disconnect(*id);
+    }
+    return sent ? answer(202, "sent") : answer(503, "the server is not running");
   };
 }
 

@@ -1,9 +1,11 @@
 #pragma once
 // The demo served by default: its channels, its connect rules and its HTTP routes.
 #include "actors/router.hpp"
+#include "app/endpoint.hpp"
 #include "transport/connect.hpp"
 #include "transport/http.hpp"
 
+#include <memory>
 #include <string>
 
 namespace beryl::app {
@@ -17,5 +19,10 @@ connect_result demo_connect(const connect_info& info);
 
 // GET / (the chat page) and GET /assets/phoenix.js, from `static_dir`.
 http_handler static_files(std::string static_dir);
+
+// The endpoint at work from plain HTTP (no auth: the demo listens on 127.0.0.1):
+//   POST /api/broadcast?topic=T&event=E  with a JSON object body: broadcast it to T -> 202
+//   POST /api/disconnect?id=ID           close the connections with socket id ID  -> 202
+http_handler demo_api(std::shared_ptr<endpoint> app_endpoint);
 
 }  // namespace beryl::app

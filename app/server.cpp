@@ -91,7 +91,7 @@ int wait_for_stop(caf::actor_system& sys, const caf::actor& root, const sigset_t
 
 int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
                    std::shared_ptr<const router> routes, server_hooks hooks, root_slot& root,
-                   std::atomic<bool>& ready, const sigset_t& signals) {
+                   std::atomic<bool>& ready, const sigset_t& signals, endpoint& app_endpoint) {
   auto started = sv::start_supervisor(
       sys, {"root", sv::restart_strategy::rest_for_one, 3, std::chrono::seconds(5)},
       application_tree(io, config, std::move(routes), std::move(hooks)));
@@ -100,8 +100,10 @@ int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& 
     return 1;
   }
   root.set(*started);
+  app_endpoint.bind([&sys] { return sv::lookup(sys, "pubsub"); });
   ready = true;
   int status = wait_for_stop(sys, *started, signals);
+  app_endpoint.unbind();
   if (status == 0 && !sv::stop_supervisor(sys, *started, std::chrono::seconds(30)))
     spdlog::warn("the supervision tree did not stop in 30 s");
   return status;
@@ -109,7 +111,7 @@ int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& 
 
 int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
                      std::shared_ptr<const router> routes, server_hooks hooks,
-                     std::atomic<bool>& ready, const sigset_t& signals) {
+                     std::atomic<bool>& ready, const sigset_t& signals, endpoint& app_endpoint) {
   unsupervised_server server;
   try {
     server = start_unsupervised(sys, io, config, std::move(routes), std::move(hooks));
@@ -117,8 +119,10 @@ int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config
     spdlog::critical("the server could not start: {}", e.what());
     return 1;
   }
+  app_endpoint.bind([pubsub = server.pubsub] { return pubsub; });
   ready = true;
   int status = wait_for_stop(sys, caf::actor{}, signals);
+  app_endpoint.unbind();
   stop_unsupervised(sys, server);
   return status;
 }
@@ -135,7 +139,9 @@ server_config config_from_command_line(int argc, char** argv) {
   return *parsed.config;
 }
 
-int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks) {
+int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks,
+          std::shared_ptr<endpoint> app_endpoint) {
+  if (!app_endpoint) app_endpoint = std::make_shared<endpoint>();
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   auto signals = block_stop_signals();
@@ -160,10 +166,11 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
                          std::move(hooks.http)});
   if (config.enable_crash_injection)
     spdlog::warn("crash injection is enabled: POST /debug/crash?child=NAME");
-  int status = config.unsupervised ? run_unsupervised(sys, io, config, std::move(routes),
-                                                      std::move(hooks), *ready, signals)
-                                   : run_supervised(sys, io, config, std::move(routes),
-                                                    std::move(hooks), *root, *ready, signals);
+  int status = config.unsupervised
+                   ? run_unsupervised(sys, io, config, std::move(routes), std::move(hooks), *ready,
+                                      signals, *app_endpoint)
+                   : run_supervised(sys, io, config, std::move(routes), std::move(hooks), *root,
+                                    *ready, signals, *app_endpoint);
   // Let the sockets finish their closing handshakes.
   io.drain(std::chrono::seconds(3));
   spdlog::info("stopped");

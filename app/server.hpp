@@ -9,6 +9,7 @@
 //   }
 #include "actors/router.hpp"
 #include "app/config.hpp"
+#include "app/endpoint.hpp"
 #include "transport/listener.hpp"
 
 #include <memory>
@@ -20,6 +21,8 @@ server_config config_from_command_line(int argc, char** argv);
 
 // Serves until SIGINT or SIGTERM, then shuts down gracefully (sockets closed with 1001).
 // Returns the process's exit status.
-int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks);
+// With an `endpoint`, the app's own code can broadcast while the server runs (see endpoint.hpp).
+int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks,
+          std::shared_ptr<endpoint> app_endpoint = nullptr);
 
 }  // namespace beryl::app

@@ -2,6 +2,7 @@
 
 #include "actors/stop_reason.hpp"
 #include "app/debug_routes.hpp"
+#include "app/metrics.hpp"
 #include "app/tree.hpp"
 #include "supervision/blocking.hpp"
 #include "supervision/errors.hpp"
@@ -161,9 +162,10 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   auto root = std::make_shared<root_slot>();
   auto ready = std::make_shared<std::atomic<bool>>(false);
   hooks.ready = [ready] { return ready->load(); };
-  hooks.http = first_of({debug_routes(
-                             sys, [root] { return root->get(); }, config.enable_crash_injection),
-                         std::move(hooks.http)});
+  hooks.http =
+      first_of({debug_routes(
+                    sys, [root] { return root->get(); }, config.enable_crash_injection),
+                metrics_route(sys, [root] { return root->get(); }), std::move(hooks.http)});
   if (config.enable_crash_injection)
     spdlog::warn("crash injection is enabled: POST /debug/crash?child=NAME");
   int status = config.unsupervised

@@ -4,7 +4,7 @@ import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   startServer, cleanupAll, cleanupClients, connectPhx, joinOk, pushResult, EventLog, httpRequest,
-  uniqueTopic, until, within, delay,
+  uniqueTopic, until, within, delay, cast,
 } from './harness.mjs'
 
 const CLIENTS = 20
@@ -111,6 +111,31 @@ describe('supervision tree', () => {
     assert.equal(restarted('listener'), 1)
     assert.equal(restarted('pubsub'), 0, 'and none before it')
     assert.match(JSON.stringify(child(root, 'coordinator').last_exit_reason), /injected crash/)
+  })
+
+  it('GET /metrics counts what the tree counts: restarts, crashed and active channels, connections', async () => {
+    const metrics = async () => {
+      const res = await httpRequest(server.httpUrl('/metrics'))
+      assert.equal(res.status, 200)
+      assert.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/)
+      return Object.fromEntries(res.body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
+        const at = l.lastIndexOf(' ')
+        return [l.slice(0, at), Number(l.slice(at + 1))]
+      }))
+    }
+    const before = await metrics()
+    const topic = uniqueTopic()
+    const crasher = await joinOk(await connectPhx(server), topic, { user: 'crasher' })
+    await joinOk(await connectPhx(server), topic, { user: 'stays' })
+    cast(crasher, 'crash')
+    const crashed = 'beryl_channels_crashed_total{supervisor="channels"}'
+    await until(async () => (await metrics())[crashed] === before[crashed] + 1, 3_000, 'the crash to be counted')
+    const after = await metrics()
+    assert.equal(after.beryl_up, 1)
+    assert.ok(after.beryl_connections >= 2)
+    assert.ok(after['beryl_channels_active{supervisor="channels"}'] >= 1)
+    assert.equal(after['beryl_restarts_total{supervisor="root",child="coordinator"}'],
+      before['beryl_restarts_total{supervisor="root",child="coordinator"}'])
   })
 
   it('crash injection of an unknown child answers 404 and changes nothing', async () => {

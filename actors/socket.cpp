@@ -101,9 +101,11 @@ class socket_behavior {
     const auto& settings = state().deps->settings;
     if (!settings.message_rate.enabled() && !settings.channel_rate.enabled()) return true;
     auto now = token_bucket::clock::now();
-    bool within = state().message_rate.try_take(now);
-    if (auto e = find_topic(m.topic); within && e != channels().end())
-      within = e->rate.try_take(now);
+    bool within = state().message_rate.try_take(settings.message_rate, now);
+    if (within && settings.channel_rate.enabled()) {
+      if (auto e = find_topic(m.topic); e != channels().end())
+        within = e->rate.try_take(settings.channel_rate, now);
+    }
     if (!within && !state().rate_limited) {
       state().rate_limited = true;
       spdlog::info(

@@ -20,14 +20,16 @@ TEST_CASE("no stretch of time gets more than burst + rate x time; a full refill 
     INFO("round " << round);
     rate_limit limit{static_cast<double>(r.between(1, 2000)) / 10,
                      static_cast<double>(r.between(0, 50))};
-    double burst = limit.burst > 0 ? limit.burst : std::max(limit.per_second, 1.0);
+    double burst = limit.burst > 0
+                       ? limit.burst
+                       : std::max(limit.per_second, 1.0);  // the documented default, written out
     auto now = clock::time_point{} + std::chrono::hours(1);
     token_bucket bucket(limit, now);
     std::vector<clock::time_point> given;
     for (int step = 0; step < 400; ++step) {
       now += std::chrono::microseconds(r.chance(0.7) ? r.between(0, 2000) : r.between(0, 500'000));
       for (std::size_t n = r.between(0, 5); n > 0; --n)
-        if (bucket.try_take(now)) given.push_back(now);
+        if (bucket.try_take(limit, now)) given.push_back(now);
     }
     // Every window from one grant to a later one: the grants in it are bounded by the limit.
     double worst_excess = 0;
@@ -42,7 +44,7 @@ TEST_CASE("no stretch of time gets more than burst + rate x time; a full refill 
     now += std::chrono::duration_cast<clock::duration>(
         std::chrono::duration<double>(burst / limit.per_second + 0.001));
     int taken = 0;
-    while (taken < burst + 10 && bucket.try_take(now)) ++taken;
+    while (taken < burst + 10 && bucket.try_take(limit, now)) ++taken;
     CHECK(taken == static_cast<int>(burst));
   }
 }

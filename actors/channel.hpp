@@ -14,7 +14,7 @@
 #include "actors/context.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
-#include "actors/reply.hpp"
+#include "core/reply.hpp"
 #include "actors/stop_reason.hpp"
 
 #include <caf/event_based_actor.hpp>

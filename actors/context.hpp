@@ -1,7 +1,7 @@
 #pragma once
 // What a socket and its channels know about their connection.
-#include "actors/outbox.hpp"
-#include "actors/serializer.hpp"
+#include "core/outbox.hpp"
+#include "core/serializer.hpp"
 
 #include <boost/json/object.hpp>
 

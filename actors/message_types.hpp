@@ -1,9 +1,9 @@
 #pragma once
 // Our types inside CAF messages. They never cross a process boundary (cluster messages use only
 // built-in types), so they are allowed without serialization support.
-#include "actors/frame.hpp"
-#include "actors/message.hpp"
-#include "actors/payload.hpp"
+#include "core/frame.hpp"
+#include "core/message.hpp"
+#include "core/payload.hpp"
 
 #include <caf/allowed_unsafe_message_type.hpp>
 

@@ -1,8 +1,8 @@
 #include "actors/presence.hpp"
 
 #include "actors/atoms.hpp"
-#include "actors/presence_state.hpp"
-#include "actors/presence_wire.hpp"
+#include "core/presence/state.hpp"
+#include "core/presence/wire.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>

@@ -2,11 +2,11 @@
 // Local pubsub: sharded actors mapping topic -> subscribers. A broadcast is encoded once per wire
 // format and the same buffer is queued on every subscriber's outbox: no per-subscriber encoding
 // and no per-subscriber actor hop, except for channels that intercept the event (handle_out).
-#include "actors/frame.hpp"
+#include "core/frame.hpp"
 #include "actors/message_types.hpp"
-#include "actors/outbox.hpp"
-#include "actors/payload.hpp"
-#include "actors/serializer.hpp"
+#include "core/outbox.hpp"
+#include "core/payload.hpp"
+#include "core/serializer.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>

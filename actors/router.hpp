@@ -1,7 +1,7 @@
 #pragma once
 // Topic patterns -> channel classes; the first registered match wins.
 #include "actors/channel.hpp"
-#include "actors/topic_pattern.hpp"
+#include "core/topic_pattern.hpp"
 
 #include <caf/local_actor.hpp>
 

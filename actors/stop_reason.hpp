@@ -1,5 +1,5 @@
 #pragma once
-// Why a channel ends, as Phoenix's terminate reasons (protocol.md §4.4), carried between actors as
+// Why a channel ends, as Phoenix's terminate reasons (docs/protocol.md §4.4), carried between actors as
 // CAF exit reasons of the error category "beryl".
 #include <caf/actor.hpp>
 #include <caf/error.hpp>

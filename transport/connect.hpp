@@ -3,7 +3,7 @@
 // either accepts (setting the socket id and assigns) or refuses (HTTP 403 before the upgrade).
 // It runs on a network thread: keep it quick and non-blocking.
 #include "actors/socket.hpp"
-#include "transport/http.hpp"
+#include "core/http.hpp"
 
 #include <boost/json/object.hpp>
 

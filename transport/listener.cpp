@@ -1,7 +1,7 @@
 #include "transport/listener.hpp"
 
 #include "actors/atoms.hpp"
-#include "transport/listener_core.hpp"
+#include "transport/beast_listener.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/json/serialize.hpp>
@@ -10,13 +10,13 @@
 namespace beryl {
 namespace {
 
-void stop_core(listener_core& core, const caf::error& reason) {
+void stop_core(beast_listener& core, const caf::error& reason) {
   bool graceful = reason == caf::exit_reason::user_shutdown || reason == caf::exit_reason::normal;
   core.stop(graceful ? make_error(stop_code::shutdown) : reason,
             graceful ? close_code::going_away : close_code::service_restart);
 }
 
-caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<listener_core> core) {
+caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<beast_listener> core) {
   // Close the acceptor before quitting, so our supervisor only learns that we are gone (and
   // starts a new listener on the same port) once the port is free.
   self->set_exit_handler([self, core](caf::exit_msg& em) {
@@ -38,7 +38,7 @@ caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<liste
 
 listener_handle spawn_listener(caf::actor_system& sys, io_runtime& io, transport_settings settings,
                                server_hooks hooks, std::shared_ptr<const socket_deps> deps) {
-  auto core = make_listener_core(sys, io, std::move(settings), std::move(hooks), std::move(deps));
+  auto core = make_beast_listener(sys, io, std::move(settings), std::move(hooks), std::move(deps));
   auto port = core->port();
   return {sys.spawn(listener_actor, std::move(core)), port};
 }

@@ -3,10 +3,9 @@
 // supervisor can restart the transport. Its exit closes all connections: with 1001 when the exit
 // reason is user_shutdown (the server is stopping), with 1012 otherwise (the tree restarts), and
 // phoenix.js reconnects either way.
-#include "actors/socket.hpp"
-#include "transport/connect.hpp"
-#include "transport/http.hpp"
+#include "actors/socket_deps.hpp"
 #include "transport/io_runtime.hpp"
+#include "transport/server_hooks.hpp"
 #include "transport/settings.hpp"
 
 #include <caf/actor.hpp>
@@ -15,12 +14,6 @@
 #include <memory>
 
 namespace beryl {
-
-struct server_hooks {
-  connect_handler on_connect;   // accepts every connect when empty
-  http_handler http;            // routes beside the socket path and /healthz
-  std::function<bool()> ready;  // /healthz answers 503 while it says false (unset: ready)
-};
 
 struct listener_handle {
   caf::actor actor;

@@ -2,8 +2,8 @@
 
 #include "actors/message_types.hpp"
 #include "actors/stop_reason.hpp"
-#include "transport/base64.hpp"
-#include "transport/json_serializer.hpp"
+#include "core/base64.hpp"
+#include "core/json_serializer.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

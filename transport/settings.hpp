@@ -1,6 +1,6 @@
 #pragma once
 // Transport configuration with its defaults (see app/config for the command-line options).
-#include "transport/handshake.hpp"
+#include "core/handshake.hpp"
 
 #include <chrono>
 #include <cstddef>

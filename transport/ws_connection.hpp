@@ -6,10 +6,10 @@
 // connection holds 64 bytes rather than a read buffer. Writing queues frames from any thread and
 // sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
 // not one per frame.
-#include "actors/outbox.hpp"
-#include "actors/serializer.hpp"
+#include "core/outbox.hpp"
+#include "core/serializer.hpp"
 #include "transport/settings.hpp"
-#include "transport/ws_frame.hpp"
+#include "core/ws_frame.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <caf/actor.hpp>

@@ -1,7 +1,7 @@
 // A complete beryl-cpp server with one channel, "clock:*": it pushes the time every second,
 // answers "ping", lets members "say" things to each other, and hides words it does not like.
 #include "actors/channel.hpp"
-#include "app/server.hpp"
+#include "app/runtime/server.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>

@@ -1,10 +1,10 @@
 // The Phoenix serializers against random messages: what a client encodes (V1 objects, V2 arrays,
-// V2 binary frames built from protocol.md §3) decodes to the same fields; what the server encodes
+// V2 binary frames built from docs/protocol.md §3) decodes to the same fields; what the server encodes
 // parses back (with Boost.JSON, or by the §3 layout) to what it was given; and any other input is
 // either a message or a decode error, never an exception or a crash.
-#include "actors/exact_json.hpp"
+#include "core/exact_json.hpp"
 #include "fuzz_support.hpp"
-#include "transport/json_serializer.hpp"
+#include "core/json_serializer.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/serialize.hpp>
@@ -128,7 +128,7 @@ TEST_CASE("client messages in V2 arrays, V1 objects and V2 binary decode to the 
         v2().decode(binary_client_push(join_ref, ref, short_topic, short_event, bytes), true);
     REQUIRE(std::holds_alternative<message>(bin));
     auto mb = std::get<message>(bin);
-    CHECK(mb.join_ref == join_ref);  // none travels as an empty field (protocol.md §3)
+    CHECK(mb.join_ref == join_ref);  // none travels as an empty field (docs/protocol.md §3)
     CHECK(mb.ref == ref);
     CHECK(mb.topic == short_topic);
     CHECK(mb.event == short_event);

@@ -1,7 +1,7 @@
 // Token buckets against random traffic: in any stretch of time a bucket never gives more than its
 // burst plus its rate times that time, and after a quiet spell long enough to refill it gives its
 // whole burst again.
-#include "actors/token_bucket.hpp"
+#include "core/token_bucket.hpp"
 #include "fuzz_support.hpp"
 
 #include <doctest/doctest.h>

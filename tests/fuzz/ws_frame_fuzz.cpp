@@ -2,7 +2,7 @@
 // exactly what was sent; corrupted and random ones must end in a close code, never in a crash,
 // an oversized message or anything delivered after the close.
 #include "fuzz_support.hpp"
-#include "transport/ws_frame.hpp"
+#include "core/ws_frame.hpp"
 
 #include <doctest/doctest.h>
 

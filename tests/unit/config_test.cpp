@@ -1,4 +1,4 @@
-#include "app/config.hpp"
+#include "app/runtime/config.hpp"
 
 #include <doctest/doctest.h>
 

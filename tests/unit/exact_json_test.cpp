@@ -1,4 +1,4 @@
-#include "actors/exact_json.hpp"
+#include "core/exact_json.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>

@@ -1,5 +1,5 @@
-#include "transport/handshake.hpp"
-#include "transport/base64.hpp"
+#include "core/handshake.hpp"
+#include "core/base64.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "app/metrics.hpp"
+#include "app/runtime/metrics.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>

@@ -1,7 +1,7 @@
 #include "actors/atoms.hpp"
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
-#include "transport/json_serializer.hpp"
+#include "core/json_serializer.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>

@@ -5,8 +5,8 @@
 //
 // Each run has its own seed, shown with any failure: BERYL_PROPERTY_SEED=<seed> makes it the
 // first run of every property.
-#include "actors/presence_state.hpp"
-#include "actors/presence_wire.hpp"
+#include "core/presence/state.hpp"
+#include "core/presence/wire.hpp"
 
 #include <doctest/doctest.h>
 

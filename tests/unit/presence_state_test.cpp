@@ -1,5 +1,5 @@
 // Scenario tests of the presence CRDT; presence_property_test.cpp checks the laws at random.
-#include "actors/presence_state.hpp"
+#include "core/presence/state.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,5 +1,5 @@
 // The exact Phoenix presence payloads (docs/presence.md §1.2-1.3).
-#include "actors/presence_wire.hpp"
+#include "core/presence/wire.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,6 +1,6 @@
 #include "actors/pubsub.hpp"
 #include "actors/atoms.hpp"
-#include "transport/json_serializer.hpp"
+#include "core/json_serializer.hpp"
 
 #include <doctest/doctest.h>
 #include <caf/all.hpp>

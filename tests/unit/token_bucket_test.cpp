@@ -1,4 +1,4 @@
-#include "actors/token_bucket.hpp"
+#include "core/token_bucket.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "actors/topic_pattern.hpp"
+#include "core/topic_pattern.hpp"
 
 #include <doctest/doctest.h>
 

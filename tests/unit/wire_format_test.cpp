@@ -1,4 +1,4 @@
-#include "transport/json_serializer.hpp"
+#include "core/json_serializer.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>
@@ -128,7 +128,7 @@ TEST_CASE("server payloads must be objects") {
 }
 
 TEST_CASE("V2 binary frames match the protocol's worked examples") {
-  // protocol.md §3: topic room:1, event ping, join_ref "1", ref "2"
+  // docs/protocol.md §3: topic room:1, event ping, join_ref "1", ref "2"
   auto push =
       decoded(v2().decode(unhex("00 01 01 06 04 31 32 72 6f 6f 6d 3a 31 70 69 6e 67 de ad"), true));
   CHECK(push.join_ref == std::string("1"));

@@ -1,4 +1,4 @@
-#include "transport/ws_frame.hpp"
+#include "core/ws_frame.hpp"
 
 #include <doctest/doctest.h>
 

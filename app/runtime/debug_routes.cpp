@@ -1,0 +1,73 @@
+#include "app/runtime/debug_routes.hpp"
+
+#include "supervision/messages.hpp"
+#include "core/json_serializer.hpp"
+
+#include <caf/all.hpp>
+
+namespace beryl::app {
+namespace {
+
+constexpr auto supervisor_timeout = std::chrono::seconds(5);
+
+http_response json(unsigned status, std::string body) {
+  return {
+      status, "application/json; charset=utf-8", std::move(body), {{"cache-control", "no-store"}}};
+}
+
+std::string error_body(const std::string& what) {
+  std::string body = "{\"error\":";
+  wire::append_json_string(body, what);
+  return body + "}";
+}
+
+// Asks the root supervisor from a short-lived actor, so no network thread ever waits.
+template <class... Ts, class OnReply>
+void ask_root(caf::actor_system& sys, const caf::actor& root, const http_responder& respond,
+              OnReply on_reply, Ts... request) {
+  sys.spawn([=](caf::event_based_actor* self) {
+    self->request(root, supervisor_timeout, request...).then(on_reply, [=](caf::error& err) {
+      respond(json(404, error_body(self->system().render(err))));
+    });
+  });
+}
+
+}  // namespace
+
+http_handler debug_routes(caf::actor_system& sys, std::function<caf::actor()> root,
+                          bool crash_injection) {
+  return [&sys, root = std::move(root), crash_injection](const http_request& req,
+                                                         const http_responder& respond) {
+    bool snapshot = req.path == "/debug/supervision" && req.method == "GET";
+    bool crash = req.path == "/debug/crash" && req.method == "POST" && crash_injection;
+    if (!snapshot && !crash) return false;
+    auto tree = root();
+    if (!tree) {
+      respond(json(503, error_body("the supervision tree is not running")));
+      return true;
+    }
+    if (snapshot) {
+      ask_root(
+          sys, tree, respond, [respond](const std::string& body) { respond(json(200, body)); },
+          supervision::snapshot_atom::value);
+      return true;
+    }
+    const std::string* child = req.param("child");
+    if (!child || child->empty()) {
+      respond(json(400, error_body("child=NAME expected")));
+      return true;
+    }
+    auto name = *child;
+    ask_root(
+        sys, tree, respond,
+        [respond, name](caf::ok_atom) {
+          std::string body = "{\"crashed\":";
+          wire::append_json_string(body, name);
+          respond(json(200, body + "}"));
+        },
+        supervision::crash_atom::value, name);
+    return true;
+  };
+}
+
+}  // namespace beryl::app

@@ -1,0 +1,36 @@
+#pragma once
+// The running server as the app's own code sees it outside channels (HTTP routes, timers,
+// threads, other actors), like Phoenix's Endpoint.broadcast. Make one, pass it to serve() and
+// capture it where it is needed: its calls are safe from any thread, and always reach the current
+// incarnation of the supervised pubsub, however often it was restarted.
+#include "core/payload.hpp"
+
+#include <caf/actor.hpp>
+
+#include <functional>
+#include <mutex>
+#include <string>
+
+namespace beryl::app {
+
+class endpoint {
+ public:
+  // Sends `event` with `body` to every subscriber of `topic`, as a channel's broadcast does. False
+  // while no server runs (before serve() has started it, or once it stops).
+  bool broadcast(std::string topic, std::string event, payload body) const;
+
+  // Closes every connection whose on_connect gave it this socket id, with 1001: phoenix.js
+  // reconnects and on_connect decides again. Phoenix's
+  // Endpoint.broadcast("users_socket:" <> id, "disconnect", %{}).
+  bool disconnect(const std::string& socket_id) const;
+
+  // For serve(): how to find the current pubsub, and that the server is gone.
+  void bind(std::function<caf::actor()> find_pubsub);
+  void unbind();
+
+ private:
+  mutable std::mutex mutex_;
+  std::function<caf::actor()> find_pubsub_;
+};
+
+}  // namespace beryl::app

@@ -1,0 +1,182 @@
+#include "app/runtime/server.hpp"
+
+#include "actors/stop_reason.hpp"
+#include "app/runtime/debug_routes.hpp"
+#include "app/runtime/metrics.hpp"
+#include "app/runtime/tree.hpp"
+#include "supervision/blocking.hpp"
+#include "supervision/errors.hpp"
+#include "supervision/supervisor.hpp"
+#include "transport/io_runtime.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+#include <pthread.h>
+#include <sys/resource.h>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
+
+namespace beryl::app {
+namespace {
+
+namespace sv = supervision;
+using signal_atom = caf::atom_constant<caf::atom("signal")>;
+
+// Each connection is a file descriptor: take every one the hard limit allows.
+void raise_open_files_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0) spdlog::info("open files limit: {}", limit.rlim_cur);
+}
+
+// SIGINT and SIGTERM are taken by sigwait; block them before any thread starts.
+sigset_t block_stop_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+// The root supervisor, once started, for the HTTP routes that show or poke the tree.
+class root_slot {
+ public:
+  void set(caf::actor root) {
+    std::lock_guard lock(mutex_);
+    root_ = std::move(root);
+  }
+  caf::actor get() const {
+    std::lock_guard lock(mutex_);
+    return root_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  caf::actor root_;
+};
+
+// Until SIGINT/SIGTERM (exit 0) or, when there is one, the root supervisor giving up (exit 1).
+int wait_for_stop(caf::actor_system& sys, const caf::actor& root, const sigset_t& signals) {
+  caf::scoped_actor self{sys};
+  if (root) self->monitor(root);
+  std::thread signal_waiter([&signals, waiter = caf::actor{self}] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    caf::anon_send(waiter, signal_atom::value, signal);
+  });
+  int status = 0;
+  bool signalled = false;
+  self->receive(
+      [&](caf::down_msg& dm) {
+        spdlog::critical("the root supervisor stopped ({}): the server cannot go on",
+                         sys.render(dm.reason));
+        status = 1;
+      },
+      [&](signal_atom, int signal) {
+        spdlog::info("{} received: shutting down", signal == SIGINT ? "SIGINT" : "SIGTERM");
+        signalled = true;
+      });
+  if (!signalled) pthread_kill(signal_waiter.native_handle(), SIGTERM);  // ends its sigwait
+  signal_waiter.join();
+  return status;
+}
+
+int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
+                   std::shared_ptr<const router> routes, server_hooks hooks, root_slot& root,
+                   std::atomic<bool>& ready, const sigset_t& signals, endpoint& app_endpoint) {
+  auto started = sv::start_supervisor(
+      sys, {"root", sv::restart_strategy::rest_for_one, 3, std::chrono::seconds(5)},
+      application_tree(io, config, std::move(routes), std::move(hooks)));
+  if (!started) {
+    spdlog::critical("the server could not start: {}", sys.render(started.error()));
+    return 1;
+  }
+  root.set(*started);
+  app_endpoint.bind([&sys] { return sv::lookup(sys, "pubsub"); });
+  ready = true;
+  int status = wait_for_stop(sys, *started, signals);
+  app_endpoint.unbind();
+  if (status == 0 && !sv::stop_supervisor(sys, *started, std::chrono::seconds(30)))
+    spdlog::warn("the supervision tree did not stop in 30 s");
+  return status;
+}
+
+int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
+                     std::shared_ptr<const router> routes, server_hooks hooks,
+                     std::atomic<bool>& ready, const sigset_t& signals, endpoint& app_endpoint) {
+  unsupervised_server server;
+  try {
+    server = start_unsupervised(sys, io, config, std::move(routes), std::move(hooks));
+  } catch (const std::exception& e) {
+    spdlog::critical("the server could not start: {}", e.what());
+    return 1;
+  }
+  app_endpoint.bind([pubsub = server.pubsub] { return pubsub; });
+  ready = true;
+  int status = wait_for_stop(sys, caf::actor{}, signals);
+  app_endpoint.unbind();
+  stop_unsupervised(sys, server);
+  return status;
+}
+
+}  // namespace
+
+server_config config_from_command_line(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto parsed = parse_config(args, [](const char* name) { return std::getenv(name); });
+  if (!parsed.config) {
+    std::fputs(parsed.text.c_str(), parsed.exit_code == 0 ? stdout : stderr);
+    std::exit(parsed.exit_code);
+  }
+  return *parsed.config;
+}
+
+int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks,
+          std::shared_ptr<endpoint> app_endpoint) {
+  if (!app_endpoint) app_endpoint = std::make_shared<endpoint>();
+  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
+  spdlog::set_level(spdlog::level::from_str(config.log_level));
+  auto signals = block_stop_signals();
+  raise_open_files_limit();
+
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", config.actor_threads);
+  cfg.set("scheduler.policy", caf::atom_from_string(config.scheduler_policy));
+  cfg.add_error_category(stop_category, render_stop_code);
+  sv::add_error_category(cfg);
+  caf::actor_system sys{cfg};
+  io_runtime io{config.io_threads};
+  spdlog::info("{} network thread(s), {} actor thread(s)", config.io_threads, config.actor_threads);
+
+  // The debug routes answer 503 while no tree runs (during start, or --unsupervised), and
+  // /healthz until everything has started.
+  auto root = std::make_shared<root_slot>();
+  auto ready = std::make_shared<std::atomic<bool>>(false);
+  hooks.ready = [ready] { return ready->load(); };
+  hooks.http =
+      first_of({debug_routes(
+                    sys, [root] { return root->get(); }, config.enable_crash_injection),
+                metrics_route(sys, [root] { return root->get(); }), std::move(hooks.http)});
+  if (config.enable_crash_injection)
+    spdlog::warn("crash injection is enabled: POST /debug/crash?child=NAME");
+  int status = config.unsupervised
+                   ? run_unsupervised(sys, io, config, std::move(routes), std::move(hooks), *ready,
+                                      signals, *app_endpoint)
+                   : run_supervised(sys, io, config, std::move(routes), std::move(hooks), *root,
+                                    *ready, signals, *app_endpoint);
+  // Let the sockets finish their closing handshakes.
+  io.drain(std::chrono::seconds(3));
+  spdlog::info("stopped");
+  return status;
+}
+
+}  // namespace beryl::app

@@ -1,0 +1,28 @@
+#pragma once
+// Running a server: what beryl-server's main does, for your own main.
+//
+//   int main(int argc, char** argv) {
+//     auto config = beryl::app::config_from_command_line(argc, argv);  // exits on --help or errors
+//     auto routes = std::make_shared<beryl::router>();
+//     routes->add<my_channel>("room:*");
+//     return beryl::app::serve(config, routes, {});
+//   }
+#include "actors/router.hpp"
+#include "app/runtime/config.hpp"
+#include "app/runtime/endpoint.hpp"
+#include "transport/listener.hpp"
+
+#include <memory>
+
+namespace beryl::app {
+
+// Parses the command line and BERYL_* variables; prints help or errors and exits when asked.
+server_config config_from_command_line(int argc, char** argv);
+
+// Serves until SIGINT or SIGTERM, then shuts down gracefully (sockets closed with 1001).
+// Returns the process's exit status.
+// With an `endpoint`, the app's own code can broadcast while the server runs (see endpoint.hpp).
+int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks,
+          std::shared_ptr<endpoint> app_endpoint = nullptr);
+
+}  // namespace beryl::app

@@ -1,0 +1,113 @@
+#include "app/runtime/tree.hpp"
+
+#include "actors/coordinator.hpp"
+#include "actors/presence.hpp"
+#include "actors/pubsub.hpp"
+#include "supervision/dynamic_supervisor.hpp"
+#include "supervision/registry.hpp"
+
+#include <spdlog/spdlog.h>
+#include <caf/all.hpp>
+
+namespace beryl::app {
+namespace {
+
+namespace sv = supervision;
+
+caf::actor start_presence(caf::actor_system& sys, const pubsub_ref& shards,
+                          const server_config& config) {
+  presence_settings settings;
+  settings.diff_interval = config.presence_diff_interval;
+  return spawn_presence(sys, shards, std::move(settings));
+}
+
+listener_handle start_listener(caf::actor_system& sys, io_runtime& io, const server_config& config,
+                               std::uint16_t port, const server_hooks& hooks, socket_deps deps) {
+  auto settings = config.transport;
+  settings.port = port;
+  return spawn_listener(sys, io, settings, hooks,
+                        std::make_shared<const socket_deps>(std::move(deps)));
+}
+
+sv::child_spec named(std::string name, sv::start_function start) {
+  auto spec = sv::worker_spec(std::move(name), std::move(start));
+  spec.registered = true;  // reachable by name after every restart
+  return spec;
+}
+
+}  // namespace
+
+std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config& config,
+                                             std::shared_ptr<const router> routes,
+                                             server_hooks hooks) {
+  // Written when pubsub (re)starts, read when the listener (re)starts: always after it.
+  auto shards = std::make_shared<pubsub_ref>();
+  // A restarted listener binds the port its first incarnation got (--port 0 picks one once).
+  auto port = std::make_shared<std::uint16_t>(config.transport.port);
+  auto channels = sv::dynamic_supervisor_spec({"channels"});
+  channels.registered = true;
+  return {
+      named("pubsub",
+            [shards, count = config.pubsub_shards](caf::local_actor* parent) {
+              auto handle = spawn_pubsub(parent->system(), count);
+              *shards = handle.shards;
+              return handle.owner;
+            }),
+      named("presence",
+            [shards, config](caf::local_actor* parent) {
+              return start_presence(parent->system(), *shards, config);
+            }),
+      named("coordinator",
+            [routes](caf::local_actor* parent) {
+              return spawn_coordinator(parent->system(), routes);
+            }),
+      channels,
+      named("listener",
+            [&io, shards, port, routes, config, hooks](caf::local_actor* parent) {
+              auto& sys = parent->system();
+              auto listener = start_listener(
+                  sys, io, config, *port, hooks,
+                  {routes, *shards, sv::lookup(sys, "coordinator"), sv::lookup(sys, "presence"),
+                   sv::lookup(sys, "channels"), config.sockets});
+              *port = listener.port;
+              return listener.actor;
+            }),
+  };
+}
+
+unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
+                                       const server_config& config,
+                                       std::shared_ptr<const router> routes, server_hooks hooks) {
+  spdlog::warn("starting without supervisors: nothing restarts a crashed coordinator or listener");
+  unsupervised_server s;
+  auto pubsub = spawn_pubsub(sys, config.pubsub_shards);
+  s.pubsub = pubsub.owner;
+  s.presence = start_presence(sys, pubsub.shards, config);
+  s.coordinator = spawn_coordinator(sys, routes);
+  try {
+    // No channel supervisor: socket actors spawn their channels themselves.
+    auto listener =
+        start_listener(sys, io, config, config.transport.port, hooks,
+                       {routes, pubsub.shards, s.coordinator, s.presence, {}, config.sockets});
+    s.listener = listener.actor;
+    s.port = listener.port;
+  } catch (...) {
+    stop_unsupervised(sys, s);
+    throw;
+  }
+  return s;
+}
+
+void stop_unsupervised(caf::actor_system& sys, const unsupervised_server& server) {
+  caf::scoped_actor self{sys};
+  for (const auto& actor : {server.listener, server.coordinator, server.presence, server.pubsub}) {
+    if (!actor) continue;
+    self->monitor(actor);
+    self->send_exit(actor, caf::exit_reason::user_shutdown);
+    self->receive([](const caf::down_msg&) {},
+                  caf::after(std::chrono::seconds(10)) >>
+                      [] { spdlog::warn("an actor took over 10 s to stop"); });
+  }
+}
+
+}  // namespace beryl::app

@@ -1,0 +1,38 @@
+#pragma once
+// What runs in a server, and how: under supervisors (the default), or bare for embedding.
+#include "actors/router.hpp"
+#include "app/runtime/config.hpp"
+#include "supervision/child_spec.hpp"
+#include "transport/io_runtime.hpp"
+#include "transport/listener.hpp"
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+
+#include <memory>
+#include <vector>
+
+namespace beryl::app {
+
+// [pubsub, presence, coordinator, channels, listener] for a rest_for_one root supervisor: a
+// crash restarts that child and every child after it. A coordinator crash restarts the channel
+// supervisor and the listener too, which closes the sockets; phoenix.js reconnects and rejoins.
+std::vector<supervision::child_spec> application_tree(io_runtime& io, const server_config& config,
+                                                      std::shared_ptr<const router> routes,
+                                                      server_hooks hooks);
+
+// The same actors, unsupervised, like beryl's `beryl.start`: for a program that embeds the
+// server in its own actor system and wants no supervisors. Not recommended: nothing restarts a
+// crashed coordinator or listener, so one crash there leaves the server half dead. (A crash in a
+// channel still ends that channel only.)
+struct unsupervised_server {
+  caf::actor pubsub, presence, coordinator, listener;
+  std::uint16_t port = 0;
+};
+unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
+                                       const server_config& config,
+                                       std::shared_ptr<const router> routes, server_hooks hooks);
+// Stops them in reverse start order (the listener closes its sockets with 1001 first).
+void stop_unsupervised(caf::actor_system& sys, const unsupervised_server& server);
+
+}  // namespace beryl::app

@@ -1,0 +1,46 @@
+#pragma once
+// Plain HTTP routes served on the transport's port, without Beast types, so the app can add
+// routes without compiling Beast.
+#include <functional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace beryl {
+
+using string_pairs = std::vector<std::pair<std::string, std::string>>;
+
+// The last occurrence of `key`, as Plug reads duplicate query keys (docs/protocol.md §1.2).
+const std::string* find_last(const string_pairs& pairs, std::string_view key);
+
+struct http_request {
+  std::string method;  // "GET", "POST", ...
+  std::string target;  // path and query, as sent
+  std::string path;
+  string_pairs query;    // decoded, in order
+  string_pairs headers;  // names in lower case
+  std::string body;
+  std::string peer;  // "address:port"
+
+  const std::string* param(std::string_view key) const { return find_last(query, key); }
+  const std::string* header(std::string_view name) const { return find_last(headers, name); }
+};
+
+struct http_response {
+  unsigned status = 200;
+  std::string content_type = "text/plain; charset=utf-8";
+  std::string body;
+  string_pairs headers;
+};
+
+using http_responder = std::function<void(http_response)>;
+
+// Answers through `respond` (now or later, from any thread) and returns true, or returns false
+// when the route is not its own (the transport answers 404).
+using http_handler = std::function<bool(const http_request&, const http_responder& respond)>;
+
+// The first of `handlers` that takes the request.
+http_handler first_of(std::vector<http_handler> handlers);
+
+}  // namespace beryl

@@ -1,0 +1,352 @@
+#include "core/json_serializer.hpp"
+
+#include "core/exact_json.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
+
+#include <charconv>
+#include <optional>
+#include <stdexcept>
+
+namespace json = boost::json;
+
+namespace beryl::wire {
+namespace {
+
+enum binary_kind : unsigned char { kind_push = 0, kind_reply = 1, kind_broadcast = 2 };
+
+void append_ref(std::string& out, const ref_t& ref) {
+  if (ref)
+    append_json_string(out, *ref);
+  else
+    out += "null";
+}
+
+// Serializes a JSON value or object straight into `out`: no intermediate string on the
+// per-message path.
+template <class Json>
+void append_json(std::string& out, const Json& v) {
+  json::serializer writer;
+  writer.reset(&v);
+  char chunk[4096];
+  while (!writer.done()) out += writer.read(chunk, sizeof chunk);
+}
+
+const json::value& json_of(const payload& p) {
+  auto* v = std::get_if<json::value>(&p);
+  if (!v) throw std::invalid_argument("a binary payload needs a binary-capable serializer");
+  return *v;
+}
+
+// Server payloads must be JSON objects (docs/protocol.md §2.4).
+const json::value& object_of(const payload& p) {
+  const auto& v = json_of(p);
+  if (!v.is_object()) throw std::invalid_argument("server payloads must be JSON objects");
+  return v;
+}
+
+// A ref sent as a JSON number is kept as its text; refs are opaque to the server.
+std::optional<decode_error> read_ref(const json::value& v, ref_t& out, const char* field) {
+  if (v.is_null()) return std::nullopt;
+  if (auto* s = v.if_string()) {
+    out = std::string(*s);
+    return std::nullopt;
+  }
+  if (v.is_int64() || v.is_uint64()) {
+    out = json::serialize(v);
+    return std::nullopt;
+  }
+  return decode_error{std::string(field) + " must be a string or null"};
+}
+
+// Kind byte, one length byte per field, then the fields (docs/protocol.md §3).
+std::string binary_frame_start(
+    std::initializer_list<std::pair<std::string_view, const char*>> fields, unsigned char kind) {
+  std::string out;
+  out.push_back(static_cast<char>(kind));
+  for (auto& [value, name] : fields) {
+    if (value.size() > 255)
+      throw std::length_error(std::string("binary frame field '") + name + "' exceeds 255 bytes");
+    out.push_back(static_cast<char>(value.size()));
+  }
+  for (auto& field : fields) out += field.first;
+  return out;
+}
+
+std::string_view ref_or_empty(const ref_t& r) {
+  return r ? std::string_view(*r) : std::string_view();
+}
+
+decode_result decode_v2_binary(std::string_view data) {
+  // client push: kind, join_ref_len, ref_len, topic_len, event_len, then the fields and payload
+  if (data.size() < 5) return decode_error{"binary frame shorter than its header"};
+  if (static_cast<unsigned char>(data[0]) != kind_push)
+    return decode_error{"binary frame kind must be 0 (push)"};
+  std::size_t lens[4];
+  std::size_t total = 5;
+  for (int i = 0; i < 4; ++i) total += lens[i] = static_cast<unsigned char>(data[1 + i]);
+  if (data.size() < total) return decode_error{"binary frame shorter than its header fields"};
+  std::size_t pos = 5;
+  auto next = [&](std::size_t n) {
+    auto s = data.substr(pos, n);
+    pos += n;
+    return std::string(s);
+  };
+  message m;
+  auto join_ref = next(lens[0]);
+  auto ref = next(lens[1]);
+  if (!join_ref.empty()) m.join_ref = std::move(join_ref);
+  if (!ref.empty()) m.ref = std::move(ref);
+  m.topic = next(lens[2]);
+  m.event = next(lens[3]);
+  m.body = binary{std::string(data.substr(pos))};
+  return m;
+}
+
+std::optional<decode_error> parse_json(std::string_view data, json::value& out) {
+  boost::system::error_code ec;
+  out = parse_exact_json(data, ec);
+  if (ec) return decode_error{"invalid JSON: " + ec.message()};
+  return std::nullopt;
+}
+
+// The frames' JSON text; `write_payload(out)` appends the payload in place.
+template <class WritePayload>
+std::string v1_text(std::string_view topic, std::string_view event, const ref_t& ref,
+                    WritePayload write_payload) {
+  std::string out;
+  out.reserve(128 + topic.size() + event.size());
+  out += "{\"topic\":";
+  append_json_string(out, topic);
+  out += ",\"event\":";
+  append_json_string(out, event);
+  out += ",\"payload\":";
+  write_payload(out);
+  out += ",\"ref\":";
+  append_ref(out, ref);
+  out += '}';
+  return out;
+}
+
+template <class WritePayload>
+std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
+                    std::string_view event, WritePayload write_payload) {
+  std::string out;
+  out.reserve(128 + topic.size() + event.size());
+  out += '[';
+  append_ref(out, join_ref);
+  out += ',';
+  append_ref(out, ref);
+  out += ',';
+  append_json_string(out, topic);
+  out += ',';
+  append_json_string(out, event);
+  out += ',';
+  write_payload(out);
+  out += ']';
+  return out;
+}
+
+template <class Json>
+auto json_writer(const Json& v) {
+  return [&v](std::string& out) { append_json(out, v); };
+}
+
+// A reply's payload: {"status": status, "response": response}.
+auto reply_writer(std::string_view status, const json::value& response) {
+  return [status, &response](std::string& out) {
+    out += "{\"status\":";
+    append_json_string(out, status);
+    out += ",\"response\":";
+    append_json(out, response);
+    out += '}';
+  };
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+  static constexpr char hex[] = "0123456789abcdef";
+  out += '"';
+  for (char c : s) {
+    auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      default:
+        if (u < 0x20) {
+          out += "\\u00";
+          out += hex[u >> 4];
+          out += hex[u & 0xF];
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+// ---------------------------------------------------------------------------------- V1
+
+decode_result v1_serializer::decode(std::string_view data, bool binary) const {
+  if (binary) return decode_error{"V1 has no binary frames"};
+  json::value v;
+  if (auto error = parse_json(data, v)) return *error;
+  auto* obj = v.if_object();
+  if (!obj) return decode_error{"V1 messages are JSON objects"};
+  for (const char* key : {"topic", "event", "payload", "ref"})
+    if (!obj->contains(key)) return decode_error{std::string("V1 message without '") + key + "'"};
+  auto* topic = obj->at("topic").if_string();
+  auto* event = obj->at("event").if_string();
+  if (!topic || !event) return decode_error{"topic and event must be strings"};
+  message m;
+  if (auto error = read_ref(obj->at("ref"), m.ref, "ref")) return *error;
+  if (auto it = obj->find("join_ref"); it != obj->end())
+    if (auto error = read_ref(it->value(), m.join_ref, "join_ref")) return *error;
+  m.topic = std::string(*topic);
+  m.event = std::string(*event);
+  m.body = std::move(obj->at("payload"));
+  return m;
+}
+
+frame v1_serializer::reply(const ref_t&, const ref_t& ref, std::string_view topic,
+                           std::string_view status, const payload& response) const {
+  return frame::text(v1_text(topic, events::reply, ref, reply_writer(status, object_of(response))));
+}
+
+frame v1_serializer::push(const ref_t&, std::string_view topic, std::string_view event,
+                          const payload& body) const {
+  return frame::text(v1_text(topic, event, std::nullopt, json_writer(object_of(body))));
+}
+
+frame v1_serializer::broadcast(std::string_view topic, std::string_view event,
+                               const payload& body) const {
+  return push(std::nullopt, topic, event, body);
+}
+
+frame v1_serializer::control(const ref_t&, std::string_view topic, std::string_view event,
+                             const json::object& body) const {
+  return frame::text(v1_text(topic, event, std::nullopt, json_writer(body)));
+}
+
+// ---------------------------------------------------------------------------------- V2
+
+decode_result v2_serializer::decode(std::string_view data, bool binary) const {
+  if (binary) return decode_v2_binary(data);
+  json::value v;
+  if (auto error = parse_json(data, v)) return *error;
+  auto* arr = v.if_array();
+  if (!arr) return decode_error{"V2 messages are JSON arrays"};
+  if (arr->size() < 5) return decode_error{"V2 messages have 5 elements"};
+  auto* topic = (*arr)[2].if_string();
+  auto* event = (*arr)[3].if_string();
+  if (!topic || !event) return decode_error{"topic and event must be strings"};
+  message m;
+  if (auto error = read_ref((*arr)[0], m.join_ref, "join_ref")) return *error;
+  if (auto error = read_ref((*arr)[1], m.ref, "ref")) return *error;
+  m.topic = std::string(*topic);
+  m.event = std::string(*event);
+  m.body = std::move((*arr)[4]);
+  return m;
+}
+
+frame v2_serializer::reply(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
+                           std::string_view status, const payload& response) const {
+  if (auto* bin = std::get_if<binary>(&response)) {
+    auto out = binary_frame_start({{ref_or_empty(join_ref), "join_ref"},
+                                   {ref_or_empty(ref), "ref"},
+                                   {topic, "topic"},
+                                   {status, "status"}},
+                                  kind_reply);
+    out += bin->bytes;
+    return frame::bin(std::move(out));
+  }
+  return frame::text(
+      v2_text(join_ref, ref, topic, events::reply, reply_writer(status, object_of(response))));
+}
+
+frame v2_serializer::push(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                          const payload& body) const {
+  if (auto* bin = std::get_if<binary>(&body)) {
+    auto out = binary_frame_start(
+        {{ref_or_empty(join_ref), "join_ref"}, {topic, "topic"}, {event, "event"}}, kind_push);
+    out += bin->bytes;
+    return frame::bin(std::move(out));
+  }
+  return frame::text(v2_text(join_ref, std::nullopt, topic, event, json_writer(object_of(body))));
+}
+
+frame v2_serializer::broadcast(std::string_view topic, std::string_view event,
+                               const payload& body) const {
+  if (auto* bin = std::get_if<binary>(&body)) {
+    auto out = binary_frame_start({{topic, "topic"}, {event, "event"}}, kind_broadcast);
+    out += bin->bytes;
+    return frame::bin(std::move(out));
+  }
+  return frame::text(
+      v2_text(std::nullopt, std::nullopt, topic, event, json_writer(object_of(body))));
+}
+
+frame v2_serializer::control(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                             const json::object& body) const {
+  return frame::text(v2_text(join_ref, join_ref, topic, event, json_writer(body)));
+}
+
+// ---------------------------------------------------------------------------------- vsn
+
+namespace {
+
+// "X.Y.Z" with an optional "-pre" or "+build" suffix; false when unparsable.
+bool parse_semver(std::string_view s, unsigned& major, unsigned& minor) {
+  unsigned parts[3];
+  const char* p = s.data();
+  const char* end = s.data() + s.size();
+  for (int i = 0; i < 3; ++i) {
+    auto [next, ec] = std::from_chars(p, end, parts[i]);
+    if (ec != std::errc{} || next == p) return false;
+    p = next;
+    if (i < 2) {
+      if (p == end || *p != '.') return false;
+      ++p;
+    }
+  }
+  if (p != end && *p != '-' && *p != '+') return false;
+  major = parts[0];
+  minor = parts[1];
+  return true;
+}
+
+}  // namespace
+
+const serializer* serializer_for_vsn(const std::string* vsn) {
+  static const v1_serializer v1;
+  static const v2_serializer v2;
+  if (!vsn) return &v1;
+  unsigned major = 0, minor = 0;
+  if (!parse_semver(*vsn, major, minor) || minor != 0) return nullptr;
+  if (major == 1) return &v1;
+  if (major == 2) return &v2;
+  return nullptr;
+}
+
+}  // namespace beryl::wire

@@ -1,0 +1,47 @@
+#pragma once
+// Phoenix wire formats (docs/protocol.md §2-3): V1 JSON objects, V2 JSON arrays plus V2 binary frames.
+// Pure: no CAF, no Asio.
+#include "core/serializer.hpp"
+
+#include <string_view>
+
+namespace beryl::wire {
+
+class v1_serializer final : public serializer {
+ public:
+  std::string_view name() const override { return "V1"; }
+  decode_result decode(std::string_view data, bool binary) const override;
+  frame reply(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
+              std::string_view status, const payload& response) const override;
+  frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
+             const payload& body) const override;
+  frame broadcast(std::string_view topic, std::string_view event,
+                  const payload& body) const override;
+  frame control(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                const boost::json::object& body) const override;
+  bool supports_binary() const override { return false; }
+};
+
+class v2_serializer final : public serializer {
+ public:
+  std::string_view name() const override { return "V2"; }
+  decode_result decode(std::string_view data, bool binary) const override;
+  frame reply(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
+              std::string_view status, const payload& response) const override;
+  frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
+             const payload& body) const override;
+  frame broadcast(std::string_view topic, std::string_view event,
+                  const payload& body) const override;
+  frame control(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                const boost::json::object& body) const override;
+  bool supports_binary() const override { return true; }
+};
+
+// The serializer for a connect's `vsn` parameter: absent means V1, "~> 1.0.0" V1, "~> 2.0.0" V2.
+// nullptr when the version is unparsable or unsupported (the connect is refused).
+const serializer* serializer_for_vsn(const std::string* vsn);
+
+// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace beryl::wire

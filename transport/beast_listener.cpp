@@ -1,0 +1,422 @@
+// The only translation unit that compiles Beast: the accept loop, plain HTTP sessions and the
+// WebSocket upgrade handshake. After the upgrade a ws_connection owns the socket.
+#include "actors/stop_reason.hpp"
+#include "core/handshake.hpp"
+#include "transport/io_runtime_impl.hpp"
+#include "core/json_serializer.hpp"
+#include "transport/beast_listener.hpp"
+#include "transport/longpoll.hpp"
+#include "transport/ws_connection.hpp"
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket/rfc6455.hpp>
+#include <boost/url/parse.hpp>
+#include <caf/all.hpp>
+
+#include <atomic>
+#include <future>
+#include <unordered_map>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+namespace beryl {
+namespace {
+
+constexpr auto http_read_timeout = std::chrono::seconds(30);
+constexpr std::size_t http_header_limit = 16 * 1024;
+constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
+constexpr auto accept_warning_interval = std::chrono::seconds(10);
+
+string_pairs parse_query(std::string_view target) {
+  string_pairs out;
+  auto url = boost::urls::parse_origin_form(target);
+  if (!url) return out;
+  for (auto param : url->params()) out.emplace_back(param.key, param.value);
+  return out;
+}
+
+std::string peer_of(const tcp::socket& socket) {
+  boost::system::error_code ec;
+  auto ep = socket.remote_endpoint(ec);
+  return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
+}
+
+class http_session;
+
+class beast_listener_impl final : public beast_listener, public std::enable_shared_from_this<beast_listener_impl> {
+ public:
+  beast_listener_impl(caf::actor_system& sys, io_runtime& io, transport_settings settings,
+              server_hooks hooks, std::shared_ptr<const socket_deps> deps)
+      : sys_(sys),
+        io_(io.internals()),
+        settings_(std::move(settings)),
+        hooks_(std::move(hooks)),
+        deps_(std::move(deps)),
+        strand_(asio::make_strand(io_.ioc)),
+        acceptor_(strand_),
+        sweeper_(strand_),
+        retry_(strand_) {
+    if (settings_.longpoll)
+      longpoll_ = std::make_unique<longpoll_endpoint>(sys_, settings_, hooks_.on_connect, deps_);
+  }
+
+  void open() {
+    tcp::endpoint endpoint{asio::ip::make_address(settings_.host), settings_.port};
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(asio::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+    spdlog::info("listening on http://{}:{} (websocket at {})", settings_.host, port_,
+                 settings_.socket_path);
+    asio::post(strand_, [self = shared_from_this()] {
+      self->accept();
+      self->sweep();
+    });
+  }
+
+  std::uint16_t port() const override { return port_; }
+  std::size_t connections() const override {
+    std::lock_guard lock(mutex_);
+    return connections_.size();
+  }
+  std::uint64_t accepted() const override { return accepted_; }
+
+  // Waits until the acceptor is closed, so that a restarted listener can bind the same port.
+  void stop(const caf::error& reason, std::uint16_t code) override {
+    auto closed = std::make_shared<std::promise<void>>();
+    auto done = closed->get_future();
+    asio::post(strand_, [self = shared_from_this(), reason, code, closed] {
+      self->stop_now(reason, code);
+      closed->set_value();
+    });
+    if (done.wait_for(std::chrono::seconds(2)) != std::future_status::ready)
+      spdlog::warn("listener on port {}: the network threads did not close the acceptor in 2 s",
+                   port_);
+  }
+
+  const transport_settings& settings() const { return settings_; }
+  const server_hooks& hooks() const { return hooks_; }
+  caf::actor_system& system() { return sys_; }
+  const std::shared_ptr<const socket_deps>& deps() const { return deps_; }
+  io_runtime::impl& io() { return io_; }
+  longpoll_endpoint* longpoll() { return longpoll_.get(); }
+
+  void add(const std::shared_ptr<ws_connection>& c) {
+    std::lock_guard lock(mutex_);
+    connections_.emplace(c.get(), c);
+  }
+  void remove(ws_connection* c) {
+    std::lock_guard lock(mutex_);
+    connections_.erase(c);
+  }
+  void add_session(const std::shared_ptr<http_session>& s);
+  void remove_session(http_session* s) {
+    std::lock_guard lock(mutex_);
+    sessions_.erase(s);
+  }
+  bool stopped() const { return stopped_; }
+
+ private:
+  void accept();
+  void sweep();
+
+  // At the open-files cap accept fails every retry: say so once, then every 10 s, then when it
+  // works again, instead of twenty log lines a second.
+  void note_accept_failure(const boost::system::error_code& ec) {
+    auto now = std::chrono::steady_clock::now();
+    if (accept_failures_++ == 0) {
+      spdlog::warn("accept failed: {}; connections wait in the backlog until it works again",
+                   ec.message());
+      last_accept_warning_ = now;
+    } else if (now - last_accept_warning_ >= accept_warning_interval) {
+      spdlog::warn("accept still failing: {} ({} attempts so far)", ec.message(), accept_failures_);
+      last_accept_warning_ = now;
+    }
+  }
+  void note_accept_success() {
+    if (accept_failures_ == 0) return;
+    spdlog::info("accepting again after {} failed attempts", accept_failures_);
+    accept_failures_ = 0;
+  }
+  void stop_now(const caf::error& reason, std::uint16_t code);
+
+  template <class T>
+  std::vector<std::shared_ptr<T>> live(const std::unordered_map<T*, std::weak_ptr<T>>& table) {
+    std::vector<std::shared_ptr<T>> out;
+    std::lock_guard lock(mutex_);
+    out.reserve(table.size());
+    for (auto& [raw, weak] : table)
+      if (auto strong = weak.lock()) out.push_back(std::move(strong));
+    return out;
+  }
+
+  caf::actor_system& sys_;
+  io_runtime::impl& io_;
+  transport_settings settings_;
+  server_hooks hooks_;
+  std::shared_ptr<const socket_deps> deps_;
+  asio::strand<asio::io_context::executor_type> strand_;
+  tcp::acceptor acceptor_;
+  asio::steady_timer sweeper_;
+  asio::steady_timer retry_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopped_{false};
+  std::atomic<std::uint64_t> accepted_{0};
+  std::uint64_t accept_failures_ = 0;  // in a row; touched on the strand only
+  std::chrono::steady_clock::time_point last_accept_warning_;
+  mutable std::mutex mutex_;
+  std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
+  std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
+  std::unique_ptr<longpoll_endpoint> longpoll_;
+};
+
+class http_session : public std::enable_shared_from_this<http_session> {
+ public:
+  http_session(tcp::socket socket, std::shared_ptr<beast_listener_impl> server)
+      : stream_(std::move(socket)), server_(std::move(server)) {}
+
+  ~http_session() { server_->remove_session(this); }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+  }
+
+  // Closes an idle keep-alive connection when the server stops. A request in flight is answered
+  // first (its response ends the connection, see respond), so e.g. the crash-injection request
+  // that restarts this listener still gets its reply.
+  void close() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->in_flight_) return;
+      boost::system::error_code ignored;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+      self->stream_.close();
+    });
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(server_->settings().max_http_body);
+    parser_->header_limit(http_header_limit);
+    stream_.expires_after(http_read_timeout);
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+  }
+
+  void on_read(beast::error_code ec) {
+    if (ec == http::error::end_of_stream) {
+      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+      return;
+    }
+    if (ec) {
+      if (ec == http::error::body_limit)
+        respond(http_response{413, "text/plain", "request too large\n", {}}, false);
+      return;
+    }
+    auto request = parser_->release();
+    in_flight_ = true;
+    route(request);
+  }
+
+  void route(const http::request<http::string_body>& req) {
+    std::string_view target = req.target();
+    std::string_view path = target.substr(0, target.find('?'));
+    bool keep_alive = req.keep_alive();
+    const auto& settings = server_->settings();
+    if (path == settings.socket_path) {
+      if (req.method() != http::verb::get || !beast::websocket::is_upgrade(req)) {
+        respond({400, "text/plain", "websocket upgrade expected\n", {}}, false);
+        return;
+      }
+      upgrade(req);
+      return;
+    }
+    if (path == "/healthz" && req.method() == http::verb::get) {
+      const auto& ready = server_->hooks().ready;
+      if (ready && !ready())
+        respond({503, "text/plain", "starting\n", {}}, keep_alive);
+      else
+        respond({200, "text/plain", "ok\n", {}}, keep_alive);
+      return;
+    }
+    auto r = plain_request(req, path);
+    auto responder = [self = shared_from_this(), keep_alive](http_response res) {
+      asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
+        self->respond(std::move(res), keep_alive);
+      });
+    };
+    if (auto* longpoll = server_->longpoll(); longpoll && path == settings.longpoll_path) {
+      longpoll->handle(r, responder);
+      return;
+    }
+    const auto& handler = server_->hooks().http;
+    if (!handler || !handler(r, responder))
+      respond({404, "text/plain", "not found\n", {}}, keep_alive);
+  }
+
+  http_request plain_request(const http::request<http::string_body>& req, std::string_view path) {
+    http_request r;
+    r.method = std::string(req.method_string());
+    r.target = std::string(req.target());
+    r.path = std::string(path);
+    r.query = parse_query(req.target());
+    for (const auto& field : req) {
+      std::string name(field.name_string());
+      std::transform(name.begin(), name.end(), name.begin(),
+                     [](unsigned char c) { return std::tolower(c); });
+      r.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    r.body = req.body();
+    r.peer = peer_of(stream_.socket());
+    return r;
+  }
+
+  void respond(http_response res, bool keep_alive) {
+    auto out = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(res.status), 11);
+    out->set(http::field::server, "beryl-cpp");
+    out->set(http::field::content_type, res.content_type);
+    for (auto& [name, value] : res.headers) out->set(name, value);
+    out->keep_alive(keep_alive);
+    out->body() = std::move(res.body);
+    out->prepare_payload();
+    http::async_write(stream_, *out,
+                      [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+                        if (ec) return;
+                        self->in_flight_ = false;
+                        if (!out->keep_alive() || self->server_->stopped()) {
+                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+                          return;
+                        }
+                        self->read();
+                      });
+  }
+
+  void upgrade(const http::request<http::string_body>& req) {
+    const auto& settings = server_->settings();
+    auto refuse = [this](unsigned status) { respond({status, "text/plain", "", {}}, false); };
+    auto key = req[http::field::sec_websocket_key];
+    if (key.empty() || req[http::field::sec_websocket_version] != "13") return refuse(400);
+    std::string origin(req[http::field::origin]);
+    if (!origin.empty() && !settings.check_origin.allows(origin)) return refuse(403);
+
+    connect_info info;
+    info.params = parse_query(req.target());
+    info.origin = origin;
+    info.user_agent = std::string(req[http::field::user_agent]);
+    info.peer = peer_of(stream_.socket());
+    info.uri = std::string(req.target());
+    info.transport = "websocket";
+    const serializer* format = wire::serializer_for_vsn(info.param("vsn"));
+    if (!format) return refuse(403);
+    auto protocols = handshake::parse_subprotocols(req[http::field::sec_websocket_protocol]);
+    if (!protocols.valid) return refuse(403);
+    info.auth_token = protocols.auth_token;
+
+    auto result = run_on_connect(server_->hooks().on_connect, info);
+    if (!result.accepted) return refuse(result.status);
+
+    std::string response =
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Accept: " +
+        handshake::accept_key(key) + "\r\n";
+    if (protocols.selected) response += "Sec-WebSocket-Protocol: " + *protocols.selected + "\r\n";
+    response += "\r\n";
+
+    stream_.expires_never();
+    auto early = beast::buffers_to_string(buffer_.data());
+    auto server = server_;
+    auto conn = std::make_shared<ws_connection>(stream_.release_socket(), settings, format,
+                                                [server](ws_connection* c) { server->remove(c); });
+    auto actor = start_socket(server->system(), conn, format, std::move(result), "websocket",
+                              server->deps());
+    server->add(conn);
+    conn->start(std::move(actor), std::move(response), std::move(early));
+  }
+
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<beast_listener_impl> server_;
+  bool in_flight_ = false;  // a request was read and its response is not written yet
+};
+
+void beast_listener_impl::add_session(const std::shared_ptr<http_session>& s) {
+  std::lock_guard lock(mutex_);
+  sessions_.emplace(s.get(), s);
+}
+
+void beast_listener_impl::accept() {
+  if (stopped_) return;
+  acceptor_.async_accept(
+      io_.connection_executor(),
+      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+        if (self->stopped_) return;
+        if (ec) {
+          // Out of file descriptors (or a similar passing error): the connection waits in the
+          // backlog; retry a little later instead of spinning.
+          self->note_accept_failure(ec);
+          self->retry_.expires_after(accept_retry_delay);
+          self->retry_.async_wait([self](boost::system::error_code wait_ec) {
+            if (!wait_ec) self->accept();
+          });
+          return;
+        }
+        self->note_accept_success();
+        ++self->accepted_;
+        auto session = std::make_shared<http_session>(std::move(socket), self);
+        self->add_session(session);
+        session->run();
+        self->accept();
+      });
+}
+
+void beast_listener_impl::sweep() {
+  auto now = ws_connection::clock::now();
+  for (auto& c : live(connections_)) c->check_timeouts(now);
+  if (longpoll_) longpoll_->tick(now);
+  if (stopped_ && connections() == 0) return;  // nothing left to watch: let the io_context end
+  auto interval = std::min(
+      {std::chrono::milliseconds(1000), settings_.idle_timeout / 4, settings_.longpoll_window / 4});
+  sweeper_.expires_after(std::max(interval, std::chrono::milliseconds(10)));
+  sweeper_.async_wait([self = shared_from_this()](boost::system::error_code ec) {
+    if (!ec) self->sweep();
+  });
+}
+
+void beast_listener_impl::stop_now(const caf::error& reason, std::uint16_t code) {
+  if (stopped_.exchange(true)) return;
+  boost::system::error_code ignored;
+  acceptor_.close(ignored);
+  retry_.cancel();
+  auto conns = live(connections_);
+  spdlog::info("listener on port {} stopping: closing {} connection(s) with {}", port_,
+               conns.size(), code);
+  for (auto& c : conns) c->shut_down(reason, code);
+  for (auto& s : live(sessions_)) s->close();
+  if (longpoll_) longpoll_->stop(reason);
+  // Sweep now, and from now on only while connections are still closing.
+  sweeper_.cancel();
+  sweep();
+}
+
+}  // namespace
+
+std::shared_ptr<beast_listener> make_beast_listener(caf::actor_system& sys, io_runtime& io,
+                                                  transport_settings settings, server_hooks hooks,
+                                                  std::shared_ptr<const socket_deps> deps) {
+  auto core = std::make_shared<beast_listener_impl>(sys, io, std::move(settings), std::move(hooks),
+                                            std::move(deps));
+  core->open();
+  return core;
+}
+
+}  // namespace beryl

@@ -1,4 +1,4 @@
-// V2 binary frames (protocol.md §3): exact layouts on the wire and binary payloads through phoenix.js.
+// V2 binary frames (docs/protocol.md §3): exact layouts on the wire and binary payloads through phoenix.js.
 import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {

@@ -1,4 +1,4 @@
-// Join/leave semantics (protocol.md §4) with exact V2 frames, plus the demo room behaviour via phoenix.js.
+// Join/leave semantics (docs/protocol.md §4) with exact V2 frames, plus the demo room behaviour via phoenix.js.
 import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {

@@ -1,4 +1,4 @@
-// The app's endpoint (app/endpoint.hpp) through the demo's HTTP API: broadcasts from outside any
+// The app's endpoint (app/runtime/endpoint.hpp) through the demo's HTTP API: broadcasts from outside any
 // channel reach phoenix.js members of exactly that topic, disconnect-by-id closes exactly those
 // sockets, and both keep working after the pubsub they go through was restarted.
 import { describe, it, before, after, afterEach } from 'node:test'

@@ -45,7 +45,7 @@ export const errorReply = (joinRef, ref, topic, response) =>
 let topicCounter = 0
 export const uniqueTopic = (prefix = 'room') => `${prefix}:t${process.pid}-${++topicCounter}`
 
-// V2 binary frames (protocol.md §3). Client→server push: kind 0, a 5-byte header, then the fields.
+// V2 binary frames (docs/protocol.md §3). Client→server push: kind 0, a 5-byte header, then the fields.
 export function binaryPush(joinRef, ref, topic, event, payload) {
   const fields = [joinRef, ref, topic, event].map((s) => Buffer.from(s, 'utf8'))
   return Buffer.concat([Buffer.from([0, ...fields.map((f) => f.length)]), ...fields, payload])

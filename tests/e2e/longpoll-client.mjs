@@ -1,4 +1,4 @@
-// Long-poll helpers (protocol.md §8): phoenix.js with its LongPoll transport, and a raw HTTP
+// Long-poll helpers (docs/protocol.md §8): phoenix.js with its LongPoll transport, and a raw HTTP
 // client for exact bodies, headers and ndjson batches.
 import { LongPoll } from 'phoenix'
 import { phxSocket, connectPhx } from './phx-client.mjs'

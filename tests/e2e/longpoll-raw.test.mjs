@@ -1,4 +1,4 @@
-// The long-poll transport on the wire (protocol.md §8): exact bodies and headers, session tokens,
+// The long-poll transport on the wire (docs/protocol.md §8): exact bodies and headers, session tokens,
 // ndjson batches, base64 binary lines, CORS, the origin check and session expiry.
 import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'

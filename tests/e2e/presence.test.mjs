@@ -1,4 +1,4 @@
-// Presence end to end (presence.md §1) with the demo rooms: joining room:* as {user} tracks the
+// Presence end to end (docs/presence.md §1) with the demo rooms: joining room:* as {user} tracks the
 // member under that key with {online_at}, pushes presence_state after the join reply and
 // broadcasts presence_diff, coalesced per topic over --presence-diff-ms; "status" updates the
 // meta. Checked through phoenix.js's own Presence at every client, against a fresh joiner's

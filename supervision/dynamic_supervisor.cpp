@@ -255,7 +255,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     return caf::ok_atom::value;
   }
 
-  caf::result<std::string> snapshot() {
+  caf::result<boost::json::value> snapshot() {
     boost::json::object node;
     node["name"] = flags_.name;
     node["kind"] = "dynamic_supervisor";

@@ -16,12 +16,12 @@ caf::expected<caf::actor> start_child(caf::actor_system& sys, const caf::actor& 
   return result;
 }
 
-caf::expected<std::string> snapshot(caf::actor_system& sys, const caf::actor& sup,
-                                    caf::timespan timeout) {
+caf::expected<boost::json::value> snapshot(caf::actor_system& sys, const caf::actor& sup,
+                                           caf::timespan timeout) {
   caf::scoped_actor self{sys};
-  caf::expected<std::string> result{std::string{}};
+  caf::expected<boost::json::value> result{boost::json::value{}};
   self->request(sup, timeout, snapshot_atom::value)
-      .receive([&](std::string& json) { result = std::move(json); },
+      .receive([&](boost::json::value& json) { result = std::move(json); },
                [&](caf::error& err) { result = std::move(err); });
   return result;
 }

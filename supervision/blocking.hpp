@@ -3,6 +3,8 @@
 #include <chrono>
 #include <string>
 
+#include <boost/json/value.hpp>
+
 #include "caf/actor.hpp"
 #include "caf/error.hpp"
 #include "caf/expected.hpp"
@@ -21,9 +23,9 @@ caf::expected<caf::actor> start_child(caf::actor_system& sys, const caf::actor& 
                                       child_spec spec,
                                       caf::timespan timeout = std::chrono::seconds(5));
 
-/// The JSON snapshot of the tree below `sup` (a supervisor or a dynamic supervisor).
-caf::expected<std::string> snapshot(caf::actor_system& sys, const caf::actor& sup,
-                                    caf::timespan timeout = std::chrono::seconds(5));
+/// The snapshot of the tree below `sup` (a supervisor or a dynamic supervisor): a JSON object.
+caf::expected<boost::json::value> snapshot(caf::actor_system& sys, const caf::actor& sup,
+                                           caf::timespan timeout = std::chrono::seconds(5));
 
 /// Makes the named child of `sup` crash (see crash_atom). An empty error means it was sent.
 caf::error inject_crash(caf::actor_system& sys, const caf::actor& sup,

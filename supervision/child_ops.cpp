@@ -59,6 +59,18 @@ std::string describe(caf::actor_system& sys, const caf::error& err) {
   return sys.render(err);
 }
 
+caf::error give_up(caf::actor_system& sys, const char* kind, const std::string& supervisor_name,
+                   std::size_t max_restarts, caf::timespan within, const std::string& child_name,
+                   const caf::error& reason) {
+  auto err = make_error(supervision_errc::restart_intensity_exceeded,
+                        fmt::format("{} '{}' gave up: more than {} restarts within {} ms (last: "
+                                    "child '{}' exited with {})",
+                                    kind, supervisor_name, max_restarts, to_millis(within),
+                                    child_name, sys.render(reason)));
+  spdlog::error("{}", describe(sys, err));
+  return err;
+}
+
 long long to_millis(caf::timespan span) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(span).count();
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 
 #include "caf/actor.hpp"
@@ -34,6 +35,14 @@ void kill_orphan(const caf::actor& child);
 
 /// The text of a supervision error (its context string), sys.render(err) for any other error.
 std::string describe(caf::actor_system& sys, const caf::error& err);
+
+/// Restart intensity exceeded: logs why the supervisor gives up and returns that reason
+/// (supervision_errc::restart_intensity_exceeded), which the caller shuts down with. `kind` is
+/// "supervisor" or "dynamic supervisor", as the log lines of each call it.
+[[nodiscard]] caf::error give_up(caf::actor_system& sys, const char* kind,
+                                 const std::string& supervisor_name, std::size_t max_restarts,
+                                 caf::timespan within, const std::string& child_name,
+                                 const caf::error& reason);
 
 /// Milliseconds, for log lines and snapshots.
 long long to_millis(caf::timespan span);

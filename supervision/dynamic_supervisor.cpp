@@ -199,14 +199,8 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
   }
 
   void give_up(const dynamic_child& child, const caf::error& reason) {
-    auto err =
-        make_error(supervision_errc::restart_intensity_exceeded,
-                   fmt::format("dynamic supervisor '{}' gave up: more than {} restarts "
-                               "within {} ms (last: child '{}' exited with {})",
-                               flags_.name, flags_.max_restarts, detail::to_millis(flags_.within),
-                               child.spec.name, system().render(reason)));
-    spdlog::error("{}", detail::describe(system(), err));
-    shutdown(std::move(err));
+    shutdown(detail::give_up(system(), "dynamic supervisor", flags_.name, flags_.max_restarts,
+                             flags_.within, child.spec.name, reason));
   }
 
   // -- stopping --------------------------------------------------------------
@@ -261,7 +255,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     return caf::ok_atom::value;
   }
 
-  caf::result<std::string> snapshot() {
+  caf::result<boost::json::value> snapshot() {
     boost::json::object node;
     node["name"] = flags_.name;
     node["kind"] = "dynamic_supervisor";

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <boost/json/value.hpp>
+
+#include "caf/allowed_unsafe_message_type.hpp"
 #include "caf/atom.hpp"
 
 // The message protocol of supervisors. Every request gets an answer (a value or a caf::error),
@@ -10,8 +13,9 @@ namespace beryl::supervision {
 /// Answered once the supervisor has started all its children, or with the start error.
 using ready_atom = caf::atom_constant<caf::atom("sup_ready")>;
 
-/// (snapshot_atom) -> std::string
-/// The live tree below the supervisor as JSON (see README.md for the fields).
+/// (snapshot_atom) -> boost::json::value
+/// The live tree below the supervisor, a JSON object (see README.md for the fields). Passed as a
+/// value, not as text: only the HTTP edge serializes it. Local only (see below).
 using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 
 /// (crash_atom, std::string child_name) -> caf::ok_atom | caf::error   [supervisor]
@@ -29,3 +33,8 @@ using start_child_atom = caf::atom_constant<caf::atom("startchild")>;
 using adopt_atom = caf::atom_constant<caf::atom("adopt")>;
 
 }  // namespace beryl::supervision
+
+// Snapshots travel between local actors only; boost::json::value has no inspect(), so it can
+// never be serialized for the network. (boost::json::object cannot go into a CAF 0.17 message at
+// all: CAF's to_string takes it for a map of std::pair and fails to compile.)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(boost::json::value)

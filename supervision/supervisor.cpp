@@ -252,14 +252,8 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
   void give_up(const child_record& child, const caf::error& reason) {
-    auto err =
-        make_error(supervision_errc::restart_intensity_exceeded,
-                   fmt::format("supervisor '{}' gave up: more than {} restarts within {} "
-                               "ms (last: child '{}' exited with {})",
-                               flags_.name, flags_.max_restarts, detail::to_millis(flags_.within),
-                               child.spec.name, system().render(reason)));
-    spdlog::error("{}", detail::describe(system(), err));
-    shutdown(std::move(err));
+    shutdown(detail::give_up(system(), "supervisor", flags_.name, flags_.max_restarts,
+                             flags_.within, child.spec.name, reason));
   }
 
   // -- restarts --------------------------------------------------------------
@@ -416,7 +410,7 @@ class supervisor_actor : public caf::event_based_actor {
     return caf::ok_atom::value;
   }
 
-  caf::result<std::string> snapshot() {
+  caf::result<boost::json::value> snapshot() {
     boost::json::object node;
     node["name"] = flags_.name;
     node["kind"] = "supervisor";

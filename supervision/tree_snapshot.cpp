@@ -1,9 +1,9 @@
 #include "supervision/tree_snapshot.hpp"
 
 #include <memory>
+#include <utility>
 
-#include <boost/json/parse.hpp>
-#include <boost/json/serialize.hpp>
+#include <boost/json/array.hpp>
 
 #include "caf/event_based_actor.hpp"
 
@@ -17,23 +17,21 @@ struct pending_snapshot {
   boost::json::object node;
   boost::json::array children;
   std::size_t outstanding = 0;
-  caf::typed_response_promise<std::string> promise;
+  caf::typed_response_promise<boost::json::value> promise;
 
   void finish_one() {
     if (--outstanding > 0) return;
     node["children"] = std::move(children);
-    promise.deliver(boost::json::serialize(node));
+    promise.deliver(boost::json::value(std::move(node)));
   }
 };
 
-void merge_subtree(boost::json::object& entry, const std::string& reply) {
-  boost::system::error_code ec;
-  auto parsed = boost::json::parse(reply, ec);
-  if (ec || !parsed.is_object()) {
+void merge_subtree(boost::json::object& entry, boost::json::value& reply) {
+  if (!reply.is_object()) {
     entry["snapshot_error"] = "malformed subtree";
     return;
   }
-  auto merged = std::move(parsed.as_object());
+  auto merged = std::move(reply.as_object());
   for (auto& field : entry) {
     if (field.key() != "state" && field.key() != "kind") merged[field.key()] = field.value();
   }
@@ -42,8 +40,9 @@ void merge_subtree(boost::json::object& entry, const std::string& reply) {
 
 }  // namespace
 
-caf::result<std::string> answer_snapshot(caf::event_based_actor* self, boost::json::object node,
-                                         std::vector<snapshot_entry> children) {
+caf::result<boost::json::value> answer_snapshot(caf::event_based_actor* self,
+                                                boost::json::object node,
+                                                std::vector<snapshot_entry> children) {
   auto pending = std::make_shared<pending_snapshot>();
   pending->node = std::move(node);
   pending->children.reserve(children.size());
@@ -53,14 +52,14 @@ caf::result<std::string> answer_snapshot(caf::event_based_actor* self, boost::js
   }
   if (pending->outstanding == 0) {
     pending->node["children"] = std::move(pending->children);
-    return boost::json::serialize(pending->node);
+    return boost::json::value(std::move(pending->node));
   }
-  pending->promise = self->make_response_promise<std::string>();
+  pending->promise = self->make_response_promise<boost::json::value>();
   for (std::size_t i = 0; i < children.size(); ++i) {
     if (!children[i].subtree) continue;
     self->request(children[i].subtree, subtree_timeout, snapshot_atom::value)
         .then(
-            [pending, i](const std::string& reply) {
+            [pending, i](boost::json::value& reply) {
               merge_subtree(pending->children[i].as_object(), reply);
               pending->finish_one();
             },

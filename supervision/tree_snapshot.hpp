@@ -1,6 +1,5 @@
 #pragma once
 
-#include <string>
 #include <vector>
 
 #include <boost/json/object.hpp>
@@ -10,6 +9,8 @@
 #include "caf/fwd.hpp"
 #include "caf/result.hpp"
 #include "caf/timespan.hpp"
+
+#include "supervision/messages.hpp"
 
 // Building the JSON answer to snapshot_atom. A supervisor describes itself and its children;
 // running child supervisors are asked for their own subtree asynchronously, so a snapshot never
@@ -28,8 +29,9 @@ struct snapshot_entry {
 constexpr caf::timespan subtree_timeout = std::chrono::seconds(2);
 
 /// Answers the current snapshot request: `node` with "children" set to the entries.
-caf::result<std::string> answer_snapshot(caf::event_based_actor* self, boost::json::object node,
-                                         std::vector<snapshot_entry> children);
+caf::result<boost::json::value> answer_snapshot(caf::event_based_actor* self,
+                                                boost::json::object node,
+                                                std::vector<snapshot_entry> children);
 
 /// null for a normal exit or no exit yet, the rendered reason otherwise.
 boost::json::value reason_to_json(caf::actor_system& sys, const caf::error& reason);

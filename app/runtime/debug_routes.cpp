@@ -3,6 +3,8 @@
 #include "supervision/messages.hpp"
 #include "core/json_serializer.hpp"
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <caf/all.hpp>
 
 namespace beryl::app {
@@ -47,8 +49,12 @@ http_handler debug_routes(caf::actor_system& sys, std::function<caf::actor()> ro
       return true;
     }
     if (snapshot) {
+      // The one place the snapshot becomes JSON text.
       ask_root(
-          sys, tree, respond, [respond](const std::string& body) { respond(json(200, body)); },
+          sys, tree, respond,
+          [respond](const boost::json::value& tree_json) {
+            respond(json(200, boost::json::serialize(tree_json)));
+          },
           supervision::snapshot_atom::value);
       return true;
     }

@@ -132,9 +132,9 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
     if (req.path != "/metrics" || req.method != "GET") return false;
     auto tree = root();
     auto listener = supervision::lookup(sys, "listener");
-    auto answer = [respond](const std::string& tree_text, const std::string& listener_text) {
+    // The snapshot comes as a value; the listener's stats still come as JSON text.
+    auto answer = [respond](const json::value& tree_json, const std::string& listener_text) {
       boost::system::error_code ec;
-      auto tree_json = parse_exact_json(tree_text, ec);
       auto listener_json = parse_exact_json(listener_text, ec);
       respond({200,
                "text/plain; version=0.0.4; charset=utf-8",
@@ -143,16 +143,16 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
     };
     // A short-lived actor asks, so that no network thread waits; whatever fails is left out.
     sys.spawn([=](caf::event_based_actor* self) {
-      auto ask_listener = [=](std::string tree_text) {
-        if (!listener) return answer(tree_text, "null");
+      auto ask_listener = [=](json::value tree_json) {
+        if (!listener) return answer(tree_json, "null");
         self->request(listener, ask_timeout, atoms::stats::value)
-            .then([=](const std::string& stats) { answer(tree_text, stats); },
-                  [=](caf::error&) { answer(tree_text, "null"); });
+            .then([=](const std::string& stats) { answer(tree_json, stats); },
+                  [=](caf::error&) { answer(tree_json, "null"); });
       };
-      if (!tree) return ask_listener("null");
+      if (!tree) return ask_listener(nullptr);
       self->request(tree, ask_timeout, supervision::snapshot_atom::value)
-          .then([=](const std::string& snapshot) { ask_listener(snapshot); },
-                [=](caf::error&) { ask_listener("null"); });
+          .then([=](json::value& snapshot) { ask_listener(std::move(snapshot)); },
+                [=](caf::error&) { ask_listener(nullptr); });
     });
     return true;
   };

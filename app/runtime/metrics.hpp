@@ -12,8 +12,9 @@
 
 namespace beryl::app {
 
-// The exposition text for a supervision snapshot (GET /debug/supervision's JSON) and the
-// listener's stats ({"connections", "accepted"}, null when unknown). Pure: unit-tested alone.
+// The exposition text for a supervision snapshot (the value snapshot_atom answers, which
+// GET /debug/supervision serializes) and the listener's stats ({"connections", "accepted"}),
+// each null when unknown. Pure: unit-tested alone.
 std::string prometheus_text(const boost::json::value& tree, const boost::json::value& listener);
 
 http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> root);

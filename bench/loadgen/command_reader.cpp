@@ -6,8 +6,8 @@
 
 namespace bench {
 
-CommandReader::CommandReader(boost::asio::io_context& io,
-                             std::function<void(const std::string&)> on_line)
+command_reader::command_reader(boost::asio::io_context& io,
+                               std::function<void(const std::string&)> on_line)
     : done_(std::make_shared<std::atomic<bool>>(false)) {
   thread_ = std::thread([&io, on_line = std::move(on_line), done = done_] {
     std::string line;
@@ -20,7 +20,7 @@ CommandReader::CommandReader(boost::asio::io_context& io,
   });
 }
 
-CommandReader::~CommandReader() {
+command_reader::~command_reader() {
   // After a deadline the thread may still be blocked reading stdin; it must not hold up exit.
   if (*done_) {
     thread_.join();

@@ -12,13 +12,13 @@
 
 namespace bench {
 
-class CommandReader {
+class command_reader {
  public:
   // `on_line` gets each line, and "finish" once stdin ends; reading stops after "finish".
-  CommandReader(boost::asio::io_context& io, std::function<void(const std::string&)> on_line);
-  ~CommandReader();
-  CommandReader(const CommandReader&) = delete;
-  CommandReader& operator=(const CommandReader&) = delete;
+  command_reader(boost::asio::io_context& io, std::function<void(const std::string&)> on_line);
+  ~command_reader();
+  command_reader(const command_reader&) = delete;
+  command_reader& operator=(const command_reader&) = delete;
 
  private:
   std::shared_ptr<std::atomic<bool>> done_;

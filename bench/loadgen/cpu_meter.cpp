@@ -6,25 +6,25 @@
 
 namespace bench {
 
-void CpuMeter::start() {
+void cpu_meter::start() {
   started_ns_ = now_ns();
   self_start_s_ = self_cpu_seconds();
   machine_start_ = machine_cpu();
   if (server_pid_ > 0) server_start_s_ = process_cpu_seconds(server_pid_);
 }
 
-void CpuMeter::stop() {
+void cpu_meter::stop() {
   stopped_ns_ = now_ns();
   self_stop_s_ = self_cpu_seconds();
   machine_stop_ = machine_cpu();
   if (server_pid_ > 0) server_stop_s_ = process_cpu_seconds(server_pid_);
 }
 
-double CpuMeter::wall_s() const {
+double cpu_meter::wall_s() const {
   return seconds_between(started_ns_, stopped_ns_);
 }
 
-boost::json::object CpuMeter::to_json(double messages, std::size_t generator_processes) const {
+boost::json::object cpu_meter::to_json(double messages, std::size_t generator_processes) const {
   const double wall = wall_s();
   const double generator = self_stop_s_ - self_start_s_ + worker_cpu_s_;
   boost::json::object out{

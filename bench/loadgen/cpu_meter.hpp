@@ -13,9 +13,9 @@
 
 namespace bench {
 
-class CpuMeter {
+class cpu_meter {
  public:
-  explicit CpuMeter(pid_t server_pid) : server_pid_(server_pid) {}
+  explicit cpu_meter(pid_t server_pid) : server_pid_(server_pid) {}
 
   void start();
   void stop();
@@ -32,8 +32,8 @@ class CpuMeter {
   std::int64_t stopped_ns_ = 0;
   std::optional<double> server_start_s_;
   std::optional<double> server_stop_s_;
-  MachineCpu machine_start_;
-  MachineCpu machine_stop_;
+  machine_cpu_time machine_start_;
+  machine_cpu_time machine_stop_;
   double self_start_s_ = 0;
   double self_stop_s_ = 0;
   double worker_cpu_s_ = 0;

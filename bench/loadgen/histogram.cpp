@@ -18,9 +18,9 @@ double to_us(std::int64_t ns) {
 
 }  // namespace
 
-Histogram::Histogram() : buckets_(kSub * (kMaxExponent + 1), 0) {}
+histogram::histogram() : buckets_(kSub * (kMaxExponent + 1), 0) {}
 
-std::size_t Histogram::index_of(std::int64_t value) {
+std::size_t histogram::index_of(std::int64_t value) {
   if (value < static_cast<std::int64_t>(kSub))
     return static_cast<std::size_t>(std::max<std::int64_t>(value, 0));
   const int msb = 63 - __builtin_clzll(static_cast<unsigned long long>(value));
@@ -30,14 +30,14 @@ std::size_t Histogram::index_of(std::int64_t value) {
   return std::min(index, kSub * (kMaxExponent + 1) - 1);
 }
 
-std::int64_t Histogram::upper_of(std::size_t index) {
+std::int64_t histogram::upper_of(std::size_t index) {
   if (index < kSub) return static_cast<std::int64_t>(index);
   const int shift = static_cast<int>(index / kSub) - 1;
   const std::int64_t sub = static_cast<std::int64_t>(index % kSub + kSub);
   return ((sub + 1) << shift) - 1;
 }
 
-void Histogram::record(std::int64_t value_ns) {
+void histogram::record(std::int64_t value_ns) {
   value_ns = std::max<std::int64_t>(value_ns, 0);
   ++buckets_[index_of(value_ns)];
   min_ = count_ ? std::min(min_, value_ns) : value_ns;
@@ -46,7 +46,7 @@ void Histogram::record(std::int64_t value_ns) {
   ++count_;
 }
 
-void Histogram::merge(const Histogram& other) {
+void histogram::merge(const histogram& other) {
   if (other.count_ == 0) return;
   for (std::size_t i = 0; i < buckets_.size(); ++i) buckets_[i] += other.buckets_[i];
   min_ = count_ ? std::min(min_, other.min_) : other.min_;
@@ -55,7 +55,7 @@ void Histogram::merge(const Histogram& other) {
   count_ += other.count_;
 }
 
-std::int64_t Histogram::percentile(double pct) const {
+std::int64_t histogram::percentile(double pct) const {
   if (count_ == 0) return 0;
   const auto rank =
       static_cast<std::uint64_t>(std::ceil(pct / 100.0 * static_cast<double>(count_)));
@@ -67,7 +67,7 @@ std::int64_t Histogram::percentile(double pct) const {
   return max_;
 }
 
-boost::json::object Histogram::to_json() const {
+boost::json::object histogram::to_json() const {
   boost::json::array buckets;
   for (std::size_t i = 0; i < buckets_.size(); ++i) {
     if (buckets_[i] != 0) buckets.push_back(boost::json::array{to_us(upper_of(i)), buckets_[i]});
@@ -85,8 +85,8 @@ boost::json::object Histogram::to_json() const {
           {"buckets", std::move(buckets)}};
 }
 
-Histogram Histogram::from_json(const boost::json::value& v) {
-  Histogram h;
+histogram histogram::from_json(const boost::json::value& v) {
+  histogram h;
   const auto& obj = v.as_object();
   for (const auto& bucket : obj.at("buckets").as_array()) {
     const auto& pair = bucket.as_array();

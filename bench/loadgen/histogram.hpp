@@ -9,12 +9,12 @@
 
 namespace bench {
 
-class Histogram {
+class histogram {
  public:
-  Histogram();
+  histogram();
 
   void record(std::int64_t value_ns);
-  void merge(const Histogram& other);
+  void merge(const histogram& other);
 
   std::uint64_t count() const { return count_; }
   std::int64_t min() const { return count_ ? min_ : 0; }
@@ -26,7 +26,7 @@ class Histogram {
   // {"count", "min_us", "p50_us", ..., "buckets": [[upper_us, count], ...]}; the buckets feed
   // the report's latency chart and let a coordinator merge worker histograms.
   boost::json::object to_json() const;
-  static Histogram from_json(const boost::json::value& v);
+  static histogram from_json(const boost::json::value& v);
 
  private:
   static std::size_t index_of(std::int64_t value);

@@ -15,10 +15,10 @@
 
 namespace {
 
-using Scenario = boost::json::object (*)(const bench::Options&);
+using scenario_fn = boost::json::object (*)(const bench::loadgen_options&);
 
-const std::map<std::string, Scenario>& scenarios() {
-  static const std::map<std::string, Scenario> table = {
+const std::map<std::string, scenario_fn>& scenarios() {
+  static const std::map<std::string, scenario_fn> table = {
       {"connect", bench::run_connect}, {"connect-worker", bench::run_connect_worker},
       {"fanout", bench::run_fanout},   {"echo", bench::run_echo},
       {"churn", bench::run_churn},     {"capacity", bench::run_capacity},
@@ -39,7 +39,7 @@ int main(int argc, char** argv) {
     std::cout << bench::usage();
     return 0;
   }
-  bench::Options options;
+  bench::loadgen_options options;
   try {
     options = bench::parse_options(argc, argv);
   } catch (const std::invalid_argument& e) {

@@ -23,7 +23,7 @@ std::vector<std::size_t> to_sizes(const std::string& s) {
   return out;
 }
 
-void parse_port_range(const std::string& s, Options& o) {
+void parse_port_range(const std::string& s, loadgen_options& o) {
   const auto dash = s.find('-');
   if (dash == std::string::npos) throw std::invalid_argument("expected FIRST-LAST");
   const auto first = std::stoul(s.substr(0, dash));
@@ -35,7 +35,7 @@ void parse_port_range(const std::string& s, Options& o) {
 
 // Accepts ws://HOST:PORT/PATH[?QUERY] where HOST is a loopback name: this tool must never load
 // another machine.
-WsTarget parse_url(const std::string& url) {
+ws_target parse_url(const std::string& url) {
   const std::string scheme = "ws://";
   if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("--url must start with ws://");
   const std::string rest = url.substr(scheme.size());
@@ -81,9 +81,9 @@ Scenarios: connect, fanout, echo, churn, capacity. Prints one JSON result on std
 )";
 }
 
-Options parse_options(int argc, char** argv) {
+loadgen_options parse_options(int argc, char** argv) {
   if (argc < 2) throw std::invalid_argument(usage());
-  Options o;
+  loadgen_options o;
   o.scenario = argv[1];
   const std::map<std::string, std::function<void(const std::string&)>> setters = {
       {"--url", [&](const std::string& v) { o.url = v; }},
@@ -114,7 +114,8 @@ Options parse_options(int argc, char** argv) {
     }
   }
   o.target = parse_url(o.url);
-  o.target.source_ports = std::make_shared<SourcePorts>(o.source_port_first, o.source_port_last);
+  o.target.source_ports =
+      std::make_shared<source_port_range>(o.source_port_first, o.source_port_last);
   if (o.steps.empty()) o.steps = {o.connections};
   std::sort(o.steps.begin(), o.steps.end());
   if (o.per_process == 0 || o.max_in_flight == 0 || o.senders == 0 || o.step == 0) {

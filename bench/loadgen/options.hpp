@@ -12,10 +12,10 @@
 
 namespace bench {
 
-struct Options {
+struct loadgen_options {
   std::string scenario;
   std::string url = "ws://127.0.0.1:4000/socket/websocket";
-  WsTarget target;                  // derived from url
+  ws_target target;                 // derived from url
   pid_t server_pid = 0;             // 0: server RSS and CPU are not measured
   std::size_t connections = 1000;   // connect: total; fanout: subscribers; echo, churn: clients
   std::vector<std::size_t> steps;   // connect: sizes at which to measure; default {connections}
@@ -37,7 +37,7 @@ struct Options {
 };
 
 // Parses argv; throws std::invalid_argument with a message for the user.
-Options parse_options(int argc, char** argv);
+loadgen_options parse_options(int argc, char** argv);
 std::string usage();
 
 }  // namespace bench

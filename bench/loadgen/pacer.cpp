@@ -7,7 +7,7 @@
 
 namespace bench {
 
-Pacer::Pacer(boost::asio::io_context& io, double rate, double duration_s,
+pacer::pacer(boost::asio::io_context& io, double rate, double duration_s,
              std::function<bool()> emit, std::function<void()> done)
     : timer_(io),
       rate_(rate),
@@ -15,13 +15,13 @@ Pacer::Pacer(boost::asio::io_context& io, double rate, double duration_s,
       emit_(std::move(emit)),
       done_(std::move(done)) {}
 
-void Pacer::start() {
+void pacer::start() {
   started_ns_ = now_ns();
   end_ns_ = started_ns_ + static_cast<std::int64_t>(static_cast<double>(planned_) / rate_ * 1e9);
   tick();
 }
 
-void Pacer::tick() {
+void pacer::tick() {
   const std::int64_t now = now_ns();
   const auto due = std::min<std::uint64_t>(
       planned_, static_cast<std::uint64_t>(seconds_between(started_ns_, now) * rate_) + 1);

@@ -10,10 +10,10 @@
 
 namespace bench {
 
-class Pacer {
+class pacer {
  public:
   // emit() returns false when it cannot emit now; what is due is then retried on the next tick.
-  Pacer(boost::asio::io_context& io, double rate, double duration_s, std::function<bool()> emit,
+  pacer(boost::asio::io_context& io, double rate, double duration_s, std::function<bool()> emit,
         std::function<void()> done);
 
   void start();

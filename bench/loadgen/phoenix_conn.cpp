@@ -4,36 +4,36 @@
 
 namespace bench {
 
-PhxConn::PhxConn(boost::asio::io_context& io, PhxListener& listener, std::size_t index)
+phx_conn::phx_conn(boost::asio::io_context& io, phx_listener& listener, std::size_t index)
     : ws_(io, *this), listener_(listener), index_(index) {}
 
-std::uint64_t PhxConn::join(std::string_view topic, std::string_view payload) {
+std::uint64_t phx_conn::join(std::string_view topic, std::string_view payload) {
   join_ref_ = ++last_ref_;
   ws_.send(encode_frame(join_ref_, join_ref_, topic, "phx_join", payload));
   return join_ref_;
 }
 
-std::uint64_t PhxConn::push(std::string_view topic, std::string_view event,
-                            std::string_view payload) {
+std::uint64_t phx_conn::push(std::string_view topic, std::string_view event,
+                             std::string_view payload) {
   ws_.send(encode_frame(join_ref_, ++last_ref_, topic, event, payload));
   return last_ref_;
 }
 
-std::uint64_t PhxConn::leave(std::string_view topic) {
+std::uint64_t phx_conn::leave(std::string_view topic) {
   return push(topic, "phx_leave", "{}");
 }
 
-void PhxConn::heartbeat() {
+void phx_conn::heartbeat() {
   if (open_) ws_.send(encode_frame(0, ++last_ref_, "phoenix", "heartbeat", "{}"));
 }
 
-void PhxConn::on_open() {
+void phx_conn::on_open() {
   open_ = true;
   listener_.on_open(*this);
 }
 
-void PhxConn::on_text(std::string_view text) {
-  Frame frame;
+void phx_conn::on_text(std::string_view text) {
+  phx_frame frame;
   if (!scan_frame(text, frame)) {
     spdlog::warn("connection {}: not a V2 frame: {:.200}", index_, text);
     return;
@@ -42,7 +42,7 @@ void PhxConn::on_text(std::string_view text) {
   listener_.on_frame(*this, frame);
 }
 
-void PhxConn::on_closed(const std::string& reason) {
+void phx_conn::on_closed(const std::string& reason) {
   open_ = false;
   listener_.on_closed(*this, reason);
 }

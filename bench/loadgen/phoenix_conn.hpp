@@ -1,4 +1,4 @@
-// A Phoenix V2 client connection on top of WsClient: one ref counter per connection, at most
+// A Phoenix V2 client connection on top of ws_client: one ref counter per connection, at most
 // one joined topic at a time (all the scenarios need), heartbeat replies swallowed.
 #pragma once
 
@@ -11,24 +11,24 @@
 
 namespace bench {
 
-class PhxConn;
+class phx_conn;
 
-class PhxListener {
+class phx_listener {
  public:
-  virtual void on_open(PhxConn& conn) = 0;
+  virtual void on_open(phx_conn& conn) = 0;
   // Every frame except heartbeat replies.
-  virtual void on_frame(PhxConn& conn, const Frame& frame) = 0;
-  virtual void on_closed(PhxConn& conn, const std::string& reason) = 0;
+  virtual void on_frame(phx_conn& conn, const phx_frame& frame) = 0;
+  virtual void on_closed(phx_conn& conn, const std::string& reason) = 0;
 
  protected:
-  ~PhxListener() = default;
+  ~phx_listener() = default;
 };
 
-class PhxConn final : public WsHandler {
+class phx_conn final : public ws_handler {
  public:
-  PhxConn(boost::asio::io_context& io, PhxListener& listener, std::size_t index);
+  phx_conn(boost::asio::io_context& io, phx_listener& listener, std::size_t index);
 
-  void connect(const WsTarget& target) { ws_.connect(target); }
+  void connect(const ws_target& target) { ws_.connect(target); }
   // Each returns the ref it used; join's ref is also the join_ref of later pushes.
   std::uint64_t join(std::string_view topic, std::string_view payload);
   std::uint64_t push(std::string_view topic, std::string_view event, std::string_view payload);
@@ -45,8 +45,8 @@ class PhxConn final : public WsHandler {
   void on_text(std::string_view text) override;
   void on_closed(const std::string& reason) override;
 
-  WsClient ws_;
-  PhxListener& listener_;
+  ws_client ws_;
+  phx_listener& listener_;
   std::size_t index_;
   std::uint64_t last_ref_ = 0;
   std::uint64_t join_ref_ = 0;

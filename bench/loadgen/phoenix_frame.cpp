@@ -95,7 +95,7 @@ void append_ref(std::string& out, std::uint64_t ref) {
 
 }  // namespace
 
-bool scan_frame(std::string_view text, Frame& out) {
+bool scan_frame(std::string_view text, phx_frame& out) {
   std::size_t i = skip_space(text, 0);
   if (i >= text.size() || text[i] != '[') return false;
   ++i;

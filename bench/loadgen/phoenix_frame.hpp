@@ -10,7 +10,7 @@
 
 namespace bench {
 
-struct Frame {
+struct phx_frame {
   std::string_view join_ref;  // string contents without quotes; empty when null
   std::string_view ref;       // likewise
   std::string_view topic;
@@ -19,7 +19,7 @@ struct Frame {
 };
 
 // Returns false when `text` is not a V2 array of at least five elements.
-bool scan_frame(std::string_view text, Frame& out);
+bool scan_frame(std::string_view text, phx_frame& out);
 
 // The integer value of `"key": <int>` in a JSON object (the first such key at any depth; our
 // own payloads are flat).

@@ -42,7 +42,7 @@ double self_cpu_seconds() {
   return secs(usage.ru_utime) + secs(usage.ru_stime);
 }
 
-MachineCpu machine_cpu() {
+machine_cpu_time machine_cpu() {
   std::ifstream in("/proc/stat");
   std::string cpu;
   unsigned long long user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0,

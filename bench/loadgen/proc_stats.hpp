@@ -17,11 +17,11 @@ double self_cpu_seconds();
 // CPU seconds the whole machine spent busy so far (all cores, from /proc/stat). Softirq time is
 // kept apart: loopback TCP work done in softirq context is charged to no process, yet it is
 // the benchmark's own traffic rather than another program.
-struct MachineCpu {
+struct machine_cpu_time {
   double process_s = 0;  // user, nice, system, irq, steal
   double softirq_s = 0;
 };
-MachineCpu machine_cpu();
+machine_cpu_time machine_cpu();
 // The 1-minute load average.
 double load_average_1m();
 

@@ -32,9 +32,9 @@ double percentile_ms(const std::vector<std::int64_t>& sorted, double pct) {
   return static_cast<double>(sorted[std::max<std::size_t>(rank, 1) - 1]) / 1e6;
 }
 
-class Capacity final : public Swarm::Sink {
+class capacity_scenario final : public swarm::sink {
  public:
-  explicit Capacity(const Options& o)
+  explicit capacity_scenario(const loadgen_options& o)
       : o_(o),
         max_clients_(std::min(o.max_clients, o.per_process)),
         swarm_(io_, o.target, *this, o.max_in_flight),
@@ -47,13 +47,13 @@ class Capacity final : public Swarm::Sink {
     return result(timed_out);
   }
 
-  void on_frame(PhxConn& /*conn*/, const Frame& frame) override {
+  void on_frame(phx_conn& /*conn*/, const phx_frame& frame) override {
     if (frame.event != "shout") return;
     const auto seq = find_int(frame.payload, "seq");
     if (!seq) return;
     const auto it = in_flight_.find(*seq);
     if (it == in_flight_.end()) return;  // a broadcast from a step that timed out
-    Broadcast& b = it->second;
+    pending_broadcast& b = it->second;
     if (++b.received < clients_) return;
     samples_.push_back(now_ns() - b.sent_ns);
     const std::size_t sender = b.sender;
@@ -63,7 +63,7 @@ class Capacity final : public Swarm::Sink {
   }
 
  private:
-  struct Broadcast {
+  struct pending_broadcast {
     std::int64_t sent_ns;
     std::size_t received;
     std::size_t sender;
@@ -84,7 +84,7 @@ class Capacity final : public Swarm::Sink {
     samples_.clear();
     in_flight_.clear();
     issued_ = 0;
-    meter_ = CpuMeter(o_.server_pid);
+    meter_ = cpu_meter(o_.server_pid);
     meter_.start();
     for (std::size_t s = 0; s < std::min(o_.senders, clients_); ++s) broadcast(s);
     step_timer_.expires_after(std::chrono::seconds(static_cast<long>(kStepTimeout_s)));
@@ -157,13 +157,13 @@ class Capacity final : public Swarm::Sink {
     };
   }
 
-  const Options& o_;
+  const loadgen_options& o_;
   std::size_t max_clients_;
   boost::asio::io_context io_{kOneThread};
-  Swarm swarm_;
-  CpuMeter meter_;
+  swarm swarm_;
+  cpu_meter meter_;
   boost::asio::steady_timer step_timer_;
-  std::unordered_map<std::int64_t, Broadcast> in_flight_;
+  std::unordered_map<std::int64_t, pending_broadcast> in_flight_;
   std::vector<std::int64_t> samples_;
   boost::json::array steps_;
   boost::json::object last_cpu_;
@@ -177,8 +177,8 @@ class Capacity final : public Swarm::Sink {
 
 }  // namespace
 
-boost::json::object run_capacity(const Options& options) {
-  return Capacity(options).run();
+boost::json::object run_capacity(const loadgen_options& options) {
+  return capacity_scenario(options).run();
 }
 
 }  // namespace bench

@@ -34,9 +34,9 @@ constexpr double kPresenceWait_s = 3;
 constexpr std::int64_t kDiffQuiet_ns = 500'000'000;
 constexpr int kMaxDrainPolls = 50;  // of 100 ms
 
-class Churn final : public Swarm::Sink {
+class churn_scenario final : public swarm::sink {
  public:
-  explicit Churn(const Options& o)
+  explicit churn_scenario(const loadgen_options& o)
       : o_(o),
         swarm_(io_, o.target, *this, o.max_in_flight),
         meter_(o.server_pid),
@@ -55,12 +55,12 @@ class Churn final : public Swarm::Sink {
     return result(timed_out);
   }
 
-  void on_frame(PhxConn& conn, const Frame& frame) override {
+  void on_frame(phx_conn& conn, const phx_frame& frame) override {
     if (conn.index() == kObserver) return observer_frame(conn, frame);
     if (frame.event != "phx_reply") return;  // presence_state and diffs a churner sees
-    Client& c = clients_[conn.index()];
+    client& c = clients_[conn.index()];
     const std::uint64_t ref = ref_number(frame.ref);
-    if (c.stage == Stage::joining && ref == c.ref) {
+    if (c.stage == client_stage::joining && ref == c.ref) {
       if (find_string(frame.payload, "status") != std::string_view("ok")) {
         ++join_errors_;
         join_sent_.erase(c.name);
@@ -68,20 +68,20 @@ class Churn final : public Swarm::Sink {
       }
       ++joins_;
       join_latency_.record(now_ns() - c.sent_ns);
-      c.stage = Stage::leaving;
+      c.stage = client_stage::leaving;
       c.sent_ns = now_ns();
       leave_sent_[c.name] = c.sent_ns;
       c.ref = conn.leave(kTopic);
-    } else if (c.stage == Stage::leaving && ref == c.ref) {
+    } else if (c.stage == client_stage::leaving && ref == c.ref) {
       ++leaves_;
       become_idle(conn.index());
     }
   }
 
  private:
-  enum class Stage { idle, joining, leaving };
-  struct Client {
-    Stage stage = Stage::idle;
+  enum class client_stage { idle, joining, leaving };
+  struct client {
+    client_stage stage = client_stage::idle;
     std::uint64_t ref = 0;
     std::int64_t sent_ns = 0;
     std::uint64_t generation = 0;
@@ -96,7 +96,7 @@ class Churn final : public Swarm::Sink {
     swarm_.at(kObserver).join(kTopic, "{\"user\":\"observer-" + std::to_string(getpid()) + "\"}");
   }
 
-  void observer_frame(PhxConn& conn, const Frame& frame) {
+  void observer_frame(phx_conn& conn, const phx_frame& frame) {
     if (frame.event == "phx_reply" && ref_number(frame.ref) == conn.join_ref() && !running_) {
       if (find_string(frame.payload, "status") != std::string_view("ok")) {
         spdlog::error("churn: observer join refused: {}", frame.payload);
@@ -151,10 +151,10 @@ class Churn final : public Swarm::Sink {
     if (idle_.empty() || !running_) return false;
     const std::size_t index = idle_.front();
     idle_.pop_front();
-    Client& c = clients_[index];
+    client& c = clients_[index];
     c.name = "u" + std::to_string(getpid()) + "-" + std::to_string(index) + "-" +
              std::to_string(++c.generation);
-    c.stage = Stage::joining;
+    c.stage = client_stage::joining;
     c.sent_ns = now_ns();
     join_sent_[c.name] = c.sent_ns;
     c.ref = swarm_.at(index).join(kTopic, "{\"user\":\"" + c.name + "\"}");
@@ -162,7 +162,7 @@ class Churn final : public Swarm::Sink {
   }
 
   void become_idle(std::size_t index) {
-    clients_[index].stage = Stage::idle;
+    clients_[index].stage = client_stage::idle;
     idle_.push_back(index);
     if (!pacer_ && running_) join_next();  // unpaced: rejoin at once
   }
@@ -232,19 +232,19 @@ class Churn final : public Swarm::Sink {
     return out;
   }
 
-  const Options& o_;
+  const loadgen_options& o_;
   boost::asio::io_context io_{kOneThread};
-  Swarm swarm_;
-  CpuMeter meter_;
-  std::vector<Client> clients_;
+  swarm swarm_;
+  cpu_meter meter_;
+  std::vector<client> clients_;
   std::deque<std::size_t> idle_;
-  std::optional<Pacer> pacer_;
+  std::optional<pacer> pacer_;
   boost::asio::steady_timer timer_;
   boost::asio::steady_timer presence_timer_;
   std::unordered_map<std::string, std::int64_t> join_sent_;
   std::unordered_map<std::string, std::int64_t> leave_sent_;
-  Histogram join_latency_;
-  Histogram lag_;
+  histogram join_latency_;
+  histogram lag_;
   std::uint64_t joins_ = 0;
   std::uint64_t leaves_ = 0;
   std::uint64_t join_errors_ = 0;
@@ -259,8 +259,8 @@ class Churn final : public Swarm::Sink {
 
 }  // namespace
 
-boost::json::object run_churn(const Options& options) {
-  return Churn(options).run();
+boost::json::object run_churn(const loadgen_options& options) {
+  return churn_scenario(options).run();
 }
 
 }  // namespace bench

@@ -28,9 +28,9 @@ std::size_t share(std::size_t total, std::size_t workers, std::size_t index) {
   return total / workers + (index < total % workers ? 1 : 0);
 }
 
-class IgnoreFrames final : public Swarm::Sink {
+class ignore_frames final : public swarm::sink {
  public:
-  void on_frame(PhxConn&, const Frame&) override {}
+  void on_frame(phx_conn&, const phx_frame&) override {}
 };
 
 // The server's VmRSS, or NaN when it is not measured (no --server-pid).
@@ -43,7 +43,7 @@ boost::json::value number_or_null(double v) {
 }
 
 // Every worker gets the same target and its own slice of the source ports.
-std::vector<std::vector<std::string>> worker_args(const Options& o, std::size_t processes) {
+std::vector<std::vector<std::string>> worker_args(const loadgen_options& o, std::size_t processes) {
   std::vector<std::vector<std::string>> out;
   const std::size_t ports = o.source_port_last - o.source_port_first + 1u;
   for (std::size_t i = 0; i < processes; ++i) {
@@ -58,27 +58,27 @@ std::vector<std::vector<std::string>> worker_args(const Options& o, std::size_t 
 
 }  // namespace
 
-boost::json::object run_connect(const Options& o) {
+boost::json::object run_connect(const loadgen_options& o) {
   const std::size_t total = o.steps.back();
   const std::size_t processes =
       std::max<std::size_t>(1, (total + o.per_process - 1) / o.per_process);
   const double baseline = server_rss(o.server_pid);
 
-  WorkerPool pool(worker_args(o, processes));
+  worker_pool pool(worker_args(o, processes));
   boost::json::array steps;
-  Histogram latency;  // over all steps
+  histogram latency;  // over all steps
   std::vector<double> worker_cpu(processes, 0.0);
-  CpuMeter overall(o.server_pid);
+  cpu_meter overall(o.server_pid);
   overall.start();
   double join_seconds = 0;
   std::size_t joined = 0;
   for (const std::size_t step : o.steps) {
-    CpuMeter meter(o.server_pid);
+    cpu_meter meter(o.server_pid);
     meter.start();
     for (std::size_t i = 0; i < processes; ++i) {
       pool.send(i, "grow " + std::to_string(share(step, processes, i)));
     }
-    Histogram step_latency;
+    histogram step_latency;
     std::int64_t started = std::numeric_limits<std::int64_t>::max();
     std::int64_t finished = 0;
     std::size_t failed = 0;
@@ -92,7 +92,7 @@ boost::json::object run_connect(const Options& o) {
       joined += r.at("joined").to_number<std::size_t>();
       failed += r.at("failed").to_number<std::size_t>();
       lost += r.at("lost").to_number<std::size_t>();
-      step_latency.merge(Histogram::from_json(r.at("join_latency")));
+      step_latency.merge(histogram::from_json(r.at("join_latency")));
       const double cpu = r.at("cpu_s").to_number<double>();
       meter.add_worker_cpu(cpu - worker_cpu[i]);
       worker_cpu[i] = cpu;
@@ -150,31 +150,31 @@ boost::json::object run_connect(const Options& o) {
   };
 }
 
-boost::json::object run_connect_worker(const Options& o) {
+boost::json::object run_connect_worker(const loadgen_options& o) {
   boost::asio::io_context io{kOneThread};
-  IgnoreFrames sink;
-  Swarm swarm(io, o.target, sink, o.max_in_flight);
+  ignore_frames ignored;
+  swarm conns(io, o.target, ignored, o.max_in_flight);
   boost::asio::steady_timer close_timer(io);
   std::size_t closed = 0;
-  CommandReader commands(io, [&](const std::string& line) {
+  command_reader commands(io, [&](const std::string& line) {
     if (line.rfind("grow ", 0) == 0) {
-      swarm.grow(std::stoul(line.substr(5)), {kTopic, {}}, [&] {
+      conns.grow(std::stoul(line.substr(5)), {kTopic, {}}, [&] {
         const boost::json::object report{
-            {"joined", swarm.joined()},
-            {"failed", swarm.failed()},
-            {"lost", swarm.lost()},
-            {"started_ns", swarm.grow_started_ns()},
-            {"finished_ns", swarm.grow_finished_ns()},
+            {"joined", conns.joined()},
+            {"failed", conns.failed()},
+            {"lost", conns.lost()},
+            {"started_ns", conns.grow_started_ns()},
+            {"finished_ns", conns.grow_finished_ns()},
             {"cpu_s", self_cpu_seconds()},
-            {"join_latency", swarm.join_latency().to_json()},
+            {"join_latency", conns.join_latency().to_json()},
         };
         std::cout << boost::json::serialize(report) << std::endl;
       });
       return;
     }
     // "finish": close politely, but give up on a server that does not answer.
-    closed = swarm.joined() - swarm.lost();
-    swarm.close_all([&] { io.stop(); });
+    closed = conns.joined() - conns.lost();
+    conns.close_all([&] { io.stop(); });
     close_timer.expires_after(std::chrono::seconds(15));
     close_timer.async_wait([&](boost::system::error_code ec) {
       if (ec) return;

@@ -18,9 +18,9 @@ namespace {
 
 constexpr const char* kTopic = "bench:echo";
 
-class Echo final : public Swarm::Sink {
+class echo_scenario final : public swarm::sink {
  public:
-  explicit Echo(const Options& o)
+  explicit echo_scenario(const loadgen_options& o)
       : o_(o),
         swarm_(io_, o.target, *this, o.max_in_flight),
         meter_(o.server_pid),
@@ -33,16 +33,16 @@ class Echo final : public Swarm::Sink {
     return result(timed_out);
   }
 
-  void on_frame(PhxConn& conn, const Frame& frame) override {
-    Pending& p = pending_[conn.index()];
+  void on_frame(phx_conn& conn, const phx_frame& frame) override {
+    pending& p = pending_[conn.index()];
     if (frame.event != "phx_reply" || p.ref == 0 || ref_number(frame.ref) != p.ref) return;
     const std::int64_t now = now_ns();
     p.ref = 0;
-    if (phase_ == Phase::measuring) {
+    if (phase_ == phase::measuring) {
       latency_.record(now - p.sent_ns);
       ++replies_;
     }
-    if (phase_ == Phase::draining) {
+    if (phase_ == phase::draining) {
       if (--outstanding_ == 0) finish();
       return;
     }
@@ -50,8 +50,8 @@ class Echo final : public Swarm::Sink {
   }
 
  private:
-  enum class Phase { warmup, measuring, draining };
-  struct Pending {
+  enum class phase { warmup, measuring, draining };
+  struct pending {
     std::uint64_t ref = 0;  // 0: nothing outstanding
     std::int64_t sent_ns = 0;
   };
@@ -65,14 +65,14 @@ class Echo final : public Swarm::Sink {
     const double warmup_s = std::min(1.0, o_.duration_s / 5);
     for (std::size_t i = 0; i < swarm_.size(); ++i) send(swarm_.at(i));
     after(warmup_s, [this] {
-      phase_ = Phase::measuring;
+      phase_ = phase::measuring;
       meter_.start();
       after(o_.duration_s, [this] { drain(); });
     });
   }
 
-  void send(PhxConn& conn) {
-    Pending& p = pending_[conn.index()];
+  void send(phx_conn& conn) {
+    pending& p = pending_[conn.index()];
     p.sent_ns = now_ns();
     p.ref = conn.push(kTopic, "ping", "{\"n\":1}");
   }
@@ -80,9 +80,9 @@ class Echo final : public Swarm::Sink {
   void drain() {
     meter_.stop();
     measured_s_ = meter_.wall_s();
-    phase_ = Phase::draining;
+    phase_ = phase::draining;
     outstanding_ = static_cast<std::size_t>(std::count_if(
-        pending_.begin(), pending_.end(), [](const Pending& p) { return p.ref != 0; }));
+        pending_.begin(), pending_.end(), [](const pending& p) { return p.ref != 0; }));
     if (outstanding_ == 0) return finish();
     after(5, [this] { finish(); });
   }
@@ -113,14 +113,14 @@ class Echo final : public Swarm::Sink {
     };
   }
 
-  const Options& o_;
+  const loadgen_options& o_;
   boost::asio::io_context io_{kOneThread};
-  Swarm swarm_;
-  CpuMeter meter_;
-  std::vector<Pending> pending_;
+  swarm swarm_;
+  cpu_meter meter_;
+  std::vector<pending> pending_;
   boost::asio::steady_timer timer_;
-  Histogram latency_;
-  Phase phase_ = Phase::warmup;
+  histogram latency_;
+  phase phase_ = phase::warmup;
   std::uint64_t replies_ = 0;
   std::size_t outstanding_ = 0;
   double measured_s_ = 0;
@@ -128,8 +128,8 @@ class Echo final : public Swarm::Sink {
 
 }  // namespace
 
-boost::json::object run_echo(const Options& options) {
-  return Echo(options).run();
+boost::json::object run_echo(const loadgen_options& options) {
+  return echo_scenario(options).run();
 }
 
 }  // namespace bench

@@ -23,9 +23,9 @@ constexpr std::size_t kPublisher = 0;  // connection 0 publishes, 1..N subscribe
 constexpr const char* kTopic = "bench:fanout";
 constexpr double kStall_s = 3;
 
-class Fanout final : public Swarm::Sink {
+class fanout_scenario final : public swarm::sink {
  public:
-  explicit Fanout(const Options& o)
+  explicit fanout_scenario(const loadgen_options& o)
       : o_(o),
         subscribers_(o.connections),
         swarm_(io_, o.target, *this, o.max_in_flight),
@@ -43,7 +43,7 @@ class Fanout final : public Swarm::Sink {
     return result(timed_out);
   }
 
-  void on_frame(PhxConn& conn, const Frame& frame) override {
+  void on_frame(phx_conn& conn, const phx_frame& frame) override {
     if (frame.event != "shout" || conn.index() == kPublisher) return;
     const auto seq = find_int(frame.payload, "seq");
     const auto sent = find_int(frame.payload, "t");
@@ -146,17 +146,17 @@ class Fanout final : public Swarm::Sink {
     };
   }
 
-  const Options& o_;
+  const loadgen_options& o_;
   std::size_t subscribers_;
   boost::asio::io_context io_{kOneThread};
-  Swarm swarm_;
-  CpuMeter meter_;
-  Pacer pacer_;
+  swarm swarm_;
+  cpu_meter meter_;
+  pacer pacer_;
   std::uint64_t planned_;
   std::vector<std::uint64_t> seen_;     // one bit per (subscriber, seq)
   std::vector<std::uint64_t> highest_;  // highest seq seen, per connection
   boost::asio::steady_timer drain_timer_;
-  Histogram latency_;
+  histogram latency_;
   double join_s_ = 0;
   std::uint64_t deliveries_ = 0;
   std::uint64_t unique_ = 0;
@@ -170,8 +170,8 @@ class Fanout final : public Swarm::Sink {
 
 }  // namespace
 
-boost::json::object run_fanout(const Options& options) {
-  return Fanout(options).run();
+boost::json::object run_fanout(const loadgen_options& options) {
+  return fanout_scenario(options).run();
 }
 
 }  // namespace bench

@@ -12,13 +12,13 @@ namespace bench {
 // saying so lets Asio skip its internal locking.
 constexpr int kOneThread = 1;
 
-boost::json::object run_connect(const Options& options);
+boost::json::object run_connect(const loadgen_options& options);
 // One process of a multi-process connect run, driven over stdin/stdout by run_connect.
-boost::json::object run_connect_worker(const Options& options);
-boost::json::object run_fanout(const Options& options);
-boost::json::object run_echo(const Options& options);
-boost::json::object run_churn(const Options& options);
-boost::json::object run_capacity(const Options& options);
+boost::json::object run_connect_worker(const loadgen_options& options);
+boost::json::object run_fanout(const loadgen_options& options);
+boost::json::object run_echo(const loadgen_options& options);
+boost::json::object run_churn(const loadgen_options& options);
+boost::json::object run_capacity(const loadgen_options& options);
 
 // Runs `io` until a scenario stops it or `timeout_s` passes; returns true on the timeout.
 bool run_until_stopped(boost::asio::io_context& io, double timeout_s);

@@ -8,9 +8,10 @@
 
 namespace bench {
 
-class SourcePorts {
+class source_port_range {
  public:
-  SourcePorts(std::uint16_t first, std::uint16_t last) : first_(first), last_(last), next_(first) {}
+  source_port_range(std::uint16_t first, std::uint16_t last)
+      : first_(first), last_(last), next_(first) {}
 
   // The next port of the range, round robin: a port comes back only after all others were used.
   std::uint16_t next() {

@@ -13,22 +13,23 @@ constexpr std::size_t kHeartbeatSlices = 30;
 
 }  // namespace
 
-Swarm::Swarm(boost::asio::io_context& io, WsTarget target, Sink& sink, std::size_t max_in_flight)
+swarm::swarm(boost::asio::io_context& io, ws_target target, sink& frame_sink,
+             std::size_t max_in_flight)
     : io_(io),
       target_(std::move(target)),
-      sink_(sink),
+      sink_(frame_sink),
       max_in_flight_(max_in_flight),
       heartbeat_timer_(io) {
   schedule_heartbeats();
 }
 
-void Swarm::grow(std::size_t total, JoinSpec spec, std::function<void()> done) {
+void swarm::grow(std::size_t total, join_spec spec, std::function<void()> done) {
   spec_ = std::move(spec);
   grow_done_ = std::move(done);
   goal_ = total;
   grow_started_ns_ = now_ns();
   grow_finished_ns_ = grow_started_ns_;
-  join_latency_ = Histogram();
+  join_latency_ = histogram();
   unsettled_ = total > conns_.size() ? total - conns_.size() : 0;
   if (unsettled_ == 0) {
     boost::asio::post(io_, [this] { grow_done_(); });
@@ -39,26 +40,26 @@ void Swarm::grow(std::size_t total, JoinSpec spec, std::function<void()> done) {
   launch_more();
 }
 
-void Swarm::launch_more() {
+void swarm::launch_more() {
   while (in_flight_ < max_in_flight_ && conns_.size() < goal_) {
     const std::size_t index = conns_.size();
-    conns_.push_back(std::make_unique<PhxConn>(io_, *this, index));
-    states_.push_back({now_ns(), Stage::connecting});
+    conns_.push_back(std::make_unique<phx_conn>(io_, *this, index));
+    states_.push_back({now_ns(), conn_stage::connecting});
     ++in_flight_;
     conns_.back()->connect(target_);
   }
 }
 
-void Swarm::on_open(PhxConn& conn) {
-  State& state = states_[conn.index()];
+void swarm::on_open(phx_conn& conn) {
+  conn_state& state = states_[conn.index()];
   if (spec_.topic.empty()) return settle(conn.index(), true, {});
-  state.stage = Stage::joining;
+  state.stage = conn_stage::joining;
   conn.join(spec_.topic, spec_.payload ? spec_.payload(conn.index()) : "{}");
 }
 
-void Swarm::on_frame(PhxConn& conn, const Frame& frame) {
-  State& state = states_[conn.index()];
-  if (state.stage == Stage::joining && frame.event == "phx_reply" &&
+void swarm::on_frame(phx_conn& conn, const phx_frame& frame) {
+  conn_state& state = states_[conn.index()];
+  if (state.stage == conn_stage::joining && frame.event == "phx_reply" &&
       ref_number(frame.ref) == conn.join_ref()) {
     const bool ok = find_string(frame.payload, "status") == std::string_view("ok");
     settle(conn.index(), ok, ok ? std::string() : "join refused: " + std::string(frame.payload));
@@ -67,15 +68,15 @@ void Swarm::on_frame(PhxConn& conn, const Frame& frame) {
   sink_.on_frame(conn, frame);
 }
 
-void Swarm::on_closed(PhxConn& conn, const std::string& reason) {
-  State& state = states_[conn.index()];
-  if (state.stage == Stage::connecting || state.stage == Stage::joining) {
+void swarm::on_closed(phx_conn& conn, const std::string& reason) {
+  conn_state& state = states_[conn.index()];
+  if (state.stage == conn_stage::connecting || state.stage == conn_stage::joining) {
     settle(conn.index(), false, reason);
-    state.stage = Stage::closed;
+    state.stage = conn_stage::closed;
     return;
   }
-  const bool was_joined = state.stage == Stage::joined;
-  state.stage = Stage::closed;
+  const bool was_joined = state.stage == conn_stage::joined;
+  state.stage = conn_stage::closed;
   if (closing_ > 0) {
     if (--closing_ == 0 && close_done_) boost::asio::post(io_, std::move(close_done_));
     return;
@@ -87,15 +88,15 @@ void Swarm::on_closed(PhxConn& conn, const std::string& reason) {
   }
 }
 
-void Swarm::settle(std::size_t index, bool ok, const std::string& error) {
-  State& state = states_[index];
+void swarm::settle(std::size_t index, bool ok, const std::string& error) {
+  conn_state& state = states_[index];
   --in_flight_;
   if (ok) {
-    state.stage = Stage::joined;
+    state.stage = conn_stage::joined;
     ++joined_;
     join_latency_.record(now_ns() - state.started_ns);
   } else {
-    state.stage = Stage::failed;
+    state.stage = conn_stage::failed;
     ++failed_;
     if (first_error_.empty()) first_error_ = error;
     spdlog::debug("connection {} failed: {}", index, error);
@@ -105,7 +106,7 @@ void Swarm::settle(std::size_t index, bool ok, const std::string& error) {
   if (--unsettled_ == 0 && grow_done_) boost::asio::post(io_, grow_done_);
 }
 
-void Swarm::close_all(std::function<void()> done) {
+void swarm::close_all(std::function<void()> done) {
   close_done_ = std::move(done);
   heartbeat_timer_.cancel();
   closing_ = 0;
@@ -118,7 +119,7 @@ void Swarm::close_all(std::function<void()> done) {
   if (closing_ == 0) boost::asio::post(io_, std::move(close_done_));
 }
 
-void Swarm::schedule_heartbeats() {
+void swarm::schedule_heartbeats() {
   heartbeat_timer_.expires_after(std::chrono::seconds(1));
   heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;

@@ -15,63 +15,63 @@
 
 namespace bench {
 
-class Swarm final : public PhxListener {
+class swarm final : public phx_listener {
  public:
-  class Sink {
+  class sink {
    public:
-    virtual void on_frame(PhxConn& conn, const Frame& frame) = 0;
+    virtual void on_frame(phx_conn& conn, const phx_frame& frame) = 0;
 
    protected:
-    ~Sink() = default;
+    ~sink() = default;
   };
 
-  struct JoinSpec {
+  struct join_spec {
     std::string topic;                                      // empty: connect only
     std::function<std::string(std::size_t index)> payload;  // the join payload; "{}" when unset
   };
 
-  Swarm(boost::asio::io_context& io, WsTarget target, Sink& sink, std::size_t max_in_flight);
+  swarm(boost::asio::io_context& io, ws_target target, sink& frame_sink, std::size_t max_in_flight);
 
   // Adds connections until there are `total`; `done` runs once every new one joined or failed.
-  void grow(std::size_t total, JoinSpec spec, std::function<void()> done);
+  void grow(std::size_t total, join_spec spec, std::function<void()> done);
   // Closes every open connection with a closing handshake; `done` runs when all are closed.
   void close_all(std::function<void()> done);
 
   std::size_t size() const { return conns_.size(); }
-  PhxConn& at(std::size_t index) { return *conns_[index]; }
+  phx_conn& at(std::size_t index) { return *conns_[index]; }
   std::size_t joined() const { return joined_; }
   std::size_t failed() const { return failed_; }
   // Joined connections closed other than by close_all().
   std::size_t lost() const { return lost_; }
   // Latency from the start of the TCP connect to the join reply, for the last grow().
-  const Histogram& join_latency() const { return join_latency_; }
+  const histogram& join_latency() const { return join_latency_; }
   // When the last grow() began and when its last connection joined or failed.
   std::int64_t grow_started_ns() const { return grow_started_ns_; }
   std::int64_t grow_finished_ns() const { return grow_finished_ns_; }
   const std::string& first_error() const { return first_error_; }
 
  private:
-  enum class Stage { connecting, joining, joined, failed, closed };
-  struct State {
+  enum class conn_stage { connecting, joining, joined, failed, closed };
+  struct conn_state {
     std::int64_t started_ns = 0;
-    Stage stage = Stage::connecting;
+    conn_stage stage = conn_stage::connecting;
   };
 
-  void on_open(PhxConn& conn) override;
-  void on_frame(PhxConn& conn, const Frame& frame) override;
-  void on_closed(PhxConn& conn, const std::string& reason) override;
+  void on_open(phx_conn& conn) override;
+  void on_frame(phx_conn& conn, const phx_frame& frame) override;
+  void on_closed(phx_conn& conn, const std::string& reason) override;
 
   void launch_more();
   void settle(std::size_t index, bool ok, const std::string& error);
   void schedule_heartbeats();
 
   boost::asio::io_context& io_;
-  WsTarget target_;
-  Sink& sink_;
+  ws_target target_;
+  sink& sink_;
   std::size_t max_in_flight_;
-  std::vector<std::unique_ptr<PhxConn>> conns_;
-  std::vector<State> states_;
-  JoinSpec spec_;
+  std::vector<std::unique_ptr<phx_conn>> conns_;
+  std::vector<conn_state> states_;
+  join_spec spec_;
   std::function<void()> grow_done_;
   std::function<void()> close_done_;
   std::size_t goal_ = 0;
@@ -82,7 +82,7 @@ class Swarm final : public PhxListener {
   std::size_t failed_ = 0;
   std::size_t lost_ = 0;
   std::string first_error_;
-  Histogram join_latency_;
+  histogram join_latency_;
   std::int64_t grow_started_ns_ = 0;
   std::int64_t grow_finished_ns_ = 0;
   boost::asio::steady_timer heartbeat_timer_;

@@ -21,7 +21,7 @@ void make_pipe(int fds[2]) {
 
 }  // namespace
 
-WorkerPool::WorkerPool(const std::vector<std::vector<std::string>>& worker_args) {
+worker_pool::worker_pool(const std::vector<std::vector<std::string>>& worker_args) {
   std::string self = "/proc/self/exe";
   for (const auto& args : worker_args) {
     std::vector<std::string> owned(args);
@@ -38,7 +38,7 @@ WorkerPool::WorkerPool(const std::vector<std::vector<std::string>>& worker_args)
     // dup2 clears close-on-exec on the copies, so only these two ends reach the worker.
     posix_spawn_file_actions_adddup2(&actions, commands[0], STDIN_FILENO);
     posix_spawn_file_actions_adddup2(&actions, replies[1], STDOUT_FILENO);
-    Worker w;
+    worker w;
     const int rc = posix_spawn(&w.pid, self.c_str(), &actions, nullptr, argv.data(), environ);
     posix_spawn_file_actions_destroy(&actions);
     close(commands[0]);
@@ -54,14 +54,14 @@ WorkerPool::WorkerPool(const std::vector<std::vector<std::string>>& worker_args)
   }
 }
 
-WorkerPool::~WorkerPool() {
+worker_pool::~worker_pool() {
   for (auto& w : workers_) {
     if (w.pid > 0) kill(w.pid, SIGTERM);
   }
   wait();
 }
 
-void WorkerPool::send(std::size_t index, const std::string& line) {
+void worker_pool::send(std::size_t index, const std::string& line) {
   const std::string text = line + "\n";
   if (write(workers_[index].command_fd, text.data(), text.size()) !=
       static_cast<ssize_t>(text.size())) {
@@ -69,7 +69,7 @@ void WorkerPool::send(std::size_t index, const std::string& line) {
   }
 }
 
-boost::json::object WorkerPool::receive(std::size_t index) {
+boost::json::object worker_pool::receive(std::size_t index) {
   char* line = nullptr;
   std::size_t capacity = 0;
   const ssize_t n = getline(&line, &capacity, workers_[index].replies);
@@ -79,7 +79,7 @@ boost::json::object WorkerPool::receive(std::size_t index) {
   return boost::json::parse(text).as_object();
 }
 
-void WorkerPool::wait() {
+void worker_pool::wait() {
   for (auto& w : workers_) {
     if (w.command_fd >= 0) close(w.command_fd);
     w.command_fd = -1;

@@ -13,14 +13,14 @@
 
 namespace bench {
 
-class WorkerPool {
+class worker_pool {
  public:
   // Starts one worker per argument list (the arguments after the program name).
-  explicit WorkerPool(const std::vector<std::vector<std::string>>& worker_args);
+  explicit worker_pool(const std::vector<std::vector<std::string>>& worker_args);
   // Kills and reaps workers that are still running (after an error in the coordinator).
-  ~WorkerPool();
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
+  ~worker_pool();
+  worker_pool(const worker_pool&) = delete;
+  worker_pool& operator=(const worker_pool&) = delete;
 
   std::size_t size() const { return workers_.size(); }
   void send(std::size_t index, const std::string& line);
@@ -30,12 +30,12 @@ class WorkerPool {
   void wait();
 
  private:
-  struct Worker {
+  struct worker {
     pid_t pid = -1;
     int command_fd = -1;      // the worker's stdin
     FILE* replies = nullptr;  // the worker's stdout
   };
-  std::vector<Worker> workers_;
+  std::vector<worker> workers_;
 };
 
 }  // namespace bench

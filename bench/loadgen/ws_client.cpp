@@ -12,9 +12,9 @@ namespace beast = boost::beast;
 namespace websocket = beast::websocket;
 namespace asio = boost::asio;
 
-class WsClient::Impl : public std::enable_shared_from_this<Impl> {
+class ws_client::impl : public std::enable_shared_from_this<impl> {
  public:
-  Impl(asio::io_context& io, WsHandler& handler) : ws_(io), handler_(&handler) {
+  impl(asio::io_context& io, ws_handler& handler) : ws_(io), handler_(&handler) {
     websocket::permessage_deflate no_deflate;  // measure the protocol, not zlib
     no_deflate.client_enable = false;
     ws_.set_option(no_deflate);
@@ -30,7 +30,7 @@ class WsClient::Impl : public std::enable_shared_from_this<Impl> {
 
   void detach() { handler_ = nullptr; }
 
-  void connect(const WsTarget& target) {
+  void connect(const ws_target& target) {
     host_ = target.host;
     path_ = target.target;
     auto& tcp = beast::get_lowest_layer(ws_);
@@ -75,7 +75,7 @@ class WsClient::Impl : public std::enable_shared_from_this<Impl> {
  private:
   // Binds to the next free port of our range on the server's loopback address. SO_REUSEADDR
   // lets a port whose previous connection lingers in TIME_WAIT be taken again.
-  beast::error_code bind_source_port(const WsTarget& target) {
+  beast::error_code bind_source_port(const ws_target& target) {
     auto& socket = beast::get_lowest_layer(ws_).socket();
     beast::error_code ec;
     socket.open(target.endpoint.protocol(), ec);
@@ -147,27 +147,27 @@ class WsClient::Impl : public std::enable_shared_from_this<Impl> {
   std::deque<std::string> queue_;
   std::string host_;
   std::string path_;
-  WsHandler* handler_;
+  ws_handler* handler_;
   bool open_ = false;
   bool closing_ = false;
   bool finished_ = false;
 };
 
-WsClient::WsClient(asio::io_context& io, WsHandler& handler)
-    : impl_(std::make_shared<Impl>(io, handler)) {}
+ws_client::ws_client(asio::io_context& io, ws_handler& handler)
+    : impl_(std::make_shared<impl>(io, handler)) {}
 
-WsClient::~WsClient() {
+ws_client::~ws_client() {
   impl_->detach();
   impl_->abort();
 }
 
-void WsClient::connect(const WsTarget& target) {
+void ws_client::connect(const ws_target& target) {
   impl_->connect(target);
 }
-void WsClient::send(std::string text) {
+void ws_client::send(std::string text) {
   impl_->send(std::move(text));
 }
-void WsClient::close() {
+void ws_client::close() {
   impl_->close();
 }
 

@@ -14,7 +14,7 @@
 namespace bench {
 
 // Receives the events of one connection, on the io_context thread.
-class WsHandler {
+class ws_handler {
  public:
   virtual void on_open() = 0;
   virtual void on_text(std::string_view text) = 0;
@@ -22,33 +22,33 @@ class WsHandler {
   virtual void on_closed(const std::string& reason) = 0;
 
  protected:
-  ~WsHandler() = default;
+  ~ws_handler() = default;
 };
 
-struct WsTarget {
+struct ws_target {
   boost::asio::ip::tcp::endpoint endpoint;
-  std::string host;                           // Host header, e.g. "127.0.0.1:4000"
-  std::string target;                         // request target, e.g. "/socket/websocket?vsn=2.0.0"
-  std::shared_ptr<SourcePorts> source_ports;  // null: the kernel picks the local port
+  std::string host;    // Host header, e.g. "127.0.0.1:4000"
+  std::string target;  // request target, e.g. "/socket/websocket?vsn=2.0.0"
+  std::shared_ptr<source_port_range> source_ports;  // null: the kernel picks the local port
 };
 
-class WsClient {
+class ws_client {
  public:
-  WsClient(boost::asio::io_context& io, WsHandler& handler);
+  ws_client(boost::asio::io_context& io, ws_handler& handler);
   // Detaches the handler (no callback after this) and drops the socket.
-  ~WsClient();
-  WsClient(const WsClient&) = delete;
-  WsClient& operator=(const WsClient&) = delete;
+  ~ws_client();
+  ws_client(const ws_client&) = delete;
+  ws_client& operator=(const ws_client&) = delete;
 
-  void connect(const WsTarget& target);
+  void connect(const ws_target& target);
   // Queues one text message; messages are written in order, one write in flight at a time.
   void send(std::string text);
   // Starts the closing handshake; on_closed follows when the server has closed.
   void close();
 
  private:
-  class Impl;
-  std::shared_ptr<Impl> impl_;
+  class impl;
+  std::shared_ptr<impl> impl_;
 };
 
 }  // namespace bench

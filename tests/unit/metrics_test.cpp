@@ -1,6 +1,8 @@
 #include "app/runtime/metrics.hpp"
 
 #include <doctest/doctest.h>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 
 using beryl::app::prometheus_text;
@@ -32,6 +34,21 @@ TEST_CASE("metrics: restarts per child, channel counters per dynamic supervisor,
   CHECK(has_line(text, "beryl_connections 5"));
   CHECK(has_line(text, "beryl_accepted_total 9"));
   CHECK(has_line(text, "# TYPE beryl_restarts_total counter"));
+}
+
+TEST_CASE("metrics: counters as a snapshot holds them (unsigned), not only as parsed text") {
+  json::object channels{{"name", "channels"},          {"kind", "dynamic_supervisor"},
+                        {"restarts", std::size_t{4}},  {"started", std::uint64_t{12}},
+                        {"crashed", std::uint64_t{1}}, {"exited", std::uint64_t{3}},
+                        {"active", std::size_t{8}},    {"children", json::array{}}};
+  json::object root{{"name", "root"},
+                    {"kind", "supervisor"},
+                    {"restarts", 0},
+                    {"children", json::array{std::move(channels)}}};
+  auto text = prometheus_text(json::value(std::move(root)), json::value(nullptr));
+  CHECK(has_line(text, R"(beryl_restarts_total{supervisor="root",child="channels"} 4)"));
+  CHECK(has_line(text, R"(beryl_channels_started_total{supervisor="channels"} 12)"));
+  CHECK(has_line(text, R"(beryl_channels_active{supervisor="channels"} 8)"));
 }
 
 TEST_CASE("metrics without a tree or a listener: beryl_up 0 and nothing else made up") {

@@ -30,7 +30,7 @@ sv::child_spec channel_spec(std::shared_ptr<std::atomic<int>> exits) {
 }
 
 std::int64_t field(const boost::json::object& node, const char* name) {
-  return node.at(name).as_int64();
+  return node.at(name).to_number<std::int64_t>();
 }
 
 }  // namespace

@@ -7,6 +7,17 @@ using beryl::supervision::restart_strategy;
 using beryl::supervision::restart_type;
 using beryl::supervision::supervision_errc;
 
+namespace {
+
+// The keys of a snapshot node in order, as GET /debug/supervision writes them.
+std::string keys(const boost::json::object& node) {
+  std::string out;
+  for (auto& field : node) out += (out.empty() ? "" : ",") + std::string(field.key());
+  return out;
+}
+
+}  // namespace
+
 TEST_CASE_FIXTURE(fixture, "supervision: crash injection takes the normal restart path") {
   auto root = start({"root", restart_strategy::one_for_one, 1, std::chrono::seconds(10)},
                     {worker(events, "a"), worker(events, "b")});
@@ -62,7 +73,7 @@ TEST_CASE_FIXTURE(fixture, "supervision: snapshot describes the live tree as JSO
   CHECK(pubsub.at("state") == "running");
   CHECK(pubsub.at("restarts") == 0);
   CHECK(pubsub.at("last_exit_reason").is_null());
-  CHECK(pubsub.at("id").as_int64() == static_cast<std::int64_t>(events->ids("pubsub")[0]));
+  CHECK(pubsub.at("id").to_number<caf::actor_id>() == events->ids("pubsub")[0]);
   CHECK_FALSE(pubsub.contains("mailbox_size"));  // not safely readable for other actors
 
   auto& inner = child_node(snap, "inner");
@@ -78,6 +89,16 @@ TEST_CASE_FIXTURE(fixture, "supervision: snapshot describes the live tree as JSO
   CHECK(dyn.at("children_listed") == 3);
   CHECK(dyn.at("children").as_array().size() == 3);
   CHECK(str(dyn.at("children").as_array()[0].at("name")).rfind("topic:", 0) == 0);
+
+  // The order of the fields, which the serialized tree keeps: a child supervisor's own fields,
+  // then its parent's bookkeeping that it lacks ("restart", "id").
+  CHECK(keys(snap) ==
+        "name,kind,strategy,state,restarts,last_exit_reason,max_restarts,within_ms,mailbox_size,"
+        "children");
+  CHECK(keys(pubsub) == "name,kind,restart,state,restarts,last_exit_reason,id");
+  CHECK(keys(inner) ==
+        "name,kind,strategy,state,restarts,last_exit_reason,max_restarts,within_ms,mailbox_size,"
+        "children,restart,id");
 
   // rest_for_one: a pubsub crash restarts everything after it; the snapshot shows it.
   CHECK_FALSE(sv::inject_crash(sys, root, "pubsub"));

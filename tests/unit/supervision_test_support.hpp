@@ -169,12 +169,13 @@ struct fixture {
     return sup;
   }
 
-  /// The supervisor's snapshot, parsed. Also a barrier: the supervisor has handled every message
-  /// that reached it before this request.
+  /// The supervisor's snapshot. Also a barrier: the supervisor has handled every message that
+  /// reached it before this request.
   boost::json::object snapshot(const caf::actor& sup) {
     auto json = sv::snapshot(sys, sup, 5s);
     REQUIRE_MESSAGE(json, sys.render(json.error()));
-    return boost::json::parse(*json).as_object();
+    REQUIRE(json->is_object());
+    return std::move(json->as_object());
   }
 };
 
@@ -258,7 +259,7 @@ inline down_result wait_down(caf::actor_system& sys, const caf::actor& whom,
   return result;
 }
 
-/// A child of `obj` by name in a parsed snapshot.
+/// A child of `obj` by name in a snapshot.
 inline const boost::json::object& child_node(const boost::json::object& obj,
                                              const std::string& name) {
   for (auto& child : obj.at("children").as_array())

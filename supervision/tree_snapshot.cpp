@@ -13,6 +13,13 @@ namespace beryl::supervision::detail {
 
 namespace {
 
+// caf::result<T>'s value constructor writes T{x}, and boost::json::value{x} is an array holding x
+// (Boost.JSON's initializer-list constructor). From a caf::expected, result moves the value into
+// the message as it is.
+caf::result<boost::json::value> reply(boost::json::object node) {
+  return caf::expected<boost::json::value>(boost::json::value(std::move(node)));
+}
+
 struct pending_snapshot {
   boost::json::object node;
   boost::json::array children;
@@ -52,7 +59,7 @@ caf::result<boost::json::value> answer_snapshot(caf::event_based_actor* self,
   }
   if (pending->outstanding == 0) {
     pending->node["children"] = std::move(pending->children);
-    return boost::json::value(std::move(pending->node));
+    return reply(std::move(pending->node));
   }
   pending->promise = self->make_response_promise<boost::json::value>();
   for (std::size_t i = 0; i < children.size(); ++i) {

@@ -88,14 +88,14 @@ void channel::stop() {
   end(make_error(stop_code::stopped));
 }
 
-const caf::actor& channel::presence_actor() const {
+const presence_actor& channel::presence_tracker() const {
   if (!ctx_.presence) throw std::logic_error("presence is not running in this server");
   return ctx_.presence;
 }
 
 template <class Operation>
 void channel::change_presence(Operation op, const std::string& key, boost::json::object meta) {
-  request(presence_actor(), caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
+  request(presence_tracker(), caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
           payload{boost::json::value(std::move(meta))})
       .then([](const std::string&) {},
             [this, key](caf::error& err) {
@@ -112,12 +112,16 @@ void channel::update_presence(const std::string& key, boost::json::object meta) 
 }
 
 void channel::untrack(const std::string& key) {
-  send(presence_actor(), atoms::untrack::value, caf::actor_cast<caf::actor>(this), ctx_.topic, key);
+  request(presence_tracker(), caf::infinite, atoms::untrack::value,
+          caf::actor_cast<caf::actor>(this), ctx_.topic, key)
+      .then([](caf::ok_atom) {});
 }
 
 void channel::push_presence_state() {
-  request(presence_actor(), caf::infinite, atoms::list::value, ctx_.topic)
-      .then([this](payload& state) { push("presence_state", std::move(state)); });
+  // Awaited, as Phoenix reads the state synchronously: the client's next message (a leave
+  // right after the join) is handled only once presence_state is on its way.
+  request(presence_tracker(), caf::infinite, atoms::list::value, ctx_.topic)
+      .await([this](payload& state) { push("presence_state", std::move(state)); });
 }
 
 caf::behavior channel::make_behavior() {
@@ -152,8 +156,8 @@ void channel::run_join(message& m, caf::response_promise promise) {
     quit(caf::exit_reason::normal);  // a refused join is no crash
     return;
   }
-  subscription me{id(), ctx_.socket->out, ctx_.socket->format, caf::actor_cast<caf::actor>(this),
-                  intercepts_};
+  subscription me{id(), ctx_.socket->out, ctx_.socket->format,
+                  caf::actor_cast<event_receiver>(this), intercepts_};
   request(ctx_.pubsub.shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
           std::move(me), std::move(reply_frame))
       .then(

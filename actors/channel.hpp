@@ -1,5 +1,6 @@
 #pragma once
-// A channel is a CAF actor: one runs for each successful join of a topic on a connection.
+// A channel is a CAF actor: one runs for each successful join of a topic on a connection. The
+// base class implements the framework's side of the protocol (channel_protocol.hpp).
 // Subclass beryl::channel, override the callbacks you need (Phoenix's channel callbacks), and
 // register the class for a topic pattern with beryl::router::add<YourChannel>("room:*").
 //
@@ -11,11 +12,13 @@
 //
 // An exception thrown by any callback ends this channel only: the client gets phx_error for the
 // topic and may rejoin; the socket and its other channels stay up.
+#include "actors/channel_protocol.hpp"
 #include "actors/context.hpp"
 #include "actors/message_types.hpp"
+#include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
-#include "core/reply.hpp"
 #include "actors/stop_reason.hpp"
+#include "core/reply.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -32,7 +35,7 @@ struct channel_context {
   std::vector<std::string> topic_params;  // what each `*` of the pattern matched
   std::shared_ptr<const socket_info> socket;
   pubsub_ref pubsub;
-  caf::actor presence;  // the presence actor, when the server runs one
+  presence_actor presence;  // when the server runs presence
 };
 
 // Identifies a client message, to reply to it later (Phoenix's socket_ref).
@@ -97,7 +100,7 @@ class channel : public caf::event_based_actor {
   void end(const caf::error& reason);
   void send_frame(frame f);
   void call_terminate(const stop_reason& reason);
-  const caf::actor& presence_actor() const;
+  const presence_actor& presence_tracker() const;
   template <class Operation>
   void change_presence(Operation op, const std::string& key, boost::json::object meta);
 

@@ -18,6 +18,7 @@ struct socket_info {
   std::optional<std::string> id;  // set by on_connect; "disconnect by id" uses it
   boost::json::object assigns;    // set by on_connect
   std::string transport;          // "websocket" or "longpoll"
+  std::string peer;               // the client's "address:port"
 };
 
 }  // namespace beryl

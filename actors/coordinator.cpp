@@ -1,63 +1,113 @@
 #include "actors/coordinator.hpp"
 
-#include "actors/atoms.hpp"
+#include "core/http.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/json/serialize.hpp>
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <unordered_map>
+#include <vector>
+
+namespace json = boost::json;
 
 namespace beryl {
 namespace {
 
+struct live_socket {
+  socket_actor handle;
+  connection_entry entry;
+};
+
 struct coordinator_state {
   std::shared_ptr<const router> routes;
-  std::unordered_map<std::string, std::vector<caf::actor>> sockets_by_id;
-  std::unordered_map<caf::actor_addr, std::string> id_of;
+  std::unordered_map<caf::actor_addr, live_socket> sockets;
+  std::unordered_map<std::string, std::vector<caf::actor_addr>> by_id;
+  std::unordered_map<std::string, std::size_t> by_address;
   static inline const char* name = "coordinator";
 };
 
-void forget(coordinator_state& st, const caf::actor_addr& socket) {
-  auto it = st.id_of.find(socket);
-  if (it == st.id_of.end()) return;
-  auto& sockets = st.sockets_by_id[it->second];
-  sockets.erase(std::remove_if(sockets.begin(), sockets.end(),
-                               [&](const caf::actor& a) { return a.address() == socket; }),
-                sockets.end());
-  if (sockets.empty()) st.sockets_by_id.erase(it->second);
-  st.id_of.erase(it);
+using coordinator_self = coordinator_actor::stateful_pointer<coordinator_state>;
+
+void enroll(coordinator_state& st, socket_actor socket, connection_entry entry) {
+  auto addr = socket.address();
+  if (entry.id) st.by_id[*entry.id].push_back(addr);
+  ++st.by_address[std::string(peer_address(entry.peer))];
+  st.sockets.emplace(addr, live_socket{std::move(socket), std::move(entry)});
 }
 
-caf::behavior coordinator_impl(caf::stateful_actor<coordinator_state>* self,
-                               std::shared_ptr<const router> routes) {
+void forget(coordinator_state& st, const caf::actor_addr& socket) {
+  auto it = st.sockets.find(socket);
+  if (it == st.sockets.end()) return;
+  const auto& entry = it->second.entry;
+  if (entry.id) {
+    auto& same_id = st.by_id[*entry.id];
+    same_id.erase(std::remove(same_id.begin(), same_id.end(), socket), same_id.end());
+    if (same_id.empty()) st.by_id.erase(*entry.id);
+  }
+  auto count = st.by_address.find(std::string(peer_address(entry.peer)));
+  if (count != st.by_address.end() && --count->second == 0) st.by_address.erase(count);
+  st.sockets.erase(it);
+}
+
+json::object describe(const connection_entry& e) {
+  json::object out{
+      {"peer", e.peer}, {"transport", e.transport}, {"connected_at_ms", e.connected_at_ms}};
+  out["id"] = e.id ? json::value(*e.id) : json::value(nullptr);
+  return out;
+}
+
+coordinator_actor::behavior_type coordinator_impl(coordinator_self self,
+                                                  std::shared_ptr<const router> routes) {
   self->state.routes = std::move(routes);
   self->set_down_handler([=](caf::down_msg& dm) { forget(self->state, dm.source); });
   return {
-      [=](atoms::enroll, const std::string& id, const caf::actor& socket) {
+      [=](atoms::enroll, socket_actor& socket, connection_entry& entry) -> void {
         self->monitor(socket);
-        self->state.sockets_by_id[id].push_back(socket);
-        self->state.id_of[socket.address()] = id;
+        enroll(self->state, std::move(socket), std::move(entry));
       },
       [=](atoms::disconnect, const std::string& id) -> std::size_t {
-        auto it = self->state.sockets_by_id.find(id);
-        if (it == self->state.sockets_by_id.end()) return 0;
+        auto it = self->state.by_id.find(id);
+        if (it == self->state.by_id.end()) return 0;
         spdlog::info("disconnecting {} connection(s) of socket id {}", it->second.size(), id);
-        for (const auto& socket : it->second) self->send(socket, atoms::disconnect::value);
+        for (const auto& addr : it->second)
+          self->send(self->state.sockets.at(addr).handle, atoms::disconnect::value);
         return it->second.size();
       },
-      [=](atoms::stats) {
-        boost::json::array patterns;
-        for (auto& p : self->state.routes->patterns()) patterns.emplace_back(p);
-        return boost::json::serialize(boost::json::object{
-            {"sockets_with_id", self->state.id_of.size()}, {"patterns", std::move(patterns)}});
+      [=](atoms::count, const std::string& address) -> std::size_t {
+        auto it = self->state.by_address.find(address);
+        return it == self->state.by_address.end() ? 0 : it->second;
+      },
+      [=](atoms::list, std::size_t limit) -> json::value {
+        const auto& st = self->state;
+        json::array connections;
+        for (const auto& [addr, live] : st.sockets) {
+          if (connections.size() >= limit) break;
+          connections.push_back(describe(live.entry));
+        }
+        json::object by_address;
+        for (const auto& [address, n] : st.by_address) by_address[address] = n;
+        return json::object{{"total", st.sockets.size()},
+                            {"by_address", std::move(by_address)},
+                            {"connections", std::move(connections)}};
+      },
+      [=](atoms::stats) -> json::value {
+        const auto& st = self->state;
+        json::array patterns;
+        for (auto& p : st.routes->patterns()) patterns.emplace_back(p);
+        std::size_t with_id = 0;
+        for (const auto& [id, sockets] : st.by_id) with_id += sockets.size();
+        return json::object{{"connections", st.sockets.size()},
+                            {"sockets_with_id", with_id},
+                            {"addresses", st.by_address.size()},
+                            {"patterns", std::move(patterns)}};
       },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const router> routes) {
+coordinator_actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const router> routes) {
   return sys.spawn(coordinator_impl, std::move(routes));
 }
 

@@ -1,19 +1,47 @@
 #pragma once
-// The control plane, never on the per-message path: the pattern registry, the table of sockets
-// by id, and "disconnect every connection of this id" (Phoenix's socket id disconnect).
+// The registry of live sockets, never on the per-message path: every socket actor enrolls when
+// it starts and the coordinator monitors it (one monitor per socket), so the table is exact.
+// It answers disconnect by socket id, the number of connections from an address (admission
+// caps) and the connection list the operator sees (GET /debug/connections).
+#include "actors/atoms.hpp"
+#include "actors/message_types.hpp"
 #include "actors/router.hpp"
+#include "actors/socket_protocol.hpp"
 
-#include <caf/actor.hpp>
+#include <boost/json/value.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/typed_actor.hpp>
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 
 namespace beryl {
 
-// Messages:
-//   (atoms::enroll, id, socket)  a socket with an id joins the table (removed when it ends)
-//   (atoms::disconnect, id)      -> number of sockets told to disconnect (close 1001)
-//   (atoms::stats)               -> JSON text {"sockets_with_id": N, "patterns": [...]}
-caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const router> routes);
+// What the registry keeps of one connection.
+struct connection_entry {
+  std::optional<std::string> id;     // the socket id on_connect gave it
+  std::string peer;                  // "address:port"
+  std::string transport;             // "websocket" or "longpoll"
+  std::int64_t connected_at_ms = 0;  // Unix time
+};
+
+using coordinator_actor = caf::typed_actor<
+    // A socket starting: registered until it ends.
+    caf::reacts_to<atoms::enroll, socket_actor, connection_entry>,
+    // (socket id) -> how many connections were told to close (1001)
+    caf::replies_to<atoms::disconnect, std::string>::with<std::size_t>,
+    // (address, without port) -> open connections from it
+    caf::replies_to<atoms::count, std::string>::with<std::size_t>,
+    // (limit) -> {"total", "by_address": {addr: n}, "connections": [first `limit` entries]}
+    caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>,
+    // -> {"connections", "sockets_with_id", "addresses", "patterns"}
+    caf::replies_to<atoms::stats>::with<boost::json::value>>;
+
+coordinator_actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const router> routes);
 
 }  // namespace beryl
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::connection_entry)

@@ -4,6 +4,7 @@
 #include "core/frame.hpp"
 #include "core/message.hpp"
 #include "core/payload.hpp"
+#include "supervision/messages.hpp"  // allows boost::json::value (snapshots, stats)
 
 #include <caf/allowed_unsafe_message_type.hpp>
 

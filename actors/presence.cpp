@@ -63,7 +63,9 @@ struct presence_actor_state {
   static inline const char* name = "presence";
 };
 
-using presence_actor = caf::stateful_actor<presence_actor_state>;
+// The public protocol plus the actor's own coalescing timer.
+using presence_impl = presence_actor::extend<caf::reacts_to<atoms::flush>>;
+using presence_self = presence_impl::stateful_pointer<presence_actor_state>;
 
 std::string pid_of(const caf::actor& owner) {
   return std::to_string(owner.id());
@@ -81,7 +83,7 @@ const json::object& meta_of(const payload& p) {
   return object ? *object : empty;
 }
 
-void record(presence_actor* self, const presence::diff& d) {
+void record(presence_self self, const presence::diff& d) {
   if (d.empty()) return;
   auto& st = self->state;
   st.pending.add(d);
@@ -90,7 +92,7 @@ void record(presence_actor* self, const presence::diff& d) {
   self->delayed_send(self, st.settings.diff_interval, atoms::flush::value);
 }
 
-void flush(presence_actor* self) {
+void flush(presence_self self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   for (const auto& [topic, changes] : st.pending.take()) {
@@ -100,12 +102,12 @@ void flush(presence_actor* self) {
   }
 }
 
-void watch(presence_actor* self, const caf::actor& owner) {
+void watch(presence_self self, const caf::actor& owner) {
   if (self->state.owners.emplace(owner.address(), pid_of(owner)).second) self->monitor(owner);
 }
 
-caf::behavior presence_behavior(presence_actor* self, pubsub_ref pubsub,
-                                presence_settings settings) {
+presence_impl::behavior_type presence_behavior(presence_self self, pubsub_ref pubsub,
+                                               presence_settings settings) {
   auto& st = self->state;
   st.replica =
       std::make_unique<presence::state>(presence::replica_id{settings.node, incarnation()});
@@ -117,7 +119,6 @@ caf::behavior presence_behavior(presence_actor* self, pubsub_ref pubsub,
     record(self, self->state.replica->untrack_all(it->second));
     self->state.owners.erase(it);
   });
-  self->delayed_send(self, st.settings.broadcast_period, atoms::tick::value);
   return {
       [self](atoms::track, const caf::actor& owner, const std::string& topic,
              const std::string& key, const payload& meta) -> caf::result<std::string> {
@@ -155,29 +156,14 @@ caf::behavior presence_behavior(presence_actor* self, pubsub_ref pubsub,
         auto it = grouped.find(key);
         return payload{it == grouped.end() ? json::value(json::object{}) : it->value()};
       },
-      [self](atoms::merge, const std::string& encoded) {
-        if (auto d = presence::decode_delta(encoded))
-          record(self, self->state.replica->merge(*d));
-        else
-          spdlog::warn("presence: dropped an undecodable delta from a peer");
-      },
       [self](atoms::flush) { flush(self); },
-      // The replication tick: deltas go to peers; without peers they are only dropped, so the
-      // delta never grows without bound.
-      [self](atoms::tick) {
-        auto& st = self->state;
-        if (st.replica->has_delta()) {
-          auto d = st.replica->take_delta();
-          if (st.settings.replicate) st.settings.replicate(presence::encode(d));
-        }
-        self->delayed_send(self, st.settings.broadcast_period, atoms::tick::value);
-      },
   };
 }
 
 }  // namespace
 
-caf::actor spawn_presence(caf::actor_system& sys, pubsub_ref pubsub, presence_settings settings) {
+presence_actor spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
+                              presence_settings settings) {
   return sys.spawn(presence_behavior, std::move(pubsub), std::move(settings));
 }
 

@@ -4,12 +4,14 @@
 // channel, so its entries go away when it ends, however it ends (no stale presences even when
 // application code forgets to untrack). Changes are coalesced for `diff_interval` and broadcast
 // to their topic as one "presence_diff", so joins and leaves cannot flood a topic.
+#include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
 
 #include <boost/json/object.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <chrono>
 #include <functional>
@@ -18,25 +20,30 @@
 namespace beryl {
 
 struct presence_settings {
-  std::chrono::milliseconds diff_interval{50};       // how long changes are coalesced
-  std::chrono::milliseconds broadcast_period{1500};  // the replication tick (deltas to peers)
-  std::string node = "beryl";                        // the replica's node name
+  std::chrono::milliseconds diff_interval{50};  // how long changes are coalesced
+  std::string node = "beryl";                   // the replica's node name
   // Called with every presence_diff as it is broadcast (beryl's on_diff).
   std::function<void(const std::string& topic, const boost::json::object& diff)> on_diff;
-  // Called each tick with this replica's delta as JSON text, when it has changes: ship it to
-  // peer nodes, which merge it with (atoms::merge, text). Unset: a single node.
-  std::function<void(std::string encoded_delta)> replicate;
 };
 
-// Messages (the owner is the tracked actor, normally a channel):
-//   (atoms::track,   owner, topic, key, meta)  -> std::string phx_ref   | error already_tracked
-//   (atoms::update,  owner, topic, key, meta)  -> std::string phx_ref   | error nopresence
-//   (atoms::untrack, owner, topic, key)        -> ok
-//   (atoms::untrack, owner)                    -> ok (everything of that owner)
-//   (atoms::list,    topic)                    -> payload: the presence_state object
-//   (atoms::list,    topic, key)               -> payload: {"metas": [...]} (get_by_key), or {}
-//   (atoms::merge,   encoded delta)            a peer's delta
-// `meta` is a payload holding a JSON object.
-caf::actor spawn_presence(caf::actor_system& sys, pubsub_ref pubsub, presence_settings settings);
+// The owner is the tracked actor, normally a channel: its entries leave when it ends. `meta` is
+// a payload holding a JSON object. Replication between nodes is core/presence/replication.hpp.
+using presence_actor = caf::typed_actor<
+    // (owner, topic, key, meta) -> the new phx_ref, or error "already_tracked"
+    caf::replies_to<atoms::track, caf::actor, std::string, std::string, payload>::with<std::string>,
+    // (owner, topic, key, meta) -> the new phx_ref, or error "nopresence"
+    caf::replies_to<atoms::update, caf::actor, std::string, std::string,
+                    payload>::with<std::string>,
+    // (owner, topic, key)
+    caf::replies_to<atoms::untrack, caf::actor, std::string, std::string>::with<caf::ok_atom>,
+    // (owner): everything it tracks
+    caf::replies_to<atoms::untrack, caf::actor>::with<caf::ok_atom>,
+    // (topic) -> the presence_state payload
+    caf::replies_to<atoms::list, std::string>::with<payload>,
+    // (topic, key) -> {"metas": [...]} (Phoenix's get_by_key), or {}
+    caf::replies_to<atoms::list, std::string, std::string>::with<payload>>;
+
+presence_actor spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
+                              presence_settings settings);
 
 }  // namespace beryl

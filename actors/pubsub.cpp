@@ -74,7 +74,8 @@ struct shard_state {
   static inline const char* name = "pubsub_shard";
 };
 
-caf::behavior pubsub_shard(caf::stateful_actor<shard_state>* self) {
+pubsub_shard_actor::behavior_type pubsub_shard(
+    pubsub_shard_actor::stateful_pointer<shard_state> self) {
   return {
       // The join reply goes out from here, so it precedes every broadcast the channel receives.
       [=](atoms::subscribe, const std::string& topic, subscription& s, frame& join_reply) {
@@ -82,14 +83,14 @@ caf::behavior pubsub_shard(caf::stateful_actor<shard_state>* self) {
         self->state.topics[topic].add(std::move(s));
         return caf::ok_atom::value;
       },
-      [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) {
+      [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) -> void {
         auto it = self->state.topics.find(topic);
         if (it == self->state.topics.end()) return;
         it->second.remove(id);
         if (it->second.list.empty()) self->state.topics.erase(it);
       },
       [=](atoms::broadcast, const std::string& topic, const std::string& event, const payload& body,
-          std::uint64_t except) {
+          std::uint64_t except) -> void {
         auto it = self->state.topics.find(topic);
         if (it == self->state.topics.end()) return;
         encoded_once encoded{topic, event, body};
@@ -99,7 +100,9 @@ caf::behavior pubsub_shard(caf::stateful_actor<shard_state>* self) {
           if (intercepted(s, event)) {
             if (to_interceptors.empty())
               to_interceptors = caf::make_message(atoms::out::value, event, body);
-            self->send(s.channel, to_interceptors);
+            // The message is built once and shared by every interceptor; a typed send would copy
+            // the payload for each. Its type is the event_receiver signature all the same.
+            caf::anon_send(caf::actor_cast<caf::actor>(s.channel), to_interceptors);
           } else if (auto* f = encoded.for_format(s.format)) {
             s.out->send(*f);
           }
@@ -110,10 +113,10 @@ caf::behavior pubsub_shard(caf::stateful_actor<shard_state>* self) {
 
 }  // namespace
 
-pubsub_ref::pubsub_ref(std::vector<caf::actor> shards)
-    : shards_(std::make_shared<const std::vector<caf::actor>>(std::move(shards))) {}
+pubsub_ref::pubsub_ref(std::vector<pubsub_shard_actor> shards)
+    : shards_(std::make_shared<const std::vector<pubsub_shard_actor>>(std::move(shards))) {}
 
-const caf::actor& pubsub_ref::shard_for(std::string_view topic) const {
+const pubsub_shard_actor& pubsub_ref::shard_for(std::string_view topic) const {
   return (*shards_)[std::hash<std::string_view>{}(topic) % shards_->size()];
 }
 
@@ -126,13 +129,13 @@ void pubsub_ref::broadcast(std::string topic, std::string event, payload body,
 
 namespace {
 
-caf::behavior pubsub_owner(caf::event_based_actor* self, pubsub_ref ref,
-                           std::vector<caf::actor> shards) {
+pubsub_actor::behavior_type pubsub_owner(pubsub_actor::pointer self, pubsub_ref ref,
+                                         std::vector<pubsub_shard_actor> shards) {
   for (const auto& shard : shards) self->link_to(shard);
   return {
       [ref](atoms::shards) { return ref; },
       // A broadcast from outside any channel (app::endpoint), to the topic's shard.
-      [ref](atoms::broadcast, std::string& topic, std::string& event, payload& body) {
+      [ref](atoms::broadcast, std::string& topic, std::string& event, payload& body) -> void {
         ref.broadcast(std::move(topic), std::move(event), std::move(body));
       },
   };
@@ -141,7 +144,7 @@ caf::behavior pubsub_owner(caf::event_based_actor* self, pubsub_ref ref,
 }  // namespace
 
 pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count) {
-  std::vector<caf::actor> shards;
+  std::vector<pubsub_shard_actor> shards;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, shard_count); ++i)
     shards.push_back(sys.spawn(pubsub_shard));
   pubsub_ref ref{shards};

@@ -2,14 +2,16 @@
 // Local pubsub: sharded actors mapping topic -> subscribers. A broadcast is encoded once per wire
 // format and the same buffer is queued on every subscriber's outbox: no per-subscriber encoding
 // and no per-subscriber actor hop, except for channels that intercept the event (handle_out).
-#include "core/frame.hpp"
+#include "actors/atoms.hpp"
+#include "actors/channel_protocol.hpp"
 #include "actors/message_types.hpp"
+#include "core/frame.hpp"
 #include "core/outbox.hpp"
 #include "core/payload.hpp"
 #include "core/serializer.hpp"
 
-#include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
+#include <caf/typed_actor.hpp>
 
 #include <cstdint>
 #include <memory>
@@ -23,18 +25,27 @@ struct subscription {
   std::uint64_t id = 0;         // the channel actor's id; broadcast_from excludes it
   std::shared_ptr<outbox> out;  // null: every event goes to `channel` (a socket's id topic)
   const serializer* format = nullptr;
-  caf::actor channel;                                          // gets the events it intercepts
+  event_receiver channel;                                      // gets the events it intercepts
   std::shared_ptr<const std::vector<std::string>> intercepts;  // null: intercepts nothing
 };
+
+// One shard: the subscribers of the topics that hash to it.
+using pubsub_shard_actor = caf::typed_actor<
+    // Adds a subscriber and writes its join reply first, so the reply precedes every broadcast.
+    caf::replies_to<atoms::subscribe, std::string, subscription, frame>::with<caf::ok_atom>,
+    // (topic, subscriber id)
+    caf::reacts_to<atoms::unsubscribe, std::string, std::uint64_t>,
+    // (topic, event, payload, the channel id to skip or 0): encoded once per wire format.
+    caf::reacts_to<atoms::broadcast, std::string, std::string, payload, std::uint64_t>>;
 
 // A copyable handle to the pubsub shards; a topic always maps to the same shard.
 class pubsub_ref {
  public:
   pubsub_ref() = default;
-  explicit pubsub_ref(std::vector<caf::actor> shards);
+  explicit pubsub_ref(std::vector<pubsub_shard_actor> shards);
 
   bool valid() const { return shards_ && !shards_->empty(); }
-  const caf::actor& shard_for(std::string_view topic) const;
+  const pubsub_shard_actor& shard_for(std::string_view topic) const;
   std::size_t shard_count() const { return shards_ ? shards_->size() : 0; }
 
   // Sends `event` to every subscription of `topic` but `except` (a channel id, 0 for none).
@@ -42,14 +53,19 @@ class pubsub_ref {
                  std::uint64_t except = 0) const;
 
  private:
-  std::shared_ptr<const std::vector<caf::actor>> shards_;
+  std::shared_ptr<const std::vector<pubsub_shard_actor>> shards_;
 };
 
-// The supervised pubsub actor and its shards: the owner is linked to every shard, so the loss of
-// one takes the whole pubsub down for its supervisor to restart. The owner also answers
-// (atoms::shards) with the pubsub_ref, and takes (atoms::broadcast, topic, event, payload).
+// The supervised pubsub actor: it is linked to every shard, so the loss of one takes the whole
+// pubsub down for its supervisor to restart.
+using pubsub_actor = caf::typed_actor<
+    // The shards, for code that outlives one pubsub incarnation (the endpoint).
+    caf::replies_to<atoms::shards>::with<pubsub_ref>,
+    // A broadcast from outside any channel: (topic, event, payload).
+    caf::reacts_to<atoms::broadcast, std::string, std::string, payload>>;
+
 struct pubsub_handle {
-  caf::actor owner;
+  pubsub_actor owner;
   pubsub_ref shards;
 };
 pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count);

@@ -13,7 +13,7 @@
 namespace beryl {
 
 // Spawns a channel actor from `parent` (a socket actor or a supervisor).
-using channel_factory = std::function<caf::actor(caf::local_actor* parent, channel_context ctx)>;
+using channel_factory = std::function<channel_actor(caf::local_actor* parent, channel_context ctx)>;
 
 class router {
  public:
@@ -29,7 +29,8 @@ class router {
     static_assert(std::is_base_of_v<channel, Channel>, "channels derive from beryl::channel");
     routes_.push_back(
         {topic_pattern(pattern), [args...](caf::local_actor* parent, channel_context ctx) {
-           return parent->spawn<Channel>(std::move(ctx), args...);
+           // beryl::channel implements channel_actor; user handlers only add to it.
+           return caf::actor_cast<channel_actor>(parent->spawn<Channel>(std::move(ctx), args...));
          }});
     return *this;
   }

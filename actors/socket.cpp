@@ -19,7 +19,7 @@ enum class channel_status { joining, joined, leaving };
 struct channel_entry {
   std::string topic;
   ref_t join_ref;
-  caf::actor channel;
+  channel_actor channel;
   channel_status status = channel_status::joining;
   std::optional<caf::error> ended_while_joining;
   token_bucket rate;  // settings.channel_rate, for this topic
@@ -35,7 +35,7 @@ struct socket_state {
   static inline const char* name = "socket";
 };
 
-using socket_actor = caf::stateful_actor<socket_state>;
+using socket_self = socket_actor::stateful_pointer<socket_state>;
 
 payload object(std::initializer_list<std::pair<json::string_view, json::value_ref>> init) {
   return json::value(json::object(init));
@@ -43,7 +43,7 @@ payload object(std::initializer_list<std::pair<json::string_view, json::value_re
 
 class socket_behavior {
  public:
-  explicit socket_behavior(socket_actor* self) : self_(self) {}
+  explicit socket_behavior(socket_self self) : self_(self) {}
 
   void on_message(message& m) {
     if (m.event == events::heartbeat && m.topic == events::heartbeat_topic) {
@@ -186,11 +186,13 @@ class socket_behavior {
     // trip: a crash is logged and counted there, and the client gets phx_error from us; nothing
     // restarts it but the client's rejoin. Embedded without supervision, there is none.
     if (deps.channel_supervisor)
-      self_->send(deps.channel_supervisor, supervision::adopt_atom::value, m.topic, ch);
+      caf::anon_send(deps.channel_supervisor, supervision::adopt_atom::value, m.topic,
+                     caf::actor_cast<caf::actor>(ch));
     run_join(ch, std::move(m), join_ref, close_after);
   }
 
-  void run_join(const caf::actor& ch, message m, const ref_t& join_ref, const ref_t& close_after) {
+  void run_join(const channel_actor& ch, message m, const ref_t& join_ref,
+                const ref_t& close_after) {
     const auto& deps = *state().deps;
     self_->link_to(ch);
     channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt,
@@ -242,35 +244,46 @@ class socket_behavior {
     self_->send(e->channel, atoms::in::value, std::move(m));
   }
 
-  socket_actor* self_;
+  socket_self self_;
 };
 
-// A socket with an id is in the coordinator's table and listens to the pubsub topic named by its
-// id, so a "disconnect" broadcast there closes it, as in Phoenix.
-void follow_socket_id(socket_actor* self, const std::string& id) {
-  const auto& deps = *self->state.deps;
-  auto me = caf::actor_cast<caf::actor>(self);
-  self->send(deps.coordinator, atoms::enroll::value, id, me);
-  const auto& shard = deps.pubsub.shard_for(id);
-  self->send(shard, atoms::subscribe::value, id,
-             subscription{self->id(), nullptr, nullptr, me, nullptr}, frame{});
+std::int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+// Every socket is in the coordinator's registry until it ends (the coordinator monitors it).
+void enroll(socket_self self) {
+  const auto& info = *self->state.info;
+  if (!self->state.deps->coordinator) return;
+  self->send(self->state.deps->coordinator, atoms::enroll::value, socket_actor{self},
+             connection_entry{info.id, info.peer, info.transport, unix_ms()});
+}
+
+// A socket with an id listens to the pubsub topic named by its id, so a "disconnect" broadcast
+// there closes it, as in Phoenix.
+void follow_socket_id(socket_self self, const std::string& id) {
+  const auto& shard = self->state.deps->pubsub.shard_for(id);
+  self->request(shard, caf::infinite, atoms::subscribe::value, id,
+                subscription{self->id(), nullptr, nullptr, caf::actor_cast<event_receiver>(self),
+                             nullptr},
+                frame{})
+      .then([](caf::ok_atom) {});
   self->attach_functor([shard, id, actor_id = self->id()] {
     caf::anon_send(shard, atoms::unsubscribe::value, id, actor_id);
   });
 }
 
-caf::behavior socket_actor_behavior(socket_actor* self, std::shared_ptr<const socket_info> info,
-                                    std::shared_ptr<const socket_deps> deps) {
+socket_actor::behavior_type socket_actor_behavior(socket_self self,
+                                                  std::shared_ptr<const socket_info> info,
+                                                  std::shared_ptr<const socket_deps> deps) {
   self->state.info = std::move(info);
   self->state.deps = std::move(deps);
   self->state.message_rate =
       token_bucket(self->state.deps->settings.message_rate, token_bucket::clock::now());
   auto logic = std::make_shared<socket_behavior>(self);
   self->set_exit_handler([logic](caf::exit_msg& em) { logic->on_exit(em); });
-  self->set_default_handler(
-      [](caf::scheduled_actor*, caf::message_view&) -> caf::result<caf::message> {
-        return caf::message{};
-      });
+  enroll(self);
   if (const auto& id = self->state.info->id) follow_socket_id(self, *id);
   return {
       [logic](message& m) { logic->on_message(m); },
@@ -278,14 +291,13 @@ caf::behavior socket_actor_behavior(socket_actor* self, std::shared_ptr<const so
       [logic](atoms::out, const std::string& event, const payload&) {
         if (event == "disconnect") logic->on_disconnect();
       },
-      [](caf::ok_atom) {},  // the id topic subscription's acknowledgement
   };
 }
 
 }  // namespace
 
-caf::actor spawn_socket(caf::actor_system& sys, std::shared_ptr<const socket_info> info,
-                        std::shared_ptr<const socket_deps> deps) {
+socket_actor spawn_socket(caf::actor_system& sys, std::shared_ptr<const socket_info> info,
+                          std::shared_ptr<const socket_deps> deps) {
   return sys.spawn(socket_actor_behavior, std::move(info), std::move(deps));
 }
 

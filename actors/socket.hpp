@@ -5,6 +5,7 @@
 // when a channel ends. The transport stops it with an exit reason (e.g. stop_code::closed).
 #include "actors/context.hpp"
 #include "actors/socket_deps.hpp"
+#include "actors/socket_protocol.hpp"
 
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
@@ -13,7 +14,7 @@
 
 namespace beryl {
 
-caf::actor spawn_socket(caf::actor_system& sys, std::shared_ptr<const socket_info> info,
-                        std::shared_ptr<const socket_deps> deps);
+socket_actor spawn_socket(caf::actor_system& sys, std::shared_ptr<const socket_info> info,
+                          std::shared_ptr<const socket_deps> deps);
 
 }  // namespace beryl

@@ -1,6 +1,8 @@
 #pragma once
 // What every socket actor shares: the routes, the pubsub, the control-plane actors and the
 // per-connection settings. The transport holds one and hands it to each socket it starts.
+#include "actors/coordinator.hpp"
+#include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
 #include "actors/router.hpp"
 #include "core/token_bucket.hpp"
@@ -28,8 +30,8 @@ struct socket_settings {
 struct socket_deps {
   std::shared_ptr<const router> routes;
   pubsub_ref pubsub;
-  caf::actor coordinator;
-  caf::actor presence;            // optional
+  coordinator_actor coordinator;  // optional: without one, sockets are in no registry
+  presence_actor presence;        // optional
   caf::actor channel_supervisor;  // a dynamic supervisor; without one, channels are spawned bare
   socket_settings settings;
 };

@@ -1,6 +1,6 @@
 #pragma once
-// Why a channel ends, as Phoenix's terminate reasons (docs/protocol.md §4.4), carried between actors as
-// CAF exit reasons of the error category "beryl".
+// Why a channel ends, as Phoenix's terminate reasons (docs/protocol.md §4.4), carried between
+// actors as CAF exit reasons of the error category "beryl".
 #include <caf/actor.hpp>
 #include <caf/error.hpp>
 

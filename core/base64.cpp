@@ -41,9 +41,13 @@ std::string encode_with(const char* digits, std::string_view bytes, bool pad) {
 
 }  // namespace
 
-std::string encode(std::string_view bytes) { return encode_with(alphabet, bytes, true); }
+std::string encode(std::string_view bytes) {
+  return encode_with(alphabet, bytes, true);
+}
 
-std::string encode_url(std::string_view bytes) { return encode_with(url_alphabet, bytes, false); }
+std::string encode_url(std::string_view bytes) {
+  return encode_with(url_alphabet, bytes, false);
+}
 
 std::optional<std::string> decode(std::string_view text) {
   while (!text.empty() && text.back() == '=') text.remove_suffix(1);

@@ -14,6 +14,9 @@ using string_pairs = std::vector<std::pair<std::string, std::string>>;
 // The last occurrence of `key`, as Plug reads duplicate query keys (docs/protocol.md §1.2).
 const std::string* find_last(const string_pairs& pairs, std::string_view key);
 
+// The address part of a peer "address:port": "10.0.0.1:4000" -> "10.0.0.1", "::1:4000" -> "::1".
+std::string_view peer_address(std::string_view peer);
+
 struct http_request {
   std::string method;  // "GET", "POST", ...
   std::string target;  // path and query, as sent

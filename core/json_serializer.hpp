@@ -1,6 +1,6 @@
 #pragma once
-// Phoenix wire formats (docs/protocol.md §2-3): V1 JSON objects, V2 JSON arrays plus V2 binary frames.
-// Pure: no CAF, no Asio.
+// Phoenix wire formats (docs/protocol.md §2-3): V1 JSON objects, V2 JSON arrays plus V2 binary
+// frames. Pure: no CAF, no Asio.
 #include "core/serializer.hpp"
 
 #include <string_view>

@@ -1,10 +1,10 @@
 // The only translation unit that compiles Beast: the accept loop, plain HTTP sessions and the
 // WebSocket upgrade handshake. After the upgrade a ws_connection owns the socket.
+#include "transport/beast_listener.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/handshake.hpp"
-#include "transport/io_runtime_impl.hpp"
 #include "core/json_serializer.hpp"
-#include "transport/beast_listener.hpp"
+#include "transport/io_runtime_impl.hpp"
 #include "transport/longpoll.hpp"
 #include "transport/ws_connection.hpp"
 
@@ -49,10 +49,11 @@ std::string peer_of(const tcp::socket& socket) {
 
 class http_session;
 
-class beast_listener_impl final : public beast_listener, public std::enable_shared_from_this<beast_listener_impl> {
+class beast_listener_impl final : public beast_listener,
+                                  public std::enable_shared_from_this<beast_listener_impl> {
  public:
   beast_listener_impl(caf::actor_system& sys, io_runtime& io, transport_settings settings,
-              server_hooks hooks, std::shared_ptr<const socket_deps> deps)
+                      server_hooks hooks, std::shared_ptr<const socket_deps> deps)
       : sys_(sys),
         io_(io.internals()),
         settings_(std::move(settings)),
@@ -336,8 +337,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto server = server_;
     auto conn = std::make_shared<ws_connection>(stream_.release_socket(), settings, format,
                                                 [server](ws_connection* c) { server->remove(c); });
-    auto actor = start_socket(server->system(), conn, format, std::move(result), "websocket",
-                              server->deps());
+    auto actor =
+        start_socket(server->system(), conn, format, std::move(result), info, server->deps());
     server->add(conn);
     conn->start(std::move(actor), std::move(response), std::move(early));
   }
@@ -411,10 +412,10 @@ void beast_listener_impl::stop_now(const caf::error& reason, std::uint16_t code)
 }  // namespace
 
 std::shared_ptr<beast_listener> make_beast_listener(caf::actor_system& sys, io_runtime& io,
-                                                  transport_settings settings, server_hooks hooks,
-                                                  std::shared_ptr<const socket_deps> deps) {
+                                                    transport_settings settings, server_hooks hooks,
+                                                    std::shared_ptr<const socket_deps> deps) {
   auto core = std::make_shared<beast_listener_impl>(sys, io, std::move(settings), std::move(hooks),
-                                            std::move(deps));
+                                                    std::move(deps));
   core->open();
   return core;
 }

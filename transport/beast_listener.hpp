@@ -25,7 +25,7 @@ class beast_listener {
 };
 
 std::shared_ptr<beast_listener> make_beast_listener(caf::actor_system& sys, io_runtime& io,
-                                                  transport_settings settings, server_hooks hooks,
-                                                  std::shared_ptr<const socket_deps> deps);
+                                                    transport_settings settings, server_hooks hooks,
+                                                    std::shared_ptr<const socket_deps> deps);
 
 }  // namespace beryl

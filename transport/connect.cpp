@@ -26,15 +26,17 @@ connect_result run_on_connect(const connect_handler& on_connect, const connect_i
   }
 }
 
-caf::actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
-                        const serializer* format, connect_result accepted, std::string transport,
-                        const std::shared_ptr<const socket_deps>& deps) {
+socket_actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
+                          const serializer* format, connect_result accepted,
+                          const connect_info& connect,
+                          const std::shared_ptr<const socket_deps>& deps) {
   auto info = std::make_shared<socket_info>();
   info->out = out;
   info->format = format;
   info->id = std::move(accepted.id);
   info->assigns = std::move(accepted.assigns);
-  info->transport = std::move(transport);
+  info->transport = connect.transport;
+  info->peer = connect.peer;
   auto actor = spawn_socket(sys, std::move(info), deps);
   std::weak_ptr<outbox> weak = out;
   actor->attach_functor([weak](const caf::error& reason) {

@@ -3,6 +3,7 @@
 // either accepts (setting the socket id and assigns) or refuses (HTTP 403 before the upgrade).
 // It runs on a network thread: keep it quick and non-blocking.
 #include "actors/socket.hpp"
+#include "actors/socket_protocol.hpp"
 #include "core/http.hpp"
 
 #include <boost/json/object.hpp>
@@ -42,8 +43,8 @@ connect_result run_on_connect(const connect_handler& on_connect, const connect_i
 
 // The socket actor of an accepted connection, whatever its transport. When the actor ends
 // first (a disconnect, a crash), the connection is closed with a code phoenix.js reconnects on.
-caf::actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
-                        const serializer* format, connect_result accepted, std::string transport,
-                        const std::shared_ptr<const socket_deps>& deps);
+socket_actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
+                          const serializer* format, connect_result accepted,
+                          const connect_info& info, const std::shared_ptr<const socket_deps>& deps);
 
 }  // namespace beryl

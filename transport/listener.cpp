@@ -4,7 +4,7 @@
 #include "transport/beast_listener.hpp"
 
 #include <spdlog/spdlog.h>
-#include <boost/json/serialize.hpp>
+#include <boost/json/object.hpp>
 #include <caf/all.hpp>
 
 namespace beryl {
@@ -16,7 +16,8 @@ void stop_core(beast_listener& core, const caf::error& reason) {
             graceful ? close_code::going_away : close_code::service_restart);
 }
 
-caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<beast_listener> core) {
+listener_actor::behavior_type listener_behavior(listener_actor::pointer self,
+                                                std::shared_ptr<beast_listener> core) {
   // Close the acceptor before quitting, so our supervisor only learns that we are gone (and
   // starts a new listener on the same port) once the port is free.
   self->set_exit_handler([self, core](caf::exit_msg& em) {
@@ -26,10 +27,10 @@ caf::behavior listener_actor(caf::event_based_actor* self, std::shared_ptr<beast
   self->attach_functor(
       [core](const caf::error& reason) { stop_core(*core, reason); });  // after a kill
   return {
-      [core](atoms::stats) {
-        return boost::json::serialize(boost::json::object{{"port", core->port()},
-                                                          {"connections", core->connections()},
-                                                          {"accepted", core->accepted()}});
+      [core](atoms::stats) -> boost::json::value {
+        return boost::json::object{{"port", core->port()},
+                                   {"connections", core->connections()},
+                                   {"accepted", core->accepted()}};
       },
   };
 }
@@ -40,7 +41,7 @@ listener_handle spawn_listener(caf::actor_system& sys, io_runtime& io, transport
                                server_hooks hooks, std::shared_ptr<const socket_deps> deps) {
   auto core = make_beast_listener(sys, io, std::move(settings), std::move(hooks), std::move(deps));
   auto port = core->port();
-  return {sys.spawn(listener_actor, std::move(core)), port};
+  return {sys.spawn(listener_behavior, std::move(core)), port};
 }
 
 }  // namespace beryl

@@ -89,7 +89,7 @@ class longpoll_session final : public outbox,
     return ended_;
   }
 
-  void start(caf::actor actor) {
+  void start(socket_actor actor) {
     std::lock_guard lock(mutex_);
     actor_ = std::move(actor);
   }
@@ -98,7 +98,7 @@ class longpoll_session final : public outbox,
   std::mutex dispatch_mutex;
 
   void deliver(message m) {
-    caf::actor actor;
+    socket_actor actor;
     {
       std::lock_guard lock(mutex_);
       actor = actor_;
@@ -211,7 +211,7 @@ class longpoll_session final : public outbox,
     if (ended_) return;
     ended_ = true;
     buffer_.clear();
-    send_stop(actor_, reason);
+    send_stop(caf::actor_cast<caf::actor>(actor_), reason);
     actor_ = nullptr;
     if (waiting_) {
       waiting = std::move(waiting_);
@@ -224,7 +224,7 @@ class longpoll_session final : public outbox,
   const transport_settings& settings_;
   const serializer* format_;
   std::mutex mutex_;
-  caf::actor actor_;
+  socket_actor actor_;
   std::vector<std::shared_ptr<const std::string>> buffer_;
   http_responder waiting_;
   clock::time_point deadline_;
@@ -331,7 +331,7 @@ void longpoll_endpoint::open_session(const http_request& req, const http_respond
   }
   auto id = random_hex(id_hex_size / 2);
   auto session = std::make_shared<longpoll_session>(id + "." + sign(id), settings_, format);
-  auto actor = start_socket(sys_, session, format, std::move(result), "longpoll", deps_);
+  auto actor = start_socket(sys_, session, format, std::move(result), info, deps_);
   session->start(std::move(actor));
   {
     std::lock_guard lock(mutex_);

@@ -1,14 +1,14 @@
 #pragma once
-// Phoenix's long-poll transport (docs/protocol.md §8) for clients that cannot use WebSocket. A session
-// is a connection: it feeds the same socket actor as a WebSocket, so channels, presence,
+// Phoenix's long-poll transport (docs/protocol.md §8) for clients that cannot use WebSocket. A
+// session is a connection: it feeds the same socket actor as a WebSocket, so channels, presence,
 // broadcasts and supervision behave identically. Every logical status travels in an HTTP 200 JSON
 // body; replies come back through later GETs as JSON strings.
 //
 // Ordering is by construction: a POST's lines go into the session's socket actor mailbox in order,
 // under the session's lock, before the POST is answered, so nothing can overtake them.
 #include "actors/socket.hpp"
-#include "transport/connect.hpp"
 #include "core/http.hpp"
+#include "transport/connect.hpp"
 #include "transport/settings.hpp"
 
 #include <caf/actor_system.hpp>

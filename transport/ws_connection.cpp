@@ -41,9 +41,9 @@ ws_connection::ws_connection(asio::ip::tcp::socket socket, const transport_setti
       decoder_(settings.max_frame_size),
       last_read_(clock::now().time_since_epoch().count()) {}
 
-void ws_connection::start(caf::actor socket_actor, std::string handshake_response,
+void ws_connection::start(socket_actor socket, std::string handshake_response,
                           std::string early_bytes) {
-  actor_ = std::move(socket_actor);
+  actor_ = std::move(socket);
   enqueue(
       {std::make_shared<const std::string>(std::move(handshake_response)), ws::opcode::text, true},
       true);
@@ -284,7 +284,7 @@ void ws_connection::shut_down(const caf::error& reason, std::uint16_t code) {
 }
 
 void ws_connection::stop_actor(const caf::error& reason) {
-  send_stop(actor_, reason);
+  send_stop(caf::actor_cast<caf::actor>(actor_), reason);
   actor_ = nullptr;
 }
 

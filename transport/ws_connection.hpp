@@ -6,13 +6,13 @@
 // connection holds 64 bytes rather than a read buffer. Writing queues frames from any thread and
 // sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
 // not one per frame.
+#include "actors/socket_protocol.hpp"
 #include "core/outbox.hpp"
 #include "core/serializer.hpp"
-#include "transport/settings.hpp"
 #include "core/ws_frame.hpp"
+#include "transport/settings.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
-#include <caf/actor.hpp>
 
 #include <array>
 #include <atomic>
@@ -36,7 +36,7 @@ class ws_connection final : public outbox,
                 const serializer* format, on_finished finished);
 
   // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
-  void start(caf::actor socket_actor, std::string handshake_response, std::string early_bytes);
+  void start(socket_actor socket, std::string handshake_response, std::string early_bytes);
 
   // outbox, callable from any thread
   void send(frame f) override;
@@ -78,7 +78,7 @@ class ws_connection final : public outbox,
   const serializer* format_;
   on_finished finished_;
   ws::decoder decoder_;
-  caf::actor actor_;                  // touched only on the connection's executor
+  socket_actor actor_;                // touched only on the connection's executor
   std::array<char, 64> first_bytes_;  // what the waiting read takes; more goes to a shared buffer
   std::atomic<clock::rep> last_read_;
   std::atomic<clock::rep> close_started_{0};

@@ -2,8 +2,8 @@
 // The demo served by default: its channels, its connect rules and its HTTP routes.
 #include "actors/router.hpp"
 #include "app/runtime/endpoint.hpp"
-#include "transport/connect.hpp"
 #include "core/http.hpp"
+#include "transport/connect.hpp"
 
 #include <memory>
 #include <string>

@@ -1,7 +1,7 @@
 #include "app/runtime/debug_routes.hpp"
 
-#include "supervision/messages.hpp"
 #include "core/json_serializer.hpp"
+#include "supervision/messages.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>

@@ -7,12 +7,13 @@
 
 namespace beryl::app {
 
+endpoint::targets endpoint::current() const {
+  std::lock_guard lock(mutex_);
+  return find_ ? find_() : targets{};
+}
+
 bool endpoint::broadcast(std::string topic, std::string event, payload body) const {
-  caf::actor pubsub;
-  {
-    std::lock_guard lock(mutex_);
-    if (find_pubsub_) pubsub = find_pubsub_();
-  }
+  auto pubsub = current().pubsub;
   if (!pubsub) return false;
   caf::anon_send(pubsub, atoms::broadcast::value, std::move(topic), std::move(event),
                  std::move(body));
@@ -20,18 +21,20 @@ bool endpoint::broadcast(std::string topic, std::string event, payload body) con
 }
 
 bool endpoint::disconnect(const std::string& socket_id) const {
-  // Every socket with an id follows the topic of that name; "disconnect" there closes it.
-  return broadcast(socket_id, "disconnect", boost::json::value(boost::json::object{}));
+  auto coordinator = current().coordinator;
+  if (!coordinator) return false;
+  caf::anon_send(coordinator, atoms::disconnect::value, socket_id);
+  return true;
 }
 
-void endpoint::bind(std::function<caf::actor()> find_pubsub) {
+void endpoint::bind(std::function<targets()> find) {
   std::lock_guard lock(mutex_);
-  find_pubsub_ = std::move(find_pubsub);
+  find_ = std::move(find);
 }
 
 void endpoint::unbind() {
   std::lock_guard lock(mutex_);
-  find_pubsub_ = nullptr;
+  find_ = nullptr;
 }
 
 }  // namespace beryl::app

@@ -3,9 +3,9 @@
 // threads, other actors), like Phoenix's Endpoint.broadcast. Make one, pass it to serve() and
 // capture it where it is needed: its calls are safe from any thread, and always reach the current
 // incarnation of the supervised pubsub, however often it was restarted.
+#include "actors/coordinator.hpp"
+#include "actors/pubsub.hpp"
 #include "core/payload.hpp"
-
-#include <caf/actor.hpp>
 
 #include <functional>
 #include <mutex>
@@ -19,18 +19,25 @@ class endpoint {
   // while no server runs (before serve() has started it, or once it stops).
   bool broadcast(std::string topic, std::string event, payload body) const;
 
-  // Closes every connection whose on_connect gave it this socket id, with 1001: phoenix.js
-  // reconnects and on_connect decides again. Phoenix's
-  // Endpoint.broadcast("users_socket:" <> id, "disconnect", %{}).
+  // Closes every connection whose on_connect gave it this socket id, with 1001, through the
+  // coordinator's registry: phoenix.js reconnects and on_connect decides again. (A channel can
+  // do the same as in Phoenix: broadcast "disconnect" to the topic named by the socket id.)
   bool disconnect(const std::string& socket_id) const;
 
-  // For serve(): how to find the current pubsub, and that the server is gone.
-  void bind(std::function<caf::actor()> find_pubsub);
+  // The actors the endpoint talks to: serve() finds their current incarnations.
+  struct targets {
+    pubsub_actor pubsub;
+    coordinator_actor coordinator;
+  };
+  // For serve(): how to find the current actors, and that the server is gone.
+  void bind(std::function<targets()> find);
   void unbind();
+  // Their current incarnations; empty handles while no server runs.
+  targets current() const;
 
  private:
   mutable std::mutex mutex_;
-  std::function<caf::actor()> find_pubsub_;
+  std::function<targets()> find_;
 };
 
 }  // namespace beryl::app

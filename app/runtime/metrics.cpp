@@ -1,9 +1,9 @@
 #include "app/runtime/metrics.hpp"
 
 #include "actors/atoms.hpp"
-#include "core/exact_json.hpp"
 #include "supervision/messages.hpp"
 #include "supervision/registry.hpp"
+#include "transport/listener.hpp"
 
 #include <boost/json.hpp>
 #include <caf/all.hpp>
@@ -131,11 +131,8 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
   return [&sys, root = std::move(root)](const http_request& req, const http_responder& respond) {
     if (req.path != "/metrics" || req.method != "GET") return false;
     auto tree = root();
-    auto listener = supervision::lookup(sys, "listener");
-    // The snapshot comes as a value; the listener's stats still come as JSON text.
-    auto answer = [respond](const json::value& tree_json, const std::string& listener_text) {
-      boost::system::error_code ec;
-      auto listener_json = parse_exact_json(listener_text, ec);
+    auto listener = caf::actor_cast<listener_actor>(supervision::lookup(sys, "listener"));
+    auto answer = [respond](const json::value& tree_json, const json::value& listener_json) {
       respond({200,
                "text/plain; version=0.0.4; charset=utf-8",
                prometheus_text(tree_json, listener_json),
@@ -144,10 +141,10 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
     // A short-lived actor asks, so that no network thread waits; whatever fails is left out.
     sys.spawn([=](caf::event_based_actor* self) {
       auto ask_listener = [=](json::value tree_json) {
-        if (!listener) return answer(tree_json, "null");
+        if (!listener) return answer(tree_json, nullptr);
         self->request(listener, ask_timeout, atoms::stats::value)
-            .then([=](const std::string& stats) { answer(tree_json, stats); },
-                  [=](caf::error&) { answer(tree_json, "null"); });
+            .then([=](const json::value& stats) { answer(tree_json, stats); },
+                  [=](caf::error&) { answer(tree_json, nullptr); });
       };
       if (!tree) return ask_listener(nullptr);
       self->request(tree, ask_timeout, supervision::snapshot_atom::value)

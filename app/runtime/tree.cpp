@@ -14,8 +14,8 @@ namespace {
 
 namespace sv = supervision;
 
-caf::actor start_presence(caf::actor_system& sys, const pubsub_ref& shards,
-                          const server_config& config) {
+presence_actor start_presence(caf::actor_system& sys, const pubsub_ref& shards,
+                              const server_config& config) {
   presence_settings settings;
   settings.diff_interval = config.presence_diff_interval;
   return spawn_presence(sys, shards, std::move(settings));
@@ -51,15 +51,15 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
             [shards, count = config.pubsub_shards](caf::local_actor* parent) {
               auto handle = spawn_pubsub(parent->system(), count);
               *shards = handle.shards;
-              return handle.owner;
+              return caf::actor_cast<caf::actor>(handle.owner);
             }),
       named("presence",
             [shards, config](caf::local_actor* parent) {
-              return start_presence(parent->system(), *shards, config);
+              return caf::actor_cast<caf::actor>(start_presence(parent->system(), *shards, config));
             }),
       named("coordinator",
             [routes](caf::local_actor* parent) {
-              return spawn_coordinator(parent->system(), routes);
+              return caf::actor_cast<caf::actor>(spawn_coordinator(parent->system(), routes));
             }),
       channels,
       named("listener",
@@ -67,10 +67,12 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               auto& sys = parent->system();
               auto listener = start_listener(
                   sys, io, config, *port, hooks,
-                  {routes, *shards, sv::lookup(sys, "coordinator"), sv::lookup(sys, "presence"),
+                  {routes, *shards,
+                   caf::actor_cast<coordinator_actor>(sv::lookup(sys, "coordinator")),
+                   caf::actor_cast<presence_actor>(sv::lookup(sys, "presence")),
                    sv::lookup(sys, "channels"), config.sockets});
               *port = listener.port;
-              return listener.actor;
+              return caf::actor_cast<caf::actor>(listener.actor);
             }),
   };
 }
@@ -100,7 +102,10 @@ unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
 
 void stop_unsupervised(caf::actor_system& sys, const unsupervised_server& server) {
   caf::scoped_actor self{sys};
-  for (const auto& actor : {server.listener, server.coordinator, server.presence, server.pubsub}) {
+  for (const auto& actor :
+       {caf::actor_cast<caf::actor>(server.listener),
+        caf::actor_cast<caf::actor>(server.coordinator),
+        caf::actor_cast<caf::actor>(server.presence), caf::actor_cast<caf::actor>(server.pubsub)}) {
     if (!actor) continue;
     self->monitor(actor);
     self->send_exit(actor, caf::exit_reason::user_shutdown);

@@ -1,5 +1,8 @@
 #pragma once
 // What runs in a server, and how: under supervisors (the default), or bare for embedding.
+#include "actors/coordinator.hpp"
+#include "actors/presence.hpp"
+#include "actors/pubsub.hpp"
 #include "actors/router.hpp"
 #include "app/runtime/config.hpp"
 #include "supervision/child_spec.hpp"
@@ -26,7 +29,10 @@ std::vector<supervision::child_spec> application_tree(io_runtime& io, const serv
 // crashed coordinator or listener, so one crash there leaves the server half dead. (A crash in a
 // channel still ends that channel only.)
 struct unsupervised_server {
-  caf::actor pubsub, presence, coordinator, listener;
+  pubsub_actor pubsub;
+  presence_actor presence;
+  coordinator_actor coordinator;
+  listener_actor listener;
   std::uint16_t port = 0;
 };
 unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,

@@ -1,10 +1,10 @@
 // The Phoenix serializers against random messages: what a client encodes (V1 objects, V2 arrays,
-// V2 binary frames built from docs/protocol.md §3) decodes to the same fields; what the server encodes
-// parses back (with Boost.JSON, or by the §3 layout) to what it was given; and any other input is
-// either a message or a decode error, never an exception or a crash.
+// V2 binary frames built from docs/protocol.md §3) decodes to the same fields; what the server
+// encodes parses back (with Boost.JSON, or by the §3 layout) to what it was given; and any other
+// input is either a message or a decode error, never an exception or a crash.
 #include "core/exact_json.hpp"
-#include "fuzz_support.hpp"
 #include "core/json_serializer.hpp"
+#include "fuzz_support.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/serialize.hpp>

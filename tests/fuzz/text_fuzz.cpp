@@ -1,9 +1,9 @@
 // Topic patterns against a regular-expression reference, base64 round trips, and the connect
 // headers (subprotocols, origins) against random text.
-#include "core/topic_pattern.hpp"
-#include "fuzz_support.hpp"
 #include "core/base64.hpp"
 #include "core/handshake.hpp"
+#include "core/topic_pattern.hpp"
+#include "fuzz_support.hpp"
 
 #include <doctest/doctest.h>
 

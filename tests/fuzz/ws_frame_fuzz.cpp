@@ -1,8 +1,8 @@
 // The RFC 6455 decoder against random streams: valid ones cut at random points must decode to
 // exactly what was sent; corrupted and random ones must end in a close code, never in a crash,
 // an oversized message or anything delivered after the close.
-#include "fuzz_support.hpp"
 #include "core/ws_frame.hpp"
+#include "fuzz_support.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,3 +1,6 @@
+// The coordinator as the registry of live sockets: every socket enrolls, ends are noticed through
+// one monitor per socket, and the registry answers disconnect by id, counts per address and the
+// connection list.
 #include "actors/coordinator.hpp"
 #include "actors/atoms.hpp"
 
@@ -9,65 +12,139 @@
 
 using namespace beryl;
 using namespace std::chrono_literals;
+namespace json = boost::json;
 
 namespace {
 
-// Stands in for a socket actor: enrolls under `id` and reports a disconnect to `observer`.
-caf::behavior fake_socket(caf::event_based_actor* self, caf::actor coordinator, std::string id,
-                          caf::actor observer) {
-  self->send(coordinator, atoms::enroll::value, id, caf::actor_cast<caf::actor>(self));
+// Stands in for a socket actor: enrolls with `entry` and reports a disconnect to `observer`.
+socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_actor coordinator,
+                                        connection_entry entry, caf::actor observer) {
+  self->send(coordinator, atoms::enroll::value, socket_actor{self}, entry);
   return {
+      [=](const message&) {},
       [=](atoms::disconnect) {
-        self->send(observer, atoms::disconnect::value, id);
+        caf::anon_send(observer, atoms::disconnect::value, entry.id.value_or(""));
         self->quit();
       },
+      [=](atoms::out, const std::string&, const payload&) {},
   };
 }
 
-std::size_t disconnect(caf::scoped_actor& self, const caf::actor& coordinator,
-                       const std::string& id) {
-  std::size_t count = 99;
-  self->request(coordinator, 5s, atoms::disconnect::value, id)
-      .receive([&](std::size_t n) { count = n; }, [](caf::error&) {});
-  return count;
+connection_entry entry(std::optional<std::string> id, std::string peer) {
+  return {std::move(id), std::move(peer), "websocket", 1700000000000};
 }
+
+std::size_t ask_size(caf::scoped_actor& self, const coordinator_actor& coordinator, bool disconnect,
+                     const std::string& arg) {
+  std::size_t n = 99;
+  auto take = [&](std::size_t v) { n = v; };
+  if (disconnect)
+    self->request(coordinator, 5s, atoms::disconnect::value, arg).receive(take, [](caf::error&) {});
+  else
+    self->request(coordinator, 5s, atoms::count::value, arg).receive(take, [](caf::error&) {});
+  return n;
+}
+
+json::object ask_json(caf::scoped_actor& self, const coordinator_actor& coordinator,
+                      std::optional<std::size_t> list_limit) {
+  json::object out;
+  auto take = [&](const json::value& v) { out = v.as_object(); };
+  if (list_limit)
+    self->request(coordinator, 5s, atoms::list::value, *list_limit).receive(take, [](caf::error&) {
+    });
+  else
+    self->request(coordinator, 5s, atoms::stats::value).receive(take, [](caf::error&) {});
+  return out;
+}
+
+// Enrolment is asynchronous: waits until the registry holds `n` connections.
+bool wait_for_connections(caf::scoped_actor& self, const coordinator_actor& coordinator,
+                          std::int64_t n) {
+  for (int i = 0; i < 400; ++i) {
+    if (ask_json(self, coordinator, std::nullopt)["connections"].to_number<std::int64_t>() == n)
+      return true;
+    std::this_thread::sleep_for(5ms);
+  }
+  return false;
+}
+
+struct fixture {
+  caf::actor_system_config cfg;
+  std::unique_ptr<caf::actor_system> sys;
+  fixture() {
+    cfg.set("scheduler.max-threads", 2);
+    sys = std::make_unique<caf::actor_system>(cfg);
+  }
+};
 
 }  // namespace
 
-TEST_CASE("the coordinator disconnects every socket of an id, and only those") {
-  caf::actor_system_config cfg;
-  cfg.set("scheduler.max-threads", 2);
-  caf::actor_system sys{cfg};
-  caf::scoped_actor self{sys};
-  auto coordinator = spawn_coordinator(sys, std::make_shared<router>());
+TEST_CASE("the coordinator registers every socket, with or without an id, until it ends") {
+  fixture f;
+  caf::scoped_actor self{*f.sys};
+  auto coordinator = spawn_coordinator(*f.sys, std::make_shared<router>());
   caf::actor me{self};
-  sys.spawn(fake_socket, coordinator, std::string("users_socket:1"), me);
-  sys.spawn(fake_socket, coordinator, std::string("users_socket:1"), me);
-  auto b = sys.spawn(fake_socket, coordinator, std::string("users_socket:2"), me);
-  // The fake sockets enroll when they start, which may be after this line.
-  std::string stats;
-  for (int i = 0; i < 200 && stats.find("\"sockets_with_id\":3") == std::string::npos; ++i) {
-    std::this_thread::sleep_for(5ms);
-    self->request(coordinator, 5s, atoms::stats::value)
-        .receive([&](const std::string& s) { stats = s; }, [](caf::error&) {});
-  }
-  CHECK(stats.find("\"sockets_with_id\":3") != std::string::npos);
+  auto a = f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "10.0.0.1:5000"), me);
+  auto b = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "10.0.0.1:5001"), me);
+  auto c = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "::1:6000"), me);
+  REQUIRE(wait_for_connections(self, coordinator, 3));
 
-  CHECK(disconnect(self, coordinator, "users_socket:1") == 2);
+  auto stats = ask_json(self, coordinator, std::nullopt);
+  CHECK(stats["sockets_with_id"] == 1);
+  CHECK(stats["addresses"] == 2);
+  CHECK(ask_size(self, coordinator, false, "10.0.0.1") == 2);
+  CHECK(ask_size(self, coordinator, false, "::1") == 1);
+  CHECK(ask_size(self, coordinator, false, "10.0.0.2") == 0);
+
+  auto listed = ask_json(self, coordinator, 2);
+  CHECK(listed["total"] == 3);
+  CHECK(listed["connections"].as_array().size() == 2);  // the limit holds
+  CHECK(listed["by_address"].as_object()["10.0.0.1"] == 2);
+  auto full = ask_json(self, coordinator, 10);
+  bool found = false;
+  for (const auto& c : full["connections"].as_array())
+    if (c.as_object().at("peer") == "10.0.0.1:5000") {
+      found = true;
+      CHECK(c.as_object().at("id") == "users_socket:1");
+      CHECK(c.as_object().at("transport") == "websocket");
+    }
+  CHECK(found);
+
+  // Ends are noticed through the monitor: counts per address follow.
+  self->send_exit(b, caf::exit_reason::user_shutdown);
+  REQUIRE(wait_for_connections(self, coordinator, 2));
+  CHECK(ask_size(self, coordinator, false, "10.0.0.1") == 1);
+  self->send_exit(c, caf::exit_reason::kill);
+  REQUIRE(wait_for_connections(self, coordinator, 1));
+  CHECK(ask_json(self, coordinator, std::nullopt)["addresses"] == 1);
+
+  self->send_exit(a, caf::exit_reason::user_shutdown);
+  self->send_exit(coordinator, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("the coordinator disconnects every socket of an id, and only those") {
+  fixture f;
+  caf::scoped_actor self{*f.sys};
+  auto coordinator = spawn_coordinator(*f.sys, std::make_shared<router>());
+  caf::actor me{self};
+  f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "127.0.0.1:1"), me);
+  f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "127.0.0.1:2"), me);
+  auto other = f.sys->spawn(fake_socket, coordinator, entry("users_socket:2", "127.0.0.1:3"), me);
+  REQUIRE(wait_for_connections(self, coordinator, 3));
+
+  CHECK(ask_size(self, coordinator, true, "users_socket:1") == 2);
   std::vector<std::string> told;
   for (int i = 0; i < 2; ++i)
     self->receive([&](atoms::disconnect, const std::string& id) { told.push_back(id); },
                   caf::after(5s) >> [] {});
   CHECK(told == std::vector<std::string>{"users_socket:1", "users_socket:1"});
 
-  // Sockets that ended are forgotten (the coordinator monitors them).
-  bool forgotten = false;
-  for (int i = 0; i < 100 && !forgotten; ++i) {
-    forgotten = disconnect(self, coordinator, "users_socket:1") == 0;
-    if (!forgotten) std::this_thread::sleep_for(10ms);
-  }
-  CHECK(forgotten);
-  CHECK(disconnect(self, coordinator, "nobody") == 0);
-  self->send_exit(b, caf::exit_reason::user_shutdown);
+  // Sockets that ended are forgotten; the other id is untouched.
+  REQUIRE(wait_for_connections(self, coordinator, 1));
+  CHECK(ask_size(self, coordinator, true, "users_socket:1") == 0);
+  CHECK(ask_size(self, coordinator, true, "nobody") == 0);
+  self->receive([](atoms::disconnect, const std::string&) { FAIL("users_socket:2 was told"); },
+                caf::after(50ms) >> [] {});
+  self->send_exit(other, caf::exit_reason::user_shutdown);
   self->send_exit(coordinator, caf::exit_reason::user_shutdown);
 }

@@ -53,7 +53,7 @@ struct presence_fixture {
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<caf::scoped_actor> self;
   pubsub_handle pubsub;
-  caf::actor presence;
+  presence_actor presence;
   std::shared_ptr<recording_outbox> member = std::make_shared<recording_outbox>();
   std::mutex diffs_mutex;
   std::vector<std::string> diff_topics;

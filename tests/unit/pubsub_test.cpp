@@ -69,7 +69,7 @@ struct fixture {
     cfg.set("scheduler.max-threads", 2);
     sys = std::make_unique<caf::actor_system>(cfg);
   }
-  pubsub_ref start(caf::actor& owner) {
+  pubsub_ref start(pubsub_actor& owner) {
     auto handle = spawn_pubsub(*sys, 2);
     owner = handle.owner;
     auto ref = handle.shards;
@@ -99,7 +99,7 @@ bool eventually(Pred pred) {
 TEST_CASE("a broadcast to 2,000 subscribers is encoded once and shares one buffer") {
   fixture f;
   caf::scoped_actor self{*f.sys};
-  caf::actor owner;
+  pubsub_actor owner;
   auto ps = f.start(owner);
   counting_serializer format;
   std::vector<std::shared_ptr<recording_outbox>> outboxes;
@@ -123,7 +123,7 @@ TEST_CASE("a broadcast to 2,000 subscribers is encoded once and shares one buffe
 TEST_CASE("broadcast_from skips its sender; unsubscribed and other topics get nothing") {
   fixture f;
   caf::scoped_actor self{*f.sys};
-  caf::actor owner;
+  pubsub_actor owner;
   auto ps = f.start(owner);
   auto sender = std::make_shared<recording_outbox>(), other = std::make_shared<recording_outbox>(),
        gone = std::make_shared<recording_outbox>(),
@@ -150,7 +150,7 @@ TEST_CASE("broadcast_from skips its sender; unsubscribed and other topics get no
 TEST_CASE("an intercepted event goes to the channel actor instead of the outbox") {
   fixture f;
   caf::scoped_actor self{*f.sys};
-  caf::actor owner;
+  pubsub_actor owner;
   auto ps = f.start(owner);
   auto out = std::make_shared<recording_outbox>();
   const serializer* v2 = [] {
@@ -159,7 +159,8 @@ TEST_CASE("an intercepted event goes to the channel actor instead of the outbox"
   }();
   auto events =
       std::make_shared<const std::vector<std::string>>(std::vector<std::string>{"secret"});
-  f.subscribe(self, ps, "t", subscription{7, out, v2, caf::actor{self}, events});
+  f.subscribe(self, ps, "t",
+              subscription{7, out, v2, caf::actor_cast<event_receiver>(self), events});
   ps.broadcast("t", "secret", json::value(json::object{{"k", "v"}}));
   ps.broadcast("t", "public", json::value(json::object{}));
   std::string got;

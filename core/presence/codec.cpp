@@ -1,11 +1,7 @@
 #include "core/presence/codec.hpp"
 
-#include "core/exact_json.hpp"
-
 #include <boost/json.hpp>
 
-#include <exception>
-#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 
@@ -109,6 +105,56 @@ entry_map decode_values(const json::value& v) {
   return out;
 }
 
+}  // namespace
+
+json::value to_json(const replica_id& replica) {
+  return json::array{replica.node, replica.vsn};
+}
+
+json::value to_json(const clock_map& clocks) {
+  return encode_clocks(clocks);
+}
+
+json::value to_json(const snapshot& s) {
+  return json::object{{"context", encode_clocks(s.causality.context)},
+                      {"clouds", encode_clouds(s.causality.clouds)},
+                      {"values", encode_values(s.values)}};
+}
+
+json::value to_json(const delta& d) {
+  return json::object{{"start", encode_clocks(d.start)},
+                      {"end", encode_clocks(d.end)},
+                      {"clouds", encode_clouds(d.clouds)},
+                      {"values", encode_values(d.values)}};
+}
+
+replica_id replica_from_json(const json::value& v) {
+  return decode_replica(tuple_of(v, 2));
+}
+
+clock_map clocks_from_json(const json::value& v) {
+  return decode_clocks(v);
+}
+
+snapshot snapshot_from_json(const json::value& v) {
+  const auto& obj = object_with(v, {"context", "clouds", "values"});
+  snapshot out;
+  out.causality.context = decode_clocks(obj.at("context"));
+  out.causality.clouds = decode_clouds(obj.at("clouds"));
+  out.values = decode_values(obj.at("values"));
+  return out;
+}
+
+delta delta_from_json(const json::value& v) {
+  const auto& obj = object_with(v, {"start", "end", "clouds", "values"});
+  delta out;
+  out.start = decode_clocks(obj.at("start"));
+  out.end = decode_clocks(obj.at("end"));
+  out.clouds = decode_clouds(obj.at("clouds"));
+  out.values = decode_values(obj.at("values"));
+  return out;
+}
+
 const json::object& object_with(const json::value& v,
                                 std::initializer_list<std::string_view> keys) {
   const auto& obj = v.as_object();
@@ -119,54 +165,20 @@ const json::object& object_with(const json::value& v,
   return obj;
 }
 
-template <typename T, typename Decode>
-std::optional<T> decode_with(std::string_view text, Decode decode) {
-  boost::system::error_code ec;
-  auto parsed = parse_exact_json(text, ec);
-  if (ec) return std::nullopt;
-  try {
-    return decode(parsed);
-  } catch (const std::exception&) {
-    return std::nullopt;  // wrong kinds, sizes or numbers anywhere
-  }
-}
-
-}  // namespace
-
 std::string encode(const snapshot& s) {
-  return json::serialize(json::object{{"context", encode_clocks(s.causality.context)},
-                                      {"clouds", encode_clouds(s.causality.clouds)},
-                                      {"values", encode_values(s.values)}});
+  return json::serialize(to_json(s));
 }
 
 std::string encode(const delta& d) {
-  return json::serialize(json::object{{"start", encode_clocks(d.start)},
-                                      {"end", encode_clocks(d.end)},
-                                      {"clouds", encode_clouds(d.clouds)},
-                                      {"values", encode_values(d.values)}});
+  return json::serialize(to_json(d));
 }
 
 std::optional<snapshot> decode_snapshot(std::string_view text) {
-  return decode_with<snapshot>(text, [](const json::value& v) {
-    const auto& obj = object_with(v, {"context", "clouds", "values"});
-    snapshot out;
-    out.causality.context = decode_clocks(obj.at("context"));
-    out.causality.clouds = decode_clouds(obj.at("clouds"));
-    out.values = decode_values(obj.at("values"));
-    return out;
-  });
+  return read_json(text, snapshot_from_json);
 }
 
 std::optional<delta> decode_delta(std::string_view text) {
-  return decode_with<delta>(text, [](const json::value& v) {
-    const auto& obj = object_with(v, {"start", "end", "clouds", "values"});
-    delta out;
-    out.start = decode_clocks(obj.at("start"));
-    out.end = decode_clocks(obj.at("end"));
-    out.clouds = decode_clouds(obj.at("clouds"));
-    out.values = decode_values(obj.at("values"));
-    return out;
-  });
+  return read_json(text, delta_from_json);
 }
 
 }  // namespace beryl::presence

@@ -22,7 +22,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <string_view>
 #include <tuple>
 #include <unordered_map>
 #include <utility>
@@ -228,11 +227,8 @@ class state {
   delta delta_;
 };
 
-// Node-to-node JSON text. Decoding returns nothing on malformed input; for any value x,
-// encode(decode(encode(x))) == encode(x).
-std::string encode(const snapshot& s);
-std::string encode(const delta& d);
-std::optional<snapshot> decode_snapshot(std::string_view json);
-std::optional<delta> decode_delta(std::string_view json);
-
 }  // namespace beryl::presence
+
+// Transitional: actors/presence.cpp still finds the node-to-node codec through this header.
+// Remove once the presence actor's rewrite includes core/presence/codec.hpp itself.
+#include "core/presence/codec.hpp"  // IWYU pragma: export

@@ -5,6 +5,7 @@
 //
 // Each run has its own seed, shown with any failure: BERYL_PROPERTY_SEED=<seed> makes it the
 // first run of every property.
+#include "core/presence/codec.hpp"
 #include "core/presence/state.hpp"
 #include "core/presence/wire.hpp"
 

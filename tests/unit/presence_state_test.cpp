@@ -1,4 +1,5 @@
 // Scenario tests of the presence CRDT; presence_property_test.cpp checks the laws at random.
+#include "core/presence/codec.hpp"
 #include "core/presence/state.hpp"
 
 #include <doctest/doctest.h>

@@ -228,7 +228,3 @@ class state {
 };
 
 }  // namespace beryl::presence
-
-// Transitional: actors/presence.cpp still finds the node-to-node codec through this header.
-// Remove once the presence actor's rewrite includes core/presence/codec.hpp itself.
-#include "core/presence/codec.hpp"  // IWYU pragma: export

@@ -41,7 +41,7 @@ describe('GET /debug/connections: the registry of live sockets', () => {
     alice.disconnect()
     anonymous.disconnect()
     polling.disconnect()
-    await until(async () => (await connections(server)).total === before, 20_000, 'closed connections forgotten')
+    await until(async () => (await connections(server)).total === before, 25_000, 'closed connections forgotten (long-poll: after its session expires)')
     const after = await connections(server, '?limit=1000')
     assert.equal(after.connections.filter((c) => c.id === 'users_socket:alice').length, 0)
   })

@@ -63,7 +63,7 @@ void channel::intercept(std::vector<std::string> events) {
   intercepts_ = std::make_shared<const std::vector<std::string>>(std::move(events));
 }
 
-void channel::push(const std::string& event, payload body) {
+void channel::push(const std::string& event, const payload& body) {
   auto f = ctx_.socket->format->push(ctx_.join_ref, ctx_.topic, event, body);
   // The join reply goes first: pushes made during join wait for it.
   if (joined_)

@@ -62,7 +62,7 @@ class channel : public caf::event_based_actor {
   // Events whose broadcasts go through handle_out. Call it in your constructor.
   void intercept(std::vector<std::string> events);
   // To this client only: [J, null, topic, event, body].
-  void push(const std::string& event, payload body);
+  void push(const std::string& event, const payload& body);
   // To every subscriber of this topic, this client included.
   void broadcast(const std::string& event, payload body);
   // To every subscriber of this topic but this channel.

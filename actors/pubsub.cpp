@@ -129,8 +129,8 @@ void pubsub_ref::broadcast(std::string topic, std::string event, payload body,
 
 namespace {
 
-pubsub_actor::behavior_type pubsub_owner(pubsub_actor::pointer self, pubsub_ref ref,
-                                         std::vector<pubsub_shard_actor> shards) {
+pubsub_actor::behavior_type pubsub_owner(pubsub_actor::pointer self, const pubsub_ref& ref,
+                                         const std::vector<pubsub_shard_actor>& shards) {
   for (const auto& shard : shards) self->link_to(shard);
   return {
       [ref](atoms::shards) { return ref; },

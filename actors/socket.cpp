@@ -122,7 +122,7 @@ class socket_behavior {
   }
 
   void control(const ref_t& join_ref, const std::string& topic, const char* event,
-               json::object body) {
+               const json::object& body) {
     state().info->out->send(state().info->format->control(join_ref, topic, event, body));
   }
 
@@ -171,7 +171,7 @@ class socket_behavior {
                });
   }
 
-  void start_join(message m, router::match route, ref_t close_after) {
+  void start_join(message m, router::match route, const ref_t& close_after) {
     const auto& deps = *state().deps;
     ref_t join_ref = m.join_ref ? m.join_ref : m.ref;
     if (channels().size() >= deps.settings.max_channels) {

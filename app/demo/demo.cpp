@@ -57,7 +57,7 @@ http_handler static_files(std::string static_dir) {
   };
 }
 
-http_handler demo_api(std::shared_ptr<endpoint> app_endpoint) {
+http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint) {
   return [app_endpoint](const http_request& req, const http_responder& respond) {
     bool broadcast = req.path == "/api/broadcast";
     if (!broadcast && req.path != "/api/disconnect") return false;

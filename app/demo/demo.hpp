@@ -23,6 +23,6 @@ http_handler static_files(std::string static_dir);
 // The endpoint at work from plain HTTP (no auth: the demo listens on 127.0.0.1):
 //   POST /api/broadcast?topic=T&event=E  with a JSON object body: broadcast it to T -> 202
 //   POST /api/disconnect?id=ID           close the connections with socket id ID  -> 202
-http_handler demo_api(std::shared_ptr<endpoint> app_endpoint);
+http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint);
 
 }  // namespace beryl::app

@@ -140,7 +140,7 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
     };
     // A short-lived actor asks, so that no network thread waits; whatever fails is left out.
     sys.spawn([=](caf::event_based_actor* self) {
-      auto ask_listener = [=](json::value tree_json) {
+      auto ask_listener = [=](const json::value& tree_json) {
         if (!listener) return answer(tree_json, nullptr);
         self->request(listener, ask_timeout, atoms::stats::value)
             .then([=](const json::value& stats) { answer(tree_json, stats); },

@@ -38,8 +38,8 @@ sv::child_spec named(std::string name, sv::start_function start) {
 }  // namespace
 
 std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config& config,
-                                             std::shared_ptr<const router> routes,
-                                             server_hooks hooks) {
+                                             const std::shared_ptr<const router>& routes,
+                                             const server_hooks& hooks) {
   // Written when pubsub (re)starts, read when the listener (re)starts: always after it.
   auto shards = std::make_shared<pubsub_ref>();
   // A restarted listener binds the port its first incarnation got (--port 0 picks one once).
@@ -79,7 +79,8 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
 
 unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
                                        const server_config& config,
-                                       std::shared_ptr<const router> routes, server_hooks hooks) {
+                                       const std::shared_ptr<const router>& routes,
+                                       const server_hooks& hooks) {
   spdlog::warn("starting without supervisors: nothing restarts a crashed coordinator or listener");
   unsupervised_server s;
   auto pubsub = spawn_pubsub(sys, config.pubsub_shards);

@@ -21,8 +21,8 @@ namespace beryl::app {
 // crash restarts that child and every child after it. A coordinator crash restarts the channel
 // supervisor and the listener too, which closes the sockets; phoenix.js reconnects and rejoins.
 std::vector<supervision::child_spec> application_tree(io_runtime& io, const server_config& config,
-                                                      std::shared_ptr<const router> routes,
-                                                      server_hooks hooks);
+                                                      const std::shared_ptr<const router>& routes,
+                                                      const server_hooks& hooks);
 
 // The same actors, unsupervised, like beryl's `beryl.start`: for a program that embeds the
 // server in its own actor system and wants no supervisors. Not recommended: nothing restarts a
@@ -37,7 +37,8 @@ struct unsupervised_server {
 };
 unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
                                        const server_config& config,
-                                       std::shared_ptr<const router> routes, server_hooks hooks);
+                                       const std::shared_ptr<const router>& routes,
+                                       const server_hooks& hooks);
 // Stops them in reverse start order (the listener closes its sockets with 1001 first).
 void stop_unsupervised(caf::actor_system& sys, const unsupervised_server& server);
 

@@ -8,9 +8,9 @@
 namespace bench {
 namespace {
 
-constexpr int kSubBits = 6;  // 64 sub-buckets per power of two
-constexpr std::size_t kSub = std::size_t{1} << kSubBits;
-constexpr int kMaxExponent = 40;  // values up to ~1100 s in ns
+constexpr int sub_bucket_bits = 6;  // 64 sub-buckets per power of two
+constexpr std::size_t sub_buckets = std::size_t{1} << sub_bucket_bits;
+constexpr int max_exponent = 40;  // values up to ~1100 s in ns
 
 double to_us(std::int64_t ns) {
   return static_cast<double>(ns) / 1000.0;
@@ -18,22 +18,22 @@ double to_us(std::int64_t ns) {
 
 }  // namespace
 
-histogram::histogram() : buckets_(kSub * (kMaxExponent + 1), 0) {}
+histogram::histogram() : buckets_(sub_buckets * (max_exponent + 1), 0) {}
 
 std::size_t histogram::index_of(std::int64_t value) {
-  if (value < static_cast<std::int64_t>(kSub))
+  if (value < static_cast<std::int64_t>(sub_buckets))
     return static_cast<std::size_t>(std::max<std::int64_t>(value, 0));
   const int msb = 63 - __builtin_clzll(static_cast<unsigned long long>(value));
-  const int shift = msb - kSubBits;
-  const std::size_t sub = static_cast<std::size_t>(value >> shift) - kSub;
-  const std::size_t index = static_cast<std::size_t>(shift + 1) * kSub + sub;
-  return std::min(index, kSub * (kMaxExponent + 1) - 1);
+  const int shift = msb - sub_bucket_bits;
+  const std::size_t sub = static_cast<std::size_t>(value >> shift) - sub_buckets;
+  const std::size_t index = static_cast<std::size_t>(shift + 1) * sub_buckets + sub;
+  return std::min(index, sub_buckets * (max_exponent + 1) - 1);
 }
 
 std::int64_t histogram::upper_of(std::size_t index) {
-  if (index < kSub) return static_cast<std::int64_t>(index);
-  const int shift = static_cast<int>(index / kSub) - 1;
-  const std::int64_t sub = static_cast<std::int64_t>(index % kSub + kSub);
+  if (index < sub_buckets) return static_cast<std::int64_t>(index);
+  const int shift = static_cast<int>(index / sub_buckets) - 1;
+  const std::int64_t sub = static_cast<std::int64_t>(index % sub_buckets + sub_buckets);
   return ((sub + 1) << shift) - 1;
 }
 

@@ -27,7 +27,7 @@ const std::map<std::string, scenario_fn>& scenarios() {
 }
 
 // Descriptors beyond the connections: stdio, pipes, the epoll and timer fds.
-constexpr long kSpareFiles = 1000;
+constexpr long spare_files = 1000;
 
 }  // namespace
 
@@ -53,9 +53,9 @@ int main(int argc, char** argv) {
   }
 
   const long fd_limit = bench::raise_open_files_limit();
-  if (fd_limit > kSpareFiles) {
+  if (fd_limit > spare_files) {
     options.per_process =
-        std::min(options.per_process, static_cast<std::size_t>(fd_limit - kSpareFiles));
+        std::min(options.per_process, static_cast<std::size_t>(fd_limit - spare_files));
   }
   const bool multi_process = options.scenario == "connect";
   if (!multi_process && options.connections + 1 > options.per_process) {

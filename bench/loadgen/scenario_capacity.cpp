@@ -22,8 +22,8 @@
 namespace bench {
 namespace {
 
-constexpr const char* kTopic = "bench:capacity";
-constexpr double kStepTimeout_s = 20;
+constexpr const char* bench_topic = "bench:capacity";
+constexpr double step_timeout_s = 20;
 
 double percentile_ms(const std::vector<std::int64_t>& sorted, double pct) {
   if (sorted.empty()) return 0;
@@ -71,7 +71,7 @@ class capacity_scenario final : public swarm::sink {
 
   void grow() {
     const std::size_t next = std::min(swarm_.size() + o_.step, max_clients_);
-    swarm_.grow(next, {kTopic, {}}, [this] { sample(); });
+    swarm_.grow(next, {bench_topic, {}}, [this] { sample(); });
   }
 
   void sample() {
@@ -87,7 +87,7 @@ class capacity_scenario final : public swarm::sink {
     meter_ = cpu_meter(o_.server_pid);
     meter_.start();
     for (std::size_t s = 0; s < std::min(o_.senders, clients_); ++s) broadcast(s);
-    step_timer_.expires_after(std::chrono::seconds(static_cast<long>(kStepTimeout_s)));
+    step_timer_.expires_after(std::chrono::seconds(static_cast<long>(step_timeout_s)));
     step_timer_.async_wait([this](boost::system::error_code ec) {
       if (!ec) end_step("step timed out");
     });
@@ -100,7 +100,7 @@ class capacity_scenario final : public swarm::sink {
     const std::int64_t now = now_ns();
     in_flight_[seq] = {now, 0, sender};
     swarm_.at(sender).push(
-        kTopic, "shout", "{\"seq\":" + std::to_string(seq) + ",\"t\":" + std::to_string(now) + "}");
+        bench_topic, "shout", "{\"seq\":" + std::to_string(seq) + ",\"t\":" + std::to_string(now) + "}");
   }
 
   void end_step(const std::string& problem) {
@@ -159,7 +159,7 @@ class capacity_scenario final : public swarm::sink {
 
   const loadgen_options& o_;
   std::size_t max_clients_;
-  boost::asio::io_context io_{kOneThread};
+  boost::asio::io_context io_{one_thread};
   swarm swarm_;
   cpu_meter meter_;
   boost::asio::steady_timer step_timer_;

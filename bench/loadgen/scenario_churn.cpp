@@ -25,14 +25,14 @@
 namespace bench {
 namespace {
 
-constexpr std::size_t kObserver = 0;  // connection 0 observes, 1..C churn
-constexpr const char* kTopic = "room:churn";
+constexpr std::size_t observer_index = 0;  // connection 0 observes, 1..C churn
+constexpr const char* bench_topic = "room:churn";
 // A server without presence sends no presence_diff; say so instead of failing.
-constexpr double kPresenceWait_s = 3;
+constexpr double presence_wait_s = 3;
 // After the last leave, diffs still due arrive within a server's batching interval; once none
 // came for this long, what is still unseen will not be.
-constexpr std::int64_t kDiffQuiet_ns = 500'000'000;
-constexpr int kMaxDrainPolls = 50;  // of 100 ms
+constexpr std::int64_t diff_quiet_ns = 500'000'000;
+constexpr int max_drain_polls = 50;  // of 100 ms
 
 class churn_scenario final : public swarm::sink {
  public:
@@ -56,7 +56,7 @@ class churn_scenario final : public swarm::sink {
   }
 
   void on_frame(phx_conn& conn, const phx_frame& frame) override {
-    if (conn.index() == kObserver) return observer_frame(conn, frame);
+    if (conn.index() == observer_index) return observer_frame(conn, frame);
     if (frame.event != "phx_reply") return;  // presence_state and diffs a churner sees
     client& c = clients_[conn.index()];
     const std::uint64_t ref = ref_number(frame.ref);
@@ -71,7 +71,7 @@ class churn_scenario final : public swarm::sink {
       c.stage = client_stage::leaving;
       c.sent_ns = now_ns();
       leave_sent_[c.name] = c.sent_ns;
-      c.ref = conn.leave(kTopic);
+      c.ref = conn.leave(bench_topic);
     } else if (c.stage == client_stage::leaving && ref == c.ref) {
       ++leaves_;
       become_idle(conn.index());
@@ -93,7 +93,7 @@ class churn_scenario final : public swarm::sink {
       spdlog::error("churn: {} connections failed: {}", swarm_.failed(), swarm_.first_error());
       return io_.stop();
     }
-    swarm_.at(kObserver).join(kTopic, "{\"user\":\"observer-" + std::to_string(getpid()) + "\"}");
+    swarm_.at(observer_index).join(bench_topic, "{\"user\":\"observer-" + std::to_string(getpid()) + "\"}");
   }
 
   void observer_frame(phx_conn& conn, const phx_frame& frame) {
@@ -142,7 +142,7 @@ class churn_scenario final : public swarm::sink {
       }
       after(timer_, o_.duration_s, [this] { drain(); });
     }
-    after(presence_timer_, kPresenceWait_s, [this] {
+    after(presence_timer_, presence_wait_s, [this] {
       if (diffs_ == 0) finish();  // reported as skipped
     });
   }
@@ -157,7 +157,7 @@ class churn_scenario final : public swarm::sink {
     c.stage = client_stage::joining;
     c.sent_ns = now_ns();
     join_sent_[c.name] = c.sent_ns;
-    c.ref = swarm_.at(index).join(kTopic, "{\"user\":\"" + c.name + "\"}");
+    c.ref = swarm_.at(index).join(bench_topic, "{\"user\":\"" + c.name + "\"}");
     return true;
   }
 
@@ -179,8 +179,8 @@ class churn_scenario final : public swarm::sink {
     const std::int64_t now = now_ns();
     const bool idle = idle_.size() == clients_.size() - 1;
     const bool seen_all = join_sent_.empty() && leave_sent_.empty();
-    const bool quiet = now - std::max(last_diff_ns_, drain_started_ns) > kDiffQuiet_ns;
-    if ((idle && (seen_all || quiet)) || polls >= kMaxDrainPolls) return finish();
+    const bool quiet = now - std::max(last_diff_ns_, drain_started_ns) > diff_quiet_ns;
+    if ((idle && (seen_all || quiet)) || polls >= max_drain_polls) return finish();
     after(timer_, 0.1,
           [this, drain_started_ns, polls] { poll_drain(drain_started_ns, polls + 1); });
   }
@@ -233,7 +233,7 @@ class churn_scenario final : public swarm::sink {
   }
 
   const loadgen_options& o_;
-  boost::asio::io_context io_{kOneThread};
+  boost::asio::io_context io_{one_thread};
   swarm swarm_;
   cpu_meter meter_;
   std::vector<client> clients_;

@@ -22,7 +22,7 @@
 namespace bench {
 namespace {
 
-constexpr const char* kTopic = "bench:connect";
+constexpr const char* bench_topic = "bench:connect";
 
 std::size_t share(std::size_t total, std::size_t workers, std::size_t index) {
   return total / workers + (index < total % workers ? 1 : 0);
@@ -151,14 +151,14 @@ boost::json::object run_connect(const loadgen_options& o) {
 }
 
 boost::json::object run_connect_worker(const loadgen_options& o) {
-  boost::asio::io_context io{kOneThread};
+  boost::asio::io_context io{one_thread};
   ignore_frames ignored;
   swarm conns(io, o.target, ignored, o.max_in_flight);
   boost::asio::steady_timer close_timer(io);
   std::size_t closed = 0;
   command_reader commands(io, [&](const std::string& line) {
     if (line.rfind("grow ", 0) == 0) {
-      conns.grow(std::stoul(line.substr(5)), {kTopic, {}}, [&] {
+      conns.grow(std::stoul(line.substr(5)), {bench_topic, {}}, [&] {
         const boost::json::object report{
             {"joined", conns.joined()},
             {"failed", conns.failed()},

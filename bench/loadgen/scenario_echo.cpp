@@ -16,7 +16,7 @@
 namespace bench {
 namespace {
 
-constexpr const char* kTopic = "bench:echo";
+constexpr const char* bench_topic = "bench:echo";
 
 class echo_scenario final : public swarm::sink {
  public:
@@ -28,7 +28,7 @@ class echo_scenario final : public swarm::sink {
         timer_(io_) {}
 
   boost::json::object run() {
-    swarm_.grow(o_.connections, {kTopic, {}}, [this] { start(); });
+    swarm_.grow(o_.connections, {bench_topic, {}}, [this] { start(); });
     const bool timed_out = run_until_stopped(io_, o_.timeout_s);
     return result(timed_out);
   }
@@ -74,7 +74,7 @@ class echo_scenario final : public swarm::sink {
   void send(phx_conn& conn) {
     pending& p = pending_[conn.index()];
     p.sent_ns = now_ns();
-    p.ref = conn.push(kTopic, "ping", "{\"n\":1}");
+    p.ref = conn.push(bench_topic, "ping", "{\"n\":1}");
   }
 
   void drain() {
@@ -114,7 +114,7 @@ class echo_scenario final : public swarm::sink {
   }
 
   const loadgen_options& o_;
-  boost::asio::io_context io_{kOneThread};
+  boost::asio::io_context io_{one_thread};
   swarm swarm_;
   cpu_meter meter_;
   std::vector<pending> pending_;

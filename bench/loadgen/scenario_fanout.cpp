@@ -19,9 +19,9 @@
 namespace bench {
 namespace {
 
-constexpr std::size_t kPublisher = 0;  // connection 0 publishes, 1..N subscribe
-constexpr const char* kTopic = "bench:fanout";
-constexpr double kStall_s = 3;
+constexpr std::size_t publisher_index = 0;  // connection 0 publishes, 1..N subscribe
+constexpr const char* bench_topic = "bench:fanout";
+constexpr double stall_s = 3;
 
 class fanout_scenario final : public swarm::sink {
  public:
@@ -38,13 +38,13 @@ class fanout_scenario final : public swarm::sink {
         drain_timer_(io_) {}
 
   boost::json::object run() {
-    swarm_.grow(subscribers_ + 1, {kTopic, {}}, [this] { start(); });
+    swarm_.grow(subscribers_ + 1, {bench_topic, {}}, [this] { start(); });
     const bool timed_out = run_until_stopped(io_, o_.timeout_s);
     return result(timed_out);
   }
 
   void on_frame(phx_conn& conn, const phx_frame& frame) override {
-    if (frame.event != "shout" || conn.index() == kPublisher) return;
+    if (frame.event != "shout" || conn.index() == publisher_index) return;
     const auto seq = find_int(frame.payload, "seq");
     const auto sent = find_int(frame.payload, "t");
     if (!seq || !sent || *seq < 1 || static_cast<std::uint64_t>(*seq) > planned_) {
@@ -85,8 +85,8 @@ class fanout_scenario final : public swarm::sink {
 
   bool publish() {
     const std::uint64_t seq = pacer_.emitted() + 1;
-    swarm_.at(kPublisher)
-        .push(kTopic, "shout",
+    swarm_.at(publisher_index)
+        .push(bench_topic, "shout",
               "{\"seq\":" + std::to_string(seq) + ",\"t\":" + std::to_string(now_ns()) + "}");
     return true;
   }
@@ -103,7 +103,7 @@ class fanout_scenario final : public swarm::sink {
   }
 
   void watch_drain(std::uint64_t deliveries_before) {
-    drain_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(kStall_s * 1000)));
+    drain_timer_.expires_after(std::chrono::milliseconds(static_cast<long>(stall_s * 1000)));
     drain_timer_.async_wait([this, deliveries_before](boost::system::error_code ec) {
       if (ec) return;
       if (deliveries_ == deliveries_before) return finish();
@@ -148,7 +148,7 @@ class fanout_scenario final : public swarm::sink {
 
   const loadgen_options& o_;
   std::size_t subscribers_;
-  boost::asio::io_context io_{kOneThread};
+  boost::asio::io_context io_{one_thread};
   swarm swarm_;
   cpu_meter meter_;
   pacer pacer_;

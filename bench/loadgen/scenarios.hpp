@@ -10,7 +10,7 @@ namespace bench {
 
 // Each generator process runs its io_context on one thread (the server needs the other core);
 // saying so lets Asio skip its internal locking.
-constexpr int kOneThread = 1;
+constexpr int one_thread = 1;
 
 boost::json::object run_connect(const loadgen_options& options);
 // One process of a multi-process connect run, driven over stdin/stdout by run_connect.

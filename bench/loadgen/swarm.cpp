@@ -9,7 +9,7 @@ namespace {
 
 // Phoenix clients heartbeat every 30 s and servers drop sockets silent for 60 s; a one-second
 // tick heartbeating a 30th of the connections spreads that load evenly.
-constexpr std::size_t kHeartbeatSlices = 30;
+constexpr std::size_t heartbeat_slices = 30;
 
 }  // namespace
 
@@ -123,8 +123,8 @@ void swarm::schedule_heartbeats() {
   heartbeat_timer_.expires_after(std::chrono::seconds(1));
   heartbeat_timer_.async_wait([this](boost::system::error_code ec) {
     if (ec) return;
-    const std::size_t slice = heartbeat_tick_++ % kHeartbeatSlices;
-    for (std::size_t i = slice; i < conns_.size(); i += kHeartbeatSlices) conns_[i]->heartbeat();
+    const std::size_t slice = heartbeat_tick_++ % heartbeat_slices;
+    for (std::size_t i = slice; i < conns_.size(); i += heartbeat_slices) conns_[i]->heartbeat();
     schedule_heartbeats();
   });
 }

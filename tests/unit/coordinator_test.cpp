@@ -2,6 +2,7 @@
 // one monitor per socket, and the registry answers disconnect by id, counts per address and the
 // connection list.
 #include "actors/coordinator.hpp"
+#include "actor_test_support.hpp"
 #include "actors/atoms.hpp"
 
 #include <doctest/doctest.h>
@@ -68,19 +69,10 @@ bool wait_for_connections(caf::scoped_actor& self, const coordinator_actor& coor
   return false;
 }
 
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  fixture() {
-    cfg.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
-};
-
 }  // namespace
 
 TEST_CASE("the coordinator registers every socket, with or without an id, until it ends") {
-  fixture f;
+  testing::test_actor_system f;
   caf::scoped_actor self{*f.sys};
   auto coordinator = spawn_coordinator(*f.sys, std::make_shared<router>());
   caf::actor me{self};
@@ -123,7 +115,7 @@ TEST_CASE("the coordinator registers every socket, with or without an id, until 
 }
 
 TEST_CASE("the coordinator disconnects every socket of an id, and only those") {
-  fixture f;
+  testing::test_actor_system f;
   caf::scoped_actor self{*f.sys};
   auto coordinator = spawn_coordinator(*f.sys, std::make_shared<router>());
   caf::actor me{self};

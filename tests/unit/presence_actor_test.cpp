@@ -1,3 +1,4 @@
+#include "actor_test_support.hpp"
 #include "actors/atoms.hpp"
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
@@ -13,44 +14,18 @@
 
 namespace json = boost::json;
 using namespace beryl;
+using testing::eventually;
+using testing::recording_outbox;
 using namespace std::chrono_literals;
 
 namespace {
-
-class recording_outbox : public outbox {
- public:
-  void send(frame f) override {
-    std::lock_guard lock(mutex_);
-    frames_.push_back(json::parse(*f.bytes));
-  }
-  void close(std::uint16_t, std::string) override {}
-  std::vector<json::value> frames() {
-    std::lock_guard lock(mutex_);
-    return frames_;
-  }
-
- private:
-  std::mutex mutex_;
-  std::vector<json::value> frames_;
-};
 
 // A tracked "channel": it only lives until it is told to stop.
 caf::behavior tracked(caf::event_based_actor*) {
   return {[](caf::ok_atom) {}};
 }
 
-template <class Pred>
-bool eventually(Pred pred) {
-  for (int i = 0; i < 300; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
-
-struct presence_fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
+struct presence_fixture : testing::test_actor_system {
   std::unique_ptr<caf::scoped_actor> self;
   pubsub_handle pubsub;
   presence_actor presence;
@@ -59,8 +34,6 @@ struct presence_fixture {
   std::vector<std::string> diff_topics;
 
   presence_fixture() {
-    cfg.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(cfg);
     self = std::make_unique<caf::scoped_actor>(*sys);
     pubsub = spawn_pubsub(*sys, 1);
     presence_settings settings;
@@ -143,8 +116,8 @@ TEST_CASE("presence actor: track, list, get_by_key, update, and coalesced diffs 
 
   // Track and update within one interval: one diff, whose joins hold only the new version (the
   // first one joined and left inside the interval, so it cancels out).
-  REQUIRE(eventually([&] { return f.member->frames().size() == 1; }));
-  auto diff = f.member->frames().front().as_array();
+  REQUIRE(eventually([&] { return f.member->json_frames().size() == 1; }));
+  auto diff = f.member->json_frames().front().as_array();
   CHECK(diff[3] == "presence_diff");
   CHECK(diff[4] == json::parse(R"({"joins":{"alice":{"metas":[{"a":2,"phx_ref":")" + *ref2 +
                                R"(","phx_ref_prev":")" + ref1 + R"("}]}},"leaves":{}})"));
@@ -159,11 +132,11 @@ TEST_CASE("presence actor: a tracked actor that ends leaves, however it ends") {
   f.track(alice, "room:x", "alice", {});
   auto bob_ref = f.track(bob, "room:x", "bob", {});
   f.track(bob, "room:y", "bob", {});
-  REQUIRE(eventually([&] { return f.member->frames().size() == 1; }));
+  REQUIRE(eventually([&] { return f.member->json_frames().size() == 1; }));
 
   (*f.self)->send_exit(bob, caf::exit_reason::kill);  // no untrack: the monitor cleans up
-  REQUIRE(eventually([&] { return f.member->frames().size() == 2; }));
-  auto leave = f.member->frames().back().as_array();
+  REQUIRE(eventually([&] { return f.member->json_frames().size() == 2; }));
+  auto leave = f.member->json_frames().back().as_array();
   CHECK(leave[4] == json::parse(R"({"joins":{},"leaves":{"bob":{"metas":[{"phx_ref":")" + bob_ref +
                                 R"("}]}}})"));
   CHECK(f.state_of("room:y") == json::object{});

@@ -7,6 +7,7 @@
 #include "core/presence/codec.hpp"
 #include "core/presence/replication.hpp"
 #include "core/presence/state.hpp"
+#include "seeded_random.hpp"
 
 #include <doctest/doctest.h>
 
@@ -30,6 +31,8 @@
 
 namespace json = boost::json;
 using namespace beryl::presence;
+using beryl::testing::random_source;
+using beryl::testing::run_seed;
 using namespace std::chrono_literals;
 
 namespace {
@@ -62,27 +65,6 @@ const char* type_of(const peer_message& m) {
   return std::holds_alternative<delta>(std::get<transfer>(m).payload) ? "transfer(delta)"
                                                                       : "transfer(snapshot)";
 }
-
-// SplitMix64, seeded per run.
-class random_source {
- public:
-  explicit random_source(std::uint64_t seed) : state_(seed) {}
-  std::uint64_t next() {
-    std::uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-  std::size_t below(std::size_t n) { return static_cast<std::size_t>(next() % n); }
-  bool percent(unsigned p) { return below(100) < p; }
-  template <typename T>
-  const T& pick(const std::vector<T>& items) {
-    return items[below(items.size())];
-  }
-
- private:
-  std::uint64_t state_;
-};
 
 // What the simulated network does to messages; none of it unless a test asks.
 struct faults {
@@ -628,14 +610,6 @@ TEST_CASE(
 
 namespace {
 
-std::uint64_t run_seed(std::uint64_t run) {
-  static const std::uint64_t base = [] {
-    const char* text = std::getenv("BERYL_PROPERTY_SEED");
-    return text ? std::strtoull(text, nullptr, 0) : 0x5eed0301ULL;
-  }();
-  return base + run;
-}
-
 const std::vector<std::string> topics{"room:a", "room:b"};
 const std::vector<std::string> keys{"u1", "u2", "u3"};
 const std::vector<std::string> pids{"p1", "p2", "p3", "p4"};
@@ -737,5 +711,5 @@ void run_simulation(std::uint64_t seed) {
 }  // namespace
 
 TEST_CASE("presence replication: replicas converge over a lossy, duplicating, reordering network") {
-  for (std::uint64_t run = 0; run < 20; ++run) run_simulation(run_seed(run));
+  for (std::uint64_t run = 0; run < 20; ++run) run_simulation(run_seed(run, 0x5eed0301ULL));
 }

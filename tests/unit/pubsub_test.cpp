@@ -1,4 +1,5 @@
 #include "actors/pubsub.hpp"
+#include "actor_test_support.hpp"
 #include "actors/atoms.hpp"
 #include "core/json_serializer.hpp"
 
@@ -12,6 +13,8 @@
 
 namespace json = boost::json;
 using namespace beryl;
+using testing::eventually;
+using testing::recording_outbox;
 using namespace std::chrono_literals;
 
 namespace {
@@ -47,28 +50,7 @@ class counting_serializer : public serializer {
   wire::v2_serializer v2_;
 };
 
-class recording_outbox : public outbox {
- public:
-  void send(frame f) override {
-    std::lock_guard lock(mutex);
-    frames.push_back(std::move(f));
-  }
-  void close(std::uint16_t, std::string) override {}
-  std::size_t count() {
-    std::lock_guard lock(mutex);
-    return frames.size();
-  }
-  std::mutex mutex;
-  std::vector<frame> frames;
-};
-
-struct fixture {
-  caf::actor_system_config cfg;
-  std::unique_ptr<caf::actor_system> sys;
-  fixture() {
-    cfg.set("scheduler.max-threads", 2);
-    sys = std::make_unique<caf::actor_system>(cfg);
-  }
+struct fixture : testing::test_actor_system {
   pubsub_ref start(pubsub_actor& owner) {
     auto handle = spawn_pubsub(*sys, 2);
     owner = handle.owner;
@@ -84,15 +66,6 @@ struct fixture {
     REQUIRE(ok);
   }
 };
-
-template <class Pred>
-bool eventually(Pred pred) {
-  for (int i = 0; i < 500; ++i) {
-    if (pred()) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return pred();
-}
 
 }  // namespace
 
@@ -114,8 +87,8 @@ TEST_CASE("a broadcast to 2,000 subscribers is encoded once and shares one buffe
     return true;
   }));
   CHECK(format.broadcasts == 1);
-  const std::string* shared = outboxes.front()->frames.front().bytes.get();
-  for (auto& o : outboxes) CHECK(o->frames.front().bytes.get() == shared);
+  const std::string* shared = outboxes.front()->frames().front().bytes.get();
+  for (auto& o : outboxes) CHECK(o->frames().front().bytes.get() == shared);
   CHECK(*shared == R"([null,null,"room:big","shout",{"n":1}])");
   self->send_exit(owner, caf::exit_reason::user_shutdown);
 }
@@ -172,6 +145,6 @@ TEST_CASE("an intercepted event goes to the channel actor instead of the outbox"
       caf::after(5s) >> [] {});
   CHECK(got == "secret");
   REQUIRE(eventually([&] { return out->count() == 1; }));
-  CHECK(out->frames.front().bytes->find("public") != std::string::npos);
+  CHECK(out->frames().front().bytes->find("public") != std::string::npos);
   self->send_exit(owner, caf::exit_reason::user_shutdown);
 }

@@ -23,6 +23,5 @@ using untrack = caf::atom_constant<caf::atom("untrack")>;
 using update = caf::atom_constant<caf::atom("update")>;
 using list = caf::atom_constant<caf::atom("list")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
-using shards = caf::atom_constant<caf::atom("shards")>;
 
 }  // namespace beryl::atoms

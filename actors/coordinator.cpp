@@ -20,7 +20,6 @@ struct live_socket {
 };
 
 struct coordinator_state {
-  std::shared_ptr<const router> routes;
   std::unordered_map<caf::actor_addr, live_socket> sockets;
   std::unordered_map<std::string, std::vector<caf::actor_addr>> by_id;
   std::unordered_map<std::string, std::size_t> by_address;
@@ -57,9 +56,7 @@ json::object describe(const connection_entry& e) {
   return out;
 }
 
-coordinator_actor::behavior_type coordinator_impl(coordinator_self self,
-                                                  std::shared_ptr<const router> routes) {
-  self->state.routes = std::move(routes);
+coordinator_actor::behavior_type coordinator_impl(coordinator_self self) {
   self->set_down_handler([=](caf::down_msg& dm) { forget(self->state, dm.source); });
   return {
       [=](atoms::enroll, socket_actor& socket, connection_entry& entry) -> void {
@@ -91,24 +88,13 @@ coordinator_actor::behavior_type coordinator_impl(coordinator_self self,
                             {"by_address", std::move(by_address)},
                             {"connections", std::move(connections)}};
       },
-      [=](atoms::stats) -> json::value {
-        const auto& st = self->state;
-        json::array patterns;
-        for (auto& p : st.routes->patterns()) patterns.emplace_back(p);
-        std::size_t with_id = 0;
-        for (const auto& [id, sockets] : st.by_id) with_id += sockets.size();
-        return json::object{{"connections", st.sockets.size()},
-                            {"sockets_with_id", with_id},
-                            {"addresses", st.by_address.size()},
-                            {"patterns", std::move(patterns)}};
-      },
   };
 }
 
 }  // namespace
 
-coordinator_actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const router> routes) {
-  return sys.spawn(coordinator_impl, std::move(routes));
+coordinator_actor spawn_coordinator(caf::actor_system& sys) {
+  return sys.spawn(coordinator_impl);
 }
 
 }  // namespace beryl

@@ -5,7 +5,6 @@
 // caps) and the connection list the operator sees (GET /debug/connections).
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
-#include "actors/router.hpp"
 #include "actors/socket_protocol.hpp"
 
 #include <boost/json/value.hpp>
@@ -36,11 +35,9 @@ using coordinator_actor = caf::typed_actor<
     // (address, without port) -> open connections from it
     caf::replies_to<atoms::count, std::string>::with<std::size_t>,
     // (limit) -> {"total", "by_address": {addr: n}, "connections": [first `limit` entries]}
-    caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>,
-    // -> {"connections", "sockets_with_id", "addresses", "patterns"}
-    caf::replies_to<atoms::stats>::with<boost::json::value>>;
+    caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>>;
 
-coordinator_actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const router> routes);
+coordinator_actor spawn_coordinator(caf::actor_system& sys);
 
 }  // namespace beryl
 

@@ -97,7 +97,6 @@ void flush(presence_self self) {
   st.flush_scheduled = false;
   for (const auto& [topic, changes] : st.pending.take()) {
     auto body = presence::presence_diff_payload(changes);
-    if (st.settings.on_diff) st.settings.on_diff(topic, body);
     st.pubsub.broadcast(topic, "presence_diff", json::value(std::move(body)));
   }
 }

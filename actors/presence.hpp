@@ -22,8 +22,6 @@ namespace beryl {
 struct presence_settings {
   std::chrono::milliseconds diff_interval{50};  // how long changes are coalesced
   std::string node = "beryl";                   // the replica's node name
-  // Called with every presence_diff as it is broadcast (beryl's on_diff).
-  std::function<void(const std::string& topic, const boost::json::object& diff)> on_diff;
 };
 
 // The owner is the tracked actor, normally a channel: its entries leave when it ends. `meta` is

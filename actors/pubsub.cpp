@@ -133,7 +133,6 @@ pubsub_actor::behavior_type pubsub_owner(pubsub_actor::pointer self, const pubsu
                                          const std::vector<pubsub_shard_actor>& shards) {
   for (const auto& shard : shards) self->link_to(shard);
   return {
-      [ref](atoms::shards) { return ref; },
       // A broadcast from outside any channel (app::endpoint), to the topic's shard.
       [ref](atoms::broadcast, std::string& topic, std::string& event, payload& body) -> void {
         ref.broadcast(std::move(topic), std::move(event), std::move(body));

@@ -59,8 +59,6 @@ class pubsub_ref {
 // The supervised pubsub actor: it is linked to every shard, so the loss of one takes the whole
 // pubsub down for its supervisor to restart.
 using pubsub_actor = caf::typed_actor<
-    // The shards, for code that outlives one pubsub incarnation (the endpoint).
-    caf::replies_to<atoms::shards>::with<pubsub_ref>,
     // A broadcast from outside any channel: (topic, event, payload).
     caf::reacts_to<atoms::broadcast, std::string, std::string, payload>>;
 

@@ -8,10 +8,4 @@ std::optional<router::match> router::route(std::string_view topic) const {
   return std::nullopt;
 }
 
-std::vector<std::string> router::patterns() const {
-  std::vector<std::string> out;
-  for (const auto& r : routes_) out.push_back(r.pattern.text());
-  return out;
-}
-
 }  // namespace beryl

@@ -37,8 +37,6 @@ class router {
 
   std::optional<match> route(std::string_view topic) const;
 
-  std::vector<std::string> patterns() const;
-
  private:
   struct entry {
     topic_pattern pattern;

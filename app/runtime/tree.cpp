@@ -58,8 +58,8 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               return caf::actor_cast<caf::actor>(start_presence(parent->system(), *shards, config));
             }),
       named("coordinator",
-            [routes](caf::local_actor* parent) {
-              return caf::actor_cast<caf::actor>(spawn_coordinator(parent->system(), routes));
+            [](caf::local_actor* parent) {
+              return caf::actor_cast<caf::actor>(spawn_coordinator(parent->system()));
             }),
       channels,
       named("listener",
@@ -86,7 +86,7 @@ unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
   auto pubsub = spawn_pubsub(sys, config.pubsub_shards);
   s.pubsub = pubsub.owner;
   s.presence = start_presence(sys, pubsub.shards, config);
-  s.coordinator = spawn_coordinator(sys, routes);
+  s.coordinator = spawn_coordinator(sys);
   try {
     // No channel supervisor: socket actors spawn their channels themselves.
     auto listener =

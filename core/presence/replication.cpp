@@ -184,7 +184,9 @@ std::vector<replica_id> replicator::peers_ahead() const {
   auto covers = [](const clock_map& clocks) {
     return [&clocks](const auto& other) { return dominates_on_shared(*other.second, clocks); };
   };
-  for (const auto& [replica, clocks] : pending_clocks_) {
+  for (const auto& pending : pending_clocks_) {
+    const auto& replica = pending.first;
+    const auto& clocks = pending.second;  // a plain reference: lambdas below capture it
     if (!lags(ours, clocks) || replica_of(replica.node) != replica) continue;
     if (std::any_of(ahead.begin(), ahead.end(), covers(clocks))) continue;
     ahead.erase(std::remove_if(

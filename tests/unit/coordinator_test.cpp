@@ -46,15 +46,12 @@ std::size_t ask_size(caf::scoped_actor& self, const coordinator_actor& coordinat
   return n;
 }
 
-json::object ask_json(caf::scoped_actor& self, const coordinator_actor& coordinator,
-                      std::optional<std::size_t> list_limit) {
+// The registry's list, every connection included.
+json::object ask_list(caf::scoped_actor& self, const coordinator_actor& coordinator,
+                      std::size_t limit = 1000) {
   json::object out;
-  auto take = [&](const json::value& v) { out = v.as_object(); };
-  if (list_limit)
-    self->request(coordinator, 5s, atoms::list::value, *list_limit).receive(take, [](caf::error&) {
-    });
-  else
-    self->request(coordinator, 5s, atoms::stats::value).receive(take, [](caf::error&) {});
+  self->request(coordinator, 5s, atoms::list::value, limit)
+      .receive([&](const json::value& v) { out = v.as_object(); }, [](caf::error&) {});
   return out;
 }
 
@@ -62,8 +59,7 @@ json::object ask_json(caf::scoped_actor& self, const coordinator_actor& coordina
 bool wait_for_connections(caf::scoped_actor& self, const coordinator_actor& coordinator,
                           std::int64_t n) {
   for (int i = 0; i < 400; ++i) {
-    if (ask_json(self, coordinator, std::nullopt)["connections"].to_number<std::int64_t>() == n)
-      return true;
+    if (ask_list(self, coordinator)["total"].to_number<std::int64_t>() == n) return true;
     std::this_thread::sleep_for(5ms);
   }
   return false;
@@ -74,25 +70,27 @@ bool wait_for_connections(caf::scoped_actor& self, const coordinator_actor& coor
 TEST_CASE("the coordinator registers every socket, with or without an id, until it ends") {
   testing::test_actor_system f;
   caf::scoped_actor self{*f.sys};
-  auto coordinator = spawn_coordinator(*f.sys, std::make_shared<router>());
+  auto coordinator = spawn_coordinator(*f.sys);
   caf::actor me{self};
   auto a = f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "10.0.0.1:5000"), me);
   auto b = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "10.0.0.1:5001"), me);
   auto c = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "::1:6000"), me);
   REQUIRE(wait_for_connections(self, coordinator, 3));
 
-  auto stats = ask_json(self, coordinator, std::nullopt);
-  CHECK(stats["sockets_with_id"] == 1);
-  CHECK(stats["addresses"] == 2);
+  auto all = ask_list(self, coordinator);
+  CHECK(all["by_address"].as_object().size() == 2);
+  std::size_t with_id = 0;
+  for (const auto& c : all["connections"].as_array()) with_id += !c.as_object().at("id").is_null();
+  CHECK(with_id == 1);
   CHECK(ask_size(self, coordinator, false, "10.0.0.1") == 2);
   CHECK(ask_size(self, coordinator, false, "::1") == 1);
   CHECK(ask_size(self, coordinator, false, "10.0.0.2") == 0);
 
-  auto listed = ask_json(self, coordinator, 2);
+  auto listed = ask_list(self, coordinator, 2);
   CHECK(listed["total"] == 3);
   CHECK(listed["connections"].as_array().size() == 2);  // the limit holds
   CHECK(listed["by_address"].as_object()["10.0.0.1"] == 2);
-  auto full = ask_json(self, coordinator, 10);
+  auto full = ask_list(self, coordinator, 10);
   bool found = false;
   for (const auto& c : full["connections"].as_array())
     if (c.as_object().at("peer") == "10.0.0.1:5000") {
@@ -108,7 +106,7 @@ TEST_CASE("the coordinator registers every socket, with or without an id, until 
   CHECK(ask_size(self, coordinator, false, "10.0.0.1") == 1);
   self->send_exit(c, caf::exit_reason::kill);
   REQUIRE(wait_for_connections(self, coordinator, 1));
-  CHECK(ask_json(self, coordinator, std::nullopt)["addresses"] == 1);
+  CHECK(ask_list(self, coordinator)["by_address"].as_object().size() == 1);
 
   self->send_exit(a, caf::exit_reason::user_shutdown);
   self->send_exit(coordinator, caf::exit_reason::user_shutdown);
@@ -117,7 +115,7 @@ TEST_CASE("the coordinator registers every socket, with or without an id, until 
 TEST_CASE("the coordinator disconnects every socket of an id, and only those") {
   testing::test_actor_system f;
   caf::scoped_actor self{*f.sys};
-  auto coordinator = spawn_coordinator(*f.sys, std::make_shared<router>());
+  auto coordinator = spawn_coordinator(*f.sys);
   caf::actor me{self};
   f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "127.0.0.1:1"), me);
   f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "127.0.0.1:2"), me);

@@ -196,6 +196,7 @@ std::vector<replica_id> replicator::peers_ahead() const {
     ahead.emplace_back(replica, &clocks);
   }
   std::vector<replica_id> out;
+  out.reserve(ahead.size());
   for (const auto& [replica, clocks] : ahead) out.push_back(replica);
   return out;
 }

@@ -20,13 +20,15 @@ namespace json = boost::json;
 namespace {
 
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
+using hello_atom = caf::atom_constant<caf::atom("hello")>;
 
 const std::string unmatched = R"({"reason":"unmatched topic"})";
 
 // A channel driven by its join payload and events, which logs what the framework made it do as
 // "<callback> <topic> <user> [detail]". Join payload: {"user": name} and any of "refuse",
-// "throw", "push" (a push during join), "sleep_ms" (a slow join), "crash_after_join" (a message
-// to itself that throws, queued before the pubsub's answer to its subscribe).
+// "throw", "push" (a push during join), "sleep_ms" (a slow join), and two messages the channel
+// sends itself during join, so that they come before the pubsub's answer to its subscribe:
+// "crash_after_join" (throws) and "hello_after_join" (broadcasts "hello" to the topic).
 class scripted_channel : public channel {
  public:
   scripted_channel(caf::actor_config& cfg, channel_context ctx, std::shared_ptr<journal> log,
@@ -47,6 +49,8 @@ class scripted_channel : public channel {
     if (p.contains("push")) push("welcome", json::value(json::object{{"user", user_}}));
     if (p.contains("crash_after_join"))
       caf::anon_send(caf::actor_cast<caf::actor>(this), crash_atom::value);
+    if (p.contains("hello_after_join"))
+      caf::anon_send(caf::actor_cast<caf::actor>(this), hello_atom::value);
     return reply::ok({{"joined", topic()}});
   }
 
@@ -69,7 +73,12 @@ class scripted_channel : public channel {
   }
 
   caf::behavior handle_info() override {
-    return {[](crash_atom) { throw std::runtime_error("crash right after join"); }};
+    return {
+        [](crash_atom) { throw std::runtime_error("crash right after join"); },
+        [this](hello_atom) {
+          broadcast("hello", json::value(json::object{{"user", user_}}));
+        },
+    };
   }
 
   void terminate(const stop_reason& reason) override { note("terminate", reason.name()); }
@@ -294,19 +303,23 @@ TEST_CASE(
     }
   });
   while (sent < 5) std::this_thread::yield();
-  c.send("1", "1", "room:race", "phx_join", R"({"user":"ann","sleep_ms":20,"push":true})");
+  // The channel's own broadcast is made once it is subscribed but before it knows: the reply
+  // must be on the wire by then.
+  c.send("1", "1", "room:race", "phx_join",
+         R"({"user":"ann","sleep_ms":20,"push":true,"hello_after_join":true})");
   bool ticked = c.out->wait_for_match(
       [](const std::string& frame) { return frame.find(R"("tick")") != std::string::npos; });
   stop = true;
   broadcaster.join();
   REQUIRE(ticked);
   CHECK(c.next() == ok_reply("1", "1", "room:race", joined("room:race")));
-  // The push follows; ticks may come before it, in the order they were sent.
+  // The push and the hello follow; ticks may come before them, in the order they were sent.
   auto welcome = v2("1", nullptr, "room:race", "welcome", R"({"user":"ann"})");
-  int pushes = 0, last = -1;
+  auto hello = v2(nullptr, nullptr, "room:race", "hello", R"({"user":"ann"})");
+  int pushes = 0, hellos = 0, last = -1;
   for (const auto& frame : c.out->rest()) {
-    if (frame == welcome) {
-      ++pushes;
+    if (frame == welcome || frame == hello) {
+      ++(frame == welcome ? pushes : hellos);
       continue;
     }
     auto v = json::parse(frame).as_array();
@@ -318,6 +331,7 @@ TEST_CASE(
     last = n;
   }
   CHECK(pushes == 1);
+  CHECK(hellos == 1);
 }
 
 TEST_CASE("state machine: intercepted events go through handle_out per subscriber, others do not") {

@@ -465,3 +465,84 @@ TEST_CASE("state machine: a disconnect broadcast on the socket's id topic closes
   CHECK_FALSE(bystander.out->closed());
   CHECK_FALSE(bystander.end->reason());
 }
+
+TEST_CASE("state machine: a join that throws gets join crashed; the socket carries on") {
+  fixture f;
+  // The answer currently waits for the join timeout (see the next test): keep that short here.
+  f.h.settings().join_timeout = 300ms;
+  auto c = f.h.connect();
+  join_ok(c, "1", "room:ok", "ann");
+  c.send("2", "2", "room:boom", "phx_join", R"({"user":"ann","throw":true})");
+  c.send("2", "3", "room:boom", "ping");
+  c.send("1", "4", "room:ok", "ping");
+  CHECK(c.next() == error_reply("2", "2", "room:boom", R"({"reason":"join crashed"})"));
+  CHECK(c.next() == error_reply(nullptr, "3", "room:boom", unmatched));
+  CHECK(c.next() == ok_reply("1", "4", "room:ok"));
+  CHECK(lines(c.out->rest()) == "");
+  // No terminate: the channel never joined.
+  CHECK(lines(f.log->entries()) ==
+        lines({"join room:ok ann", "join room:boom ann", "in room:ok ann ping"}));
+  CHECK_FALSE(c.end->reason());
+}
+
+// BUG (actors/channel.cpp, run_join): when join() throws, the promise of the socket's join request
+// is dropped unanswered (CAF 0.17 does not answer a request whose promise dies with its actor), so
+// the socket only learns of the crash at join_timeout (10 s by default). Until then the
+// connection handles nothing else, heartbeats included.
+TEST_CASE("state machine: a join that throws is answered at once, not at the join timeout" *
+          doctest::may_fail()) {
+  fixture f;
+  f.h.settings().join_timeout = 600ms;  // what the bug costs this test
+  auto c = f.h.connect();
+  c.send("2", "2", "room:boom", "phx_join", R"({"user":"ann","throw":true})");
+  c.send(nullptr, "3", "phoenix", "heartbeat");
+  CHECK(c.next(300ms) == error_reply("2", "2", "room:boom", R"({"reason":"join crashed"})"));
+  CHECK(c.next(300ms) == ok_reply(nullptr, "3", "phoenix"));
+}
+
+// BUG (actors/channel.cpp, run_join and on_exit): a channel that crashes after join() returned ok
+// but before the pubsub acknowledged its subscription (here: a message it sent itself during join)
+// never answers the socket's join request, and never unsubscribes (on_exit only does once
+// joined_). The client gets the ok reply, then no phx_error but "join crashed" for the same
+// join_ref at join_timeout; the dead channel's subscription stays, so broadcasts on the topic
+// reach a client without a channel there, and twice once it rejoins.
+TEST_CASE(
+    "state machine: a channel that crashes right after its join gets phx_error, no broadcasts" *
+    doctest::may_fail()) {
+  fixture f;
+  f.h.settings().join_timeout = 600ms;  // what the bug costs this test
+  auto c = f.h.connect();
+  c.send("1", "1", "room:a", "phx_join", R"({"user":"ann","crash_after_join":true})");
+  CHECK(c.next() == ok_reply("1", "1", "room:a", joined("room:a")));
+  CHECK(c.next(300ms) == v2("1", "1", "room:a", "phx_error", R"({"reason":"channel_crash"})"));
+  c.round_trip("h1");
+  f.h.pubsub().broadcast("room:a", "tick", json::value(json::object{{"n", 1}}));
+  c.send("5", "5", "room:a", "phx_join", R"({"user":"ann"})");  // phoenix.js rejoins
+  REQUIRE(c.out->wait_for(ok_reply("5", "5", "room:a", joined("room:a"))));
+  f.h.pubsub().broadcast("room:a", "tick", json::value(json::object{{"n", 2}}));
+  REQUIRE(c.out->wait_for(v2(nullptr, nullptr, "room:a", "tick", R"({"n":2})")));
+  auto frames = c.out->settled();
+  auto count = [&](const std::string& x) { return std::count(frames.begin(), frames.end(), x); };
+  CHECK(count(error_reply("1", "1", "room:a", R"({"reason":"join crashed"})")) == 0);
+  CHECK(count(v2(nullptr, nullptr, "room:a", "tick", R"({"n":1})")) == 0);  // before the rejoin
+  CHECK(count(v2(nullptr, nullptr, "room:a", "tick", R"({"n":2})")) == 1);
+}
+
+// BUG (actors/socket.cpp run_join, actors/channel.cpp run_join): join() is synchronous, so the
+// kill sent at join_timeout only lands once it has returned; by then the channel has subscribed.
+// The client gets "join crashed", then the ok reply of the same join, and the killed channel's
+// subscription stays: broadcasts on the topic reach a client that has no channel there.
+TEST_CASE("state machine: a join slower than the join timeout gets join crashed and nothing more" *
+          doctest::may_fail()) {
+  fixture f;
+  f.h.settings().join_timeout = 50ms;
+  auto c = f.h.connect();
+  c.send("1", "1", "room:a", "phx_join", R"({"user":"ann","sleep_ms":200})");
+  CHECK(c.next() == error_reply("1", "1", "room:a", R"({"reason":"join crashed"})"));
+  c.send("1", "2", "room:a", "ping");
+  CHECK(c.next() == error_reply(nullptr, "2", "room:a", unmatched));
+  // Well after join() has returned.
+  CHECK_FALSE(c.out->wait_for(ok_reply("1", "1", "room:a", joined("room:a")), 400ms));
+  f.h.pubsub().broadcast("room:a", "tick", json::value(json::object{}));
+  CHECK(lines(c.out->rest()) == "");
+}

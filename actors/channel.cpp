@@ -126,9 +126,10 @@ void channel::push_presence_state() {
 
 caf::behavior channel::make_behavior() {
   caf::message_handler protocol{
-      [this](atoms::join, message& m) -> caf::result<bool> {
-        auto promise = make_response_promise<bool>();
-        run_join(m, promise);
+      [this](atoms::join, message& m, caf::timestamp deadline) -> caf::result<bool> {
+        pending_join_ = make_response_promise<bool>();
+        auto promise = *pending_join_;
+        run_join(m, deadline);
         return promise;
       },
       [this](atoms::in, message& m) { run_handle_in(m); },
@@ -146,31 +147,45 @@ caf::behavior channel::make_behavior() {
   return protocol.or_else(handle_info());
 }
 
-void channel::run_join(message& m, caf::response_promise promise) {
-  auto answer = join(m.body);
+void channel::run_join(message& m, caf::timestamp deadline) {
+  auto answer = join(m.body);  // if it throws, on_exit answers the socket
+  if (caf::make_timestamp() > deadline) {
+    // The socket has answered the client already; subscribing now would write a second reply.
+    spdlog::error("channel {}: join() returned after the join timeout", ctx_.topic);
+    quit(make_error(stop_code::crashed, "join timed out"));
+    return;
+  }
   auto reply_frame =
       ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, answer.status, answer.response);
   if (!answer.is_ok()) {
     send_frame(std::move(reply_frame));
-    promise.deliver(false);
+    answer_join(false);
     quit(caf::exit_reason::normal);  // a refused join is no crash
     return;
   }
   subscription me{id(), ctx_.socket->out, ctx_.socket->format,
                   caf::actor_cast<event_receiver>(this), intercepts_};
+  subscribe_sent_ = true;
   request(ctx_.pubsub.shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
           std::move(me), std::move(reply_frame))
       .then(
-          [this, promise](caf::ok_atom) mutable {
+          [this](caf::ok_atom) {
             joined_ = true;
             for (auto& f : pushed_while_joining_) send_frame(std::move(f));
             pushed_while_joining_.clear();
-            promise.deliver(true);
+            answer_join(true);
           },
-          [this, promise](caf::error& err) mutable {
-            promise.deliver(err);
+          [this](caf::error& err) {
+            answer_join(err);
             quit(err);
           });
+}
+
+template <class Answer>
+void channel::answer_join(Answer answer) {
+  if (!pending_join_) return;
+  pending_join_->deliver(std::move(answer));
+  pending_join_.reset();
 }
 
 void channel::run_handle_in(message& m) {
@@ -208,8 +223,18 @@ void channel::send_frame(frame f) {
 }
 
 void channel::on_exit() {
-  if (joined_)
-    caf::anon_send(ctx_.pubsub.shard_for(ctx_.topic), atoms::unsubscribe::value, ctx_.topic, id());
+  const auto& shard = ctx_.pubsub.shard_for(ctx_.topic);
+  if (pending_join_ && subscribe_sent_) {
+    // Ended between subscribing and the acknowledgement: the shard has the join reply to write
+    // first, so it answers the socket (true: joined, and then ended) once it has removed us.
+    pending_join_->delegate(shard, atoms::unsubscribe::value, ctx_.topic, id());
+    pending_join_.reset();
+  } else if (pending_join_) {
+    // join() threw, or the channel was stopped before it ran: the socket answers "join crashed".
+    answer_join(make_error(stop_code::crashed, "ended while joining"));
+  } else if (subscribe_sent_) {
+    caf::anon_send(shard, atoms::unsubscribe::value, ctx_.topic, id());
+  }
 }
 
 }  // namespace beryl

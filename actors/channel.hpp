@@ -94,7 +94,9 @@ class channel : public caf::event_based_actor {
   caf::behavior make_behavior() final;
   void on_exit() final;
 
-  void run_join(message& m, caf::response_promise promise);
+  void run_join(message& m, caf::timestamp deadline);
+  template <class Answer>
+  void answer_join(Answer answer);
   void run_handle_in(message& m);
   void run_leave(const message& m);
   void end(const caf::error& reason);
@@ -109,6 +111,9 @@ class channel : public caf::event_based_actor {
   std::shared_ptr<const std::vector<std::string>> intercepts_;
   bool joined_ = false;
   bool terminated_ = false;
+  // The socket's join request until it is answered; on_exit answers it if the channel ends first.
+  std::optional<caf::response_promise> pending_join_;
+  bool subscribe_sent_ = false;
   std::vector<frame> pushed_while_joining_;
 };
 

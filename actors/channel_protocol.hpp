@@ -7,6 +7,7 @@
 #include "actors/message_types.hpp"
 
 #include <caf/error.hpp>
+#include <caf/timestamp.hpp>
 #include <caf/typed_actor.hpp>
 
 #include <string>
@@ -18,8 +19,9 @@ namespace beryl {
 using event_receiver = caf::typed_actor<caf::reacts_to<atoms::out, std::string, payload>>;
 
 using channel_actor = caf::typed_actor<
-    // phx_join: runs join(); true once joined (the reply is on the wire), false when refused.
-    caf::replies_to<atoms::join, message>::with<bool>,
+    // phx_join with its deadline: runs join(); true once joined (the reply is on the wire),
+    // false when refused, an error when join() threw, or returned after the deadline.
+    caf::replies_to<atoms::join, message, caf::timestamp>::with<bool>,
     // A client event for handle_in, in the order the client sent it.
     caf::reacts_to<atoms::in, message>,
     // phx_leave: replies ok and ends with reason `left`.

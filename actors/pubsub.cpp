@@ -22,9 +22,9 @@ struct topic_subscribers {
     list.push_back(std::move(s));
   }
 
-  void remove(std::uint64_t id) {
+  bool remove(std::uint64_t id) {
     auto it = position.find(id);
-    if (it == position.end()) return;
+    if (it == position.end()) return false;
     auto at = it->second;
     position.erase(it);
     if (at + 1 != list.size()) {
@@ -32,6 +32,7 @@ struct topic_subscribers {
       position[list[at].id] = at;
     }
     list.pop_back();
+    return true;
   }
 };
 
@@ -83,11 +84,12 @@ pubsub_shard_actor::behavior_type pubsub_shard(
         self->state.topics[topic].add(std::move(s));
         return caf::ok_atom::value;
       },
-      [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) -> void {
+      [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) {
         auto it = self->state.topics.find(topic);
-        if (it == self->state.topics.end()) return;
-        it->second.remove(id);
+        if (it == self->state.topics.end()) return false;
+        bool removed = it->second.remove(id);
         if (it->second.list.empty()) self->state.topics.erase(it);
+        return removed;
       },
       [=](atoms::broadcast, const std::string& topic, const std::string& event, const payload& body,
           std::uint64_t except) -> void {

@@ -33,8 +33,10 @@ struct subscription {
 using pubsub_shard_actor = caf::typed_actor<
     // Adds a subscriber and writes its join reply first, so the reply precedes every broadcast.
     caf::replies_to<atoms::subscribe, std::string, subscription, frame>::with<caf::ok_atom>,
-    // (topic, subscriber id)
-    caf::reacts_to<atoms::unsubscribe, std::string, std::uint64_t>,
+    // (topic, subscriber id) -> whether it was subscribed. A channel that ends before its
+    // subscription is acknowledged hands its join request over to this answer, which comes
+    // after the join reply the subscription wrote.
+    caf::replies_to<atoms::unsubscribe, std::string, std::uint64_t>::with<bool>,
     // (topic, event, payload, the channel id to skip or 0): encoded once per wire format.
     caf::reacts_to<atoms::broadcast, std::string, std::string, payload, std::uint64_t>>;
 

@@ -199,8 +199,11 @@ class socket_behavior {
                           token_bucket(deps.settings.channel_rate, token_bucket::clock::now())});
     auto topic = m.topic;
     auto ref = m.ref;
-    // Like Phoenix, the join is synchronous for the connection: later messages wait for it.
-    self_->request(ch, deps.settings.join_timeout, atoms::join::value, std::move(m))
+    // Like Phoenix, the join is synchronous for the connection: later messages wait for it. A
+    // join() that returns after the deadline makes its channel answer an error instead of
+    // subscribing; one that has not answered by twice the timeout is stuck, and killed.
+    auto deadline = caf::make_timestamp() + deps.settings.join_timeout;
+    self_->request(ch, 2 * deps.settings.join_timeout, atoms::join::value, std::move(m), deadline)
         .await(
             [this, ch, close_after, topic](bool joined) {
               auto e = find_by_address(ch.address());

@@ -22,6 +22,7 @@ struct socket_settings {
   // other message is dropped without a reply (its push times out at the client), as in beryl.
   rate_limit message_rate;
   rate_limit channel_rate;
+  // join() must return within it, or its channel ends unjoined (the client: "join crashed").
   std::chrono::milliseconds join_timeout{10000};
   std::chrono::milliseconds stop_timeout{5000};  // a replaced channel is killed after this
 };

@@ -485,14 +485,12 @@ TEST_CASE("state machine: a join that throws gets join crashed; the socket carri
   CHECK_FALSE(c.end->reason());
 }
 
-// BUG (actors/channel.cpp, run_join): when join() throws, the promise of the socket's join request
-// is dropped unanswered (CAF 0.17 does not answer a request whose promise dies with its actor), so
-// the socket only learns of the crash at join_timeout (10 s by default). Until then the
-// connection handles nothing else, heartbeats included.
-TEST_CASE("state machine: a join that throws is answered at once, not at the join timeout" *
-          doctest::may_fail()) {
+// A join() that throws ends its channel, which answers the socket's join request on its way out
+// (CAF 0.17 would drop the promise unanswered): the connection does not wait for the join timeout,
+// during which it would handle nothing else, heartbeats included.
+TEST_CASE("state machine: a join that throws is answered at once, not at the join timeout") {
   fixture f;
-  f.h.settings().join_timeout = 600ms;  // what the bug costs this test
+  f.h.settings().join_timeout = 600ms;  // what waiting for it would cost
   auto c = f.h.connect();
   c.send("2", "2", "room:boom", "phx_join", R"({"user":"ann","throw":true})");
   c.send(nullptr, "3", "phoenix", "heartbeat");
@@ -500,17 +498,14 @@ TEST_CASE("state machine: a join that throws is answered at once, not at the joi
   CHECK(c.next(300ms) == ok_reply(nullptr, "3", "phoenix"));
 }
 
-// BUG (actors/channel.cpp, run_join and on_exit): a channel that crashes after join() returned ok
-// but before the pubsub acknowledged its subscription (here: a message it sent itself during join)
-// never answers the socket's join request, and never unsubscribes (on_exit only does once
-// joined_). The client gets the ok reply, then no phx_error but "join crashed" for the same
-// join_ref at join_timeout; the dead channel's subscription stays, so broadcasts on the topic
-// reach a client without a channel there, and twice once it rejoins.
+// A channel that crashes after join() returned ok but before the pubsub acknowledged its
+// subscription (here: a message it sent itself during join) hands the join request to the pubsub
+// shard, which answers after writing the ok reply and removing the subscription: the client gets
+// the reply, then phx_error, and no broadcast of a topic it has no channel on.
 TEST_CASE(
-    "state machine: a channel that crashes right after its join gets phx_error, no broadcasts" *
-    doctest::may_fail()) {
+    "state machine: a channel that crashes right after its join gets phx_error, no broadcasts") {
   fixture f;
-  f.h.settings().join_timeout = 600ms;  // what the bug costs this test
+  f.h.settings().join_timeout = 600ms;  // what waiting for it would cost
   auto c = f.h.connect();
   c.send("1", "1", "room:a", "phx_join", R"({"user":"ann","crash_after_join":true})");
   CHECK(c.next() == ok_reply("1", "1", "room:a", joined("room:a")));
@@ -528,12 +523,10 @@ TEST_CASE(
   CHECK(count(v2(nullptr, nullptr, "room:a", "tick", R"({"n":2})")) == 1);
 }
 
-// BUG (actors/socket.cpp run_join, actors/channel.cpp run_join): join() is synchronous, so the
-// kill sent at join_timeout only lands once it has returned; by then the channel has subscribed.
-// The client gets "join crashed", then the ok reply of the same join, and the killed channel's
-// subscription stays: broadcasts on the topic reach a client that has no channel there.
-TEST_CASE("state machine: a join slower than the join timeout gets join crashed and nothing more" *
-          doctest::may_fail()) {
+// join() is synchronous, so a kill cannot interrupt it: a channel whose join() returns after the
+// deadline the socket gave it ends without subscribing. The client gets "join crashed" and
+// nothing more: no late ok reply, no broadcasts of the topic.
+TEST_CASE("state machine: a join slower than the join timeout gets join crashed and nothing more") {
   fixture f;
   f.h.settings().join_timeout = 50ms;
   auto c = f.h.connect();

@@ -100,7 +100,8 @@ class capacity_scenario final : public swarm::sink {
     const std::int64_t now = now_ns();
     in_flight_[seq] = {now, 0, sender};
     swarm_.at(sender).push(
-        bench_topic, "shout", "{\"seq\":" + std::to_string(seq) + ",\"t\":" + std::to_string(now) + "}");
+        bench_topic, "shout",
+        "{\"seq\":" + std::to_string(seq) + ",\"t\":" + std::to_string(now) + "}");
   }
 
   void end_step(const std::string& problem) {

@@ -93,7 +93,8 @@ class churn_scenario final : public swarm::sink {
       spdlog::error("churn: {} connections failed: {}", swarm_.failed(), swarm_.first_error());
       return io_.stop();
     }
-    swarm_.at(observer_index).join(bench_topic, "{\"user\":\"observer-" + std::to_string(getpid()) + "\"}");
+    swarm_.at(observer_index)
+        .join(bench_topic, "{\"user\":\"observer-" + std::to_string(getpid()) + "\"}");
   }
 
   void observer_frame(phx_conn& conn, const phx_frame& frame) {

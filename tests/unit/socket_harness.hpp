@@ -26,7 +26,7 @@
 #include <thread>
 #include <vector>
 
-namespace beryl::test {
+namespace beryl::testing {
 
 using namespace std::chrono_literals;
 
@@ -123,7 +123,7 @@ class journal {
 
 // The client's side of a connection: every frame queued for it, as normalized JSON text (binary
 // frames as "<binary N bytes>"), and how the server closed it.
-class recording_outbox : public outbox {
+class client_outbox : public outbox {
  public:
   void send(frame f) override {
     std::string text;
@@ -248,7 +248,7 @@ class end_watch {
 
 // One connection: its socket actor and what its client receives.
 struct test_client {
-  std::shared_ptr<recording_outbox> out;
+  std::shared_ptr<client_outbox> out;
   socket_actor socket;
   std::shared_ptr<end_watch> end;
 
@@ -307,13 +307,13 @@ class socket_harness {
       deps_ = std::move(deps);
     }
     auto info = std::make_shared<socket_info>();
-    info->out = std::make_shared<recording_outbox>();
+    info->out = std::make_shared<client_outbox>();
     info->format = &v2_format();
     info->id = std::move(id);
     info->transport = "websocket";
     info->peer = "127.0.0.1:" + std::to_string(40000 + clients_.size());
     test_client c{
-        std::static_pointer_cast<recording_outbox>(info->out), {}, std::make_shared<end_watch>()};
+        std::static_pointer_cast<client_outbox>(info->out), {}, std::make_shared<end_watch>()};
     c.socket = spawn_socket(*sys_, std::move(info), deps_);
     c.socket->attach_functor([end = c.end](const caf::error& reason) { end->ended(reason); });
     clients_.push_back(c);
@@ -330,4 +330,4 @@ class socket_harness {
   std::vector<test_client> clients_;
 };
 
-}  // namespace beryl::test
+}  // namespace beryl::testing

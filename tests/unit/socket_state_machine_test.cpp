@@ -14,7 +14,7 @@
 #include <thread>
 
 using namespace beryl;
-using namespace beryl::test;
+using namespace beryl::testing;
 namespace json = boost::json;
 
 namespace {

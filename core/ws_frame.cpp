@@ -165,7 +165,10 @@ void decoder::dispatch(opcode op, bool fin, std::string_view payload, handler& h
       } else {
         auto code =
             static_cast<std::uint16_t>((std::uint8_t(payload[0]) << 8) | std::uint8_t(payload[1]));
-        h.on_close(code, payload.substr(2));
+        if (close_code::valid_from_peer(code))
+          h.on_close(code, payload.substr(2));
+        else
+          error_ = protocol_error;  // never echoed back: the answer is 1002
       }
       return;
   }

@@ -1,6 +1,7 @@
 // The RFC 6455 decoder against random streams: valid ones cut at random points must decode to
 // exactly what was sent; corrupted and random ones must end in a close code, never in a crash,
 // an oversized message or anything delivered after the close.
+#include "core/close_code.hpp"
 #include "core/ws_frame.hpp"
 #include "fuzz_support.hpp"
 
@@ -96,7 +97,9 @@ sent_stream valid_stream(rng& r) {
     s.messages.emplace_back(std::move(data), binary);
   }
   if (r.chance(0.4)) {
-    std::uint16_t code = static_cast<std::uint16_t>(r.between(1000, 4999));
+    std::uint16_t code = 0;
+    while (!close_code::valid_from_peer(code))  // codes a peer may send (the rest get 1002)
+      code = static_cast<std::uint16_t>(r.between(1000, 4999));
     std::string reason = r.utf8(20).substr(0, 100);
     std::string body{static_cast<char>(code >> 8), static_cast<char>(code & 0xFF)};
     s.bytes += client_frame(r, 0x8, true, body + reason);

@@ -131,6 +131,24 @@ TEST_CASE("protocol violations close with 1002") {
   CHECK(error_of(client_frame(0x88, "x")) == 1002);                    // one-byte close payload
 }
 
+TEST_CASE("close frames with a code a peer may not send close with 1002") {
+  auto close_with = [](std::uint16_t code) {
+    ws::decoder d(1 << 20);
+    recorder r;
+    std::string body{char(code >> 8), char(code & 0xff)};
+    auto error = feed(d, r, client_frame(0x88, body + "why"));
+    return std::make_pair(int(error), r.close_code);
+  };
+  for (std::uint16_t code : {0, 999, 1004, 1005, 1006, 1015, 1016, 2999, 5000, 65535}) {
+    CAPTURE(code);
+    CHECK(close_with(code).first == 1002);
+  }
+  for (std::uint16_t code : {1000, 1001, 1002, 1003, 1007, 1011, 1012, 1014, 3000, 4999}) {
+    CAPTURE(code);
+    CHECK(close_with(code) == std::make_pair(0, int(code)));
+  }
+}
+
 TEST_CASE("messages over the limit close with 1009 before their payload arrives") {
   ws::decoder d(100);
   recorder r;

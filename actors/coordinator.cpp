@@ -30,8 +30,8 @@ using coordinator_self = coordinator_actor::stateful_pointer<coordinator_state>;
 
 void enroll(coordinator_state& st, socket_actor socket, connection_entry entry) {
   auto addr = socket.address();
-  if (entry.id) st.by_id[*entry.id].push_back(addr);
-  ++st.by_address[std::string(peer_address(entry.peer))];
+  if (entry.info->id) st.by_id[*entry.info->id].push_back(addr);
+  ++st.by_address[std::string(peer_address(entry.info->peer))];
   st.sockets.emplace(addr, live_socket{std::move(socket), std::move(entry)});
 }
 
@@ -39,20 +39,21 @@ void forget(coordinator_state& st, const caf::actor_addr& socket) {
   auto it = st.sockets.find(socket);
   if (it == st.sockets.end()) return;
   const auto& entry = it->second.entry;
-  if (entry.id) {
-    auto& same_id = st.by_id[*entry.id];
+  if (entry.info->id) {
+    auto& same_id = st.by_id[*entry.info->id];
     same_id.erase(std::remove(same_id.begin(), same_id.end(), socket), same_id.end());
-    if (same_id.empty()) st.by_id.erase(*entry.id);
+    if (same_id.empty()) st.by_id.erase(*entry.info->id);
   }
-  auto count = st.by_address.find(std::string(peer_address(entry.peer)));
+  auto count = st.by_address.find(std::string(peer_address(entry.info->peer)));
   if (count != st.by_address.end() && --count->second == 0) st.by_address.erase(count);
   st.sockets.erase(it);
 }
 
 json::object describe(const connection_entry& e) {
+  const auto& info = *e.info;
   json::object out{
-      {"peer", e.peer}, {"transport", e.transport}, {"connected_at_ms", e.connected_at_ms}};
-  out["id"] = e.id ? json::value(*e.id) : json::value(nullptr);
+      {"peer", info.peer}, {"transport", info.transport}, {"connected_at_ms", e.connected_at_ms}};
+  out["id"] = info.id ? json::value(*info.id) : json::value(nullptr);
   return out;
 }
 
@@ -83,7 +84,10 @@ coordinator_actor::behavior_type coordinator_impl(coordinator_self self) {
           connections.push_back(describe(live.entry));
         }
         json::object by_address;
-        for (const auto& [address, n] : st.by_address) by_address[address] = n;
+        for (const auto& [address, n] : st.by_address) {
+          if (by_address.size() >= limit) break;  // the answer stays bounded, as the list does
+          by_address[address] = n;
+        }
         return json::object{{"total", st.sockets.size()},
                             {"by_address", std::move(by_address)},
                             {"connections", std::move(connections)}};

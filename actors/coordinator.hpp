@@ -4,6 +4,7 @@
 // It answers disconnect by socket id, the number of connections from an address (admission
 // caps) and the connection list the operator sees (GET /debug/connections).
 #include "actors/atoms.hpp"
+#include "actors/context.hpp"
 #include "actors/message_types.hpp"
 #include "actors/socket_protocol.hpp"
 
@@ -19,11 +20,10 @@
 
 namespace beryl {
 
-// What the registry keeps of one connection.
+// What the registry keeps of one connection: the socket's own shared info (id, peer,
+// transport), not copies of it.
 struct connection_entry {
-  std::optional<std::string> id;     // the socket id on_connect gave it
-  std::string peer;                  // "address:port"
-  std::string transport;             // "websocket" or "longpoll"
+  std::shared_ptr<const socket_info> info;
   std::int64_t connected_at_ms = 0;  // Unix time
 };
 
@@ -34,7 +34,8 @@ using coordinator_actor = caf::typed_actor<
     caf::replies_to<atoms::disconnect, std::string>::with<std::size_t>,
     // (address, without port) -> open connections from it
     caf::replies_to<atoms::count, std::string>::with<std::size_t>,
-    // (limit) -> {"total", "by_address": {addr: n}, "connections": [first `limit` entries]}
+    // (limit) -> {"total", "by_address": {addr: n}, "connections": [...]}, at most `limit`
+    // addresses and connections
     caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>>;
 
 coordinator_actor spawn_coordinator(caf::actor_system& sys);

@@ -257,10 +257,9 @@ std::int64_t unix_ms() {
 
 // Every socket is in the coordinator's registry until it ends (the coordinator monitors it).
 void enroll(socket_self self) {
-  const auto& info = *self->state.info;
   if (!self->state.deps->coordinator) return;
   self->send(self->state.deps->coordinator, atoms::enroll::value, socket_actor{self},
-             connection_entry{info.id, info.peer, info.transport, unix_ms()});
+             connection_entry{self->state.info, unix_ms()});
 }
 
 // A socket with an id listens to the pubsub topic named by its id, so a "disconnect" broadcast

@@ -7,6 +7,9 @@
 #include <boost/json/value.hpp>
 #include <caf/all.hpp>
 
+#include <algorithm>
+#include <charconv>
+
 namespace beryl::app {
 namespace {
 
@@ -32,6 +35,16 @@ void ask_root(caf::actor_system& sys, const caf::actor& root, const http_respond
       respond(json(404, error_body(self->system().render(err))));
     });
   });
+}
+
+constexpr std::size_t default_connections_limit = 100;
+constexpr std::size_t max_connections_limit = 10000;
+
+std::size_t limit_of(const http_request& req) {
+  const std::string* text = req.param("limit");
+  std::size_t limit = default_connections_limit;
+  if (text) std::from_chars(text->data(), text->data() + text->size(), limit);
+  return std::min(limit, max_connections_limit);
 }
 
 }  // namespace
@@ -72,6 +85,32 @@ http_handler debug_routes(caf::actor_system& sys, std::function<caf::actor()> ro
           respond(json(200, body + "}"));
         },
         supervision::crash_atom::value, name);
+    return true;
+  };
+}
+
+http_handler connections_route(caf::actor_system& sys,
+                               std::function<coordinator_actor()> coordinator) {
+  return [&sys, coordinator = std::move(coordinator)](const http_request& req,
+                                                      const http_responder& respond) {
+    if (req.path != "/debug/connections" || req.method != "GET") return false;
+    auto registry = coordinator();
+    if (!registry) {
+      respond(json(503, error_body("the coordinator is not running")));
+      return true;
+    }
+    auto limit = limit_of(req);
+    // A short-lived actor asks, so that no network thread waits.
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(registry, supervisor_timeout, atoms::list::value, limit)
+          .then(
+              [=](const boost::json::value& list) {
+                respond(json(200, boost::json::serialize(list)));
+              },
+              [=](caf::error&) {
+                respond(json(503, error_body("the coordinator did not answer")));
+              });
+    });
     return true;
   };
 }

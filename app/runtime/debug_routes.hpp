@@ -3,6 +3,7 @@
 //   GET  /debug/supervision       the live supervision tree as JSON
 //   POST /debug/crash?child=NAME  makes that child of the root supervisor crash, as a real crash
 //                                 would (only with --enable-crash-injection; 404 otherwise)
+#include "actors/coordinator.hpp"
 #include "core/http.hpp"
 
 #include <caf/actor.hpp>
@@ -14,5 +15,11 @@ namespace beryl::app {
 
 http_handler debug_routes(caf::actor_system& sys, std::function<caf::actor()> root,
                           bool crash_injection);
+
+// GET /debug/connections?limit=N: the coordinator's registry of live sockets as JSON —
+// {"total", "by_address": {address: count}, "connections": [{"id", "peer", "transport",
+// "connected_at_ms"}, ...]} with at most N connections listed (default 100, at most 10,000).
+http_handler connections_route(caf::actor_system& sys,
+                               std::function<coordinator_actor()> coordinator);
 
 }  // namespace beryl::app

@@ -7,34 +7,42 @@
 
 namespace beryl::app {
 
-endpoint::targets endpoint::current() const {
+pubsub_actor endpoint::pubsub() const {
   std::lock_guard lock(mutex_);
-  return find_ ? find_() : targets{};
+  return find_pubsub_ ? find_pubsub_() : pubsub_actor{};
+}
+
+coordinator_actor endpoint::coordinator() const {
+  std::lock_guard lock(mutex_);
+  return find_coordinator_ ? find_coordinator_() : coordinator_actor{};
 }
 
 bool endpoint::broadcast(std::string topic, std::string event, payload body) const {
-  auto pubsub = current().pubsub;
-  if (!pubsub) return false;
-  caf::anon_send(pubsub, atoms::broadcast::value, std::move(topic), std::move(event),
+  auto target = pubsub();
+  if (!target) return false;
+  caf::anon_send(target, atoms::broadcast::value, std::move(topic), std::move(event),
                  std::move(body));
   return true;
 }
 
 bool endpoint::disconnect(const std::string& socket_id) const {
-  auto coordinator = current().coordinator;
-  if (!coordinator) return false;
-  caf::anon_send(coordinator, atoms::disconnect::value, socket_id);
+  auto target = coordinator();
+  if (!target) return false;
+  caf::anon_send(target, atoms::disconnect::value, socket_id);
   return true;
 }
 
-void endpoint::bind(std::function<targets()> find) {
+void endpoint::bind(std::function<pubsub_actor()> find_pubsub,
+                    std::function<coordinator_actor()> find_coordinator) {
   std::lock_guard lock(mutex_);
-  find_ = std::move(find);
+  find_pubsub_ = std::move(find_pubsub);
+  find_coordinator_ = std::move(find_coordinator);
 }
 
 void endpoint::unbind() {
   std::lock_guard lock(mutex_);
-  find_ = nullptr;
+  find_pubsub_ = nullptr;
+  find_coordinator_ = nullptr;
 }
 
 }  // namespace beryl::app

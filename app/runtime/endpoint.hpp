@@ -24,20 +24,18 @@ class endpoint {
   // do the same as in Phoenix: broadcast "disconnect" to the topic named by the socket id.)
   bool disconnect(const std::string& socket_id) const;
 
-  // The actors the endpoint talks to: serve() finds their current incarnations.
-  struct targets {
-    pubsub_actor pubsub;
-    coordinator_actor coordinator;
-  };
-  // For serve(): how to find the current actors, and that the server is gone.
-  void bind(std::function<targets()> find);
+  // For serve(): how to find the current pubsub and coordinator, and that the server is gone.
+  void bind(std::function<pubsub_actor()> find_pubsub,
+            std::function<coordinator_actor()> find_coordinator);
   void unbind();
   // Their current incarnations; empty handles while no server runs.
-  targets current() const;
+  pubsub_actor pubsub() const;
+  coordinator_actor coordinator() const;
 
  private:
   mutable std::mutex mutex_;
-  std::function<targets()> find_;
+  std::function<pubsub_actor()> find_pubsub_;
+  std::function<coordinator_actor()> find_coordinator_;
 };
 
 }  // namespace beryl::app

@@ -1,7 +1,6 @@
 #include "app/runtime/server.hpp"
 
 #include "actors/stop_reason.hpp"
-#include "app/runtime/connections_route.hpp"
 #include "app/runtime/debug_routes.hpp"
 #include "app/runtime/metrics.hpp"
 #include "app/runtime/tree.hpp"
@@ -104,10 +103,9 @@ int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& 
     return 1;
   }
   root.set(*started);
-  app_endpoint.bind([&sys] {
-    return endpoint::targets{caf::actor_cast<pubsub_actor>(sv::lookup(sys, "pubsub")),
-                             caf::actor_cast<coordinator_actor>(sv::lookup(sys, "coordinator"))};
-  });
+  app_endpoint.bind(
+      [&sys] { return caf::actor_cast<pubsub_actor>(sv::lookup(sys, "pubsub")); },
+      [&sys] { return caf::actor_cast<coordinator_actor>(sv::lookup(sys, "coordinator")); });
   ready = true;
   int status = wait_for_stop(sys, *started, signals);
   app_endpoint.unbind();
@@ -126,7 +124,7 @@ int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config
     spdlog::critical("the server could not start: {}", e.what());
     return 1;
   }
-  app_endpoint.bind([&server] { return endpoint::targets{server.pubsub, server.coordinator}; });
+  app_endpoint.bind([&server] { return server.pubsub; }, [&server] { return server.coordinator; });
   ready = true;
   int status = wait_for_stop(sys, caf::actor{}, signals);
   app_endpoint.unbind();
@@ -168,12 +166,12 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   auto root = std::make_shared<root_slot>();
   auto ready = std::make_shared<std::atomic<bool>>(false);
   hooks.ready = [ready] { return ready->load(); };
-  hooks.http = first_of(
-      {debug_routes(
-           sys, [root] { return root->get(); }, config.enable_crash_injection),
-       metrics_route(sys, [root] { return root->get(); }),
-       connections_route(sys, [app_endpoint] { return app_endpoint->current().coordinator; }),
-       std::move(hooks.http)});
+  hooks.http =
+      first_of({debug_routes(
+                    sys, [root] { return root->get(); }, config.enable_crash_injection),
+                metrics_route(sys, [root] { return root->get(); }),
+                connections_route(sys, [app_endpoint] { return app_endpoint->coordinator(); }),
+                std::move(hooks.http)});
   if (config.enable_crash_injection)
     spdlog::warn("crash injection is enabled: POST /debug/crash?child=NAME");
   int status = config.unsupervised

@@ -24,7 +24,7 @@ socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_
   return {
       [=](const message&) {},
       [=](atoms::disconnect) {
-        caf::anon_send(observer, atoms::disconnect::value, entry.id.value_or(""));
+        caf::anon_send(observer, atoms::disconnect::value, entry.info->id.value_or(""));
         self->quit();
       },
       [=](atoms::out, const std::string&, const payload&) {},
@@ -32,7 +32,11 @@ socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_
 }
 
 connection_entry entry(std::optional<std::string> id, std::string peer) {
-  return {std::move(id), std::move(peer), "websocket", 1700000000000};
+  auto info = std::make_shared<socket_info>();
+  info->id = std::move(id);
+  info->peer = std::move(peer);
+  info->transport = "websocket";
+  return {std::move(info), 1700000000000};
 }
 
 std::size_t ask_size(caf::scoped_actor& self, const coordinator_actor& coordinator, bool disconnect,

@@ -3,13 +3,12 @@
 import { LongPoll } from 'phoenix'
 import { phxSocket, connectPhx } from './phx-client.mjs'
 import { httpRequest } from './http-client.mjs'
-import { within } from './timing.mjs'
+import { within, DEFAULT_WAIT_MS } from './timing.mjs'
 import { isPresenceFrame } from './raw-client.mjs'
 
 export { LongPoll }
 
 export const LONGPOLL_PATH = '/socket/longpoll'
-const DEFAULT_WAIT_MS = 3_000
 
 // The headers every long-poll JSON answer carries.
 export const LONGPOLL_JSON_HEADERS = {

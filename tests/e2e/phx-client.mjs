@@ -1,9 +1,8 @@
 // Helpers around the official phoenix.js client, running in Node with `ws` as its WebSocket.
 import { Socket } from 'phoenix'
 import WebSocket from 'ws'
-import { within } from './timing.mjs'
+import { within, DEFAULT_WAIT_MS } from './timing.mjs'
 
-const DEFAULT_WAIT_MS = 3_000
 const sockets = new Set()
 
 // A phoenix Socket that is not connected yet. Short push timeouts keep pending timers from

@@ -4,11 +4,10 @@ import { isDeepStrictEqual } from 'node:util'
 import { Presence } from 'phoenix'
 import { RawClient } from './raw-client.mjs'
 import { joinResult } from './phx-client.mjs'
-import { delay } from './timing.mjs'
+import { delay, DEFAULT_WAIT_MS } from './timing.mjs'
 
 export { Presence }
 
-const DEFAULT_WAIT_MS = 3_000
 
 // A presence state ({key: {metas: [...]}}, from the wire or from phoenix.js) as sorted
 // [key, [sorted phx_refs]] pairs. Pairs, not an object, so keys like "__proto__" compare too.

@@ -1,8 +1,7 @@
 // A plain `ws` client for tests that need exact frames, malformed input or handshake details.
 import WebSocket from 'ws'
-import { within } from './timing.mjs'
+import { within, DEFAULT_WAIT_MS } from './timing.mjs'
 
-const DEFAULT_WAIT_MS = 3_000
 const open = new Set()
 
 // Joins of room:* also push presence_state and broadcast presence_diff. Tests of other frames set

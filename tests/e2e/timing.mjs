@@ -3,6 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises'
 
 export const delay = (ms) => sleep(ms)
 
+// How long a single expected event (a frame, a reply, an open) may take.
+export const DEFAULT_WAIT_MS = 3_000
+
 export function within(promise, ms, what) {
   let timer
   const timeout = new Promise((_, reject) => {

@@ -3,6 +3,7 @@
 // std::nullopt and goes back to the client as null.
 #include "core/payload.hpp"
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -16,6 +17,10 @@ struct message {
   std::string topic;
   std::string event;
   payload body;
+  // Keeps the bytes this message came from charged to its connection's inbound budget
+  // (--inbound-buffer-limit) until the last copy of the message is dropped, that is, until the
+  // actors have handled it. Empty for messages the server makes itself.
+  std::shared_ptr<const void> lease;
 };
 
 // Control event names of the protocol.

@@ -49,6 +49,8 @@ class decoder {
 
   // Whether bytes of an unfinished frame or message are held.
   bool idle() const { return partial_.empty() && !in_message_; }
+  // Bytes held for an unfinished frame or message.
+  std::size_t buffered() const { return partial_.size() + message_.size(); }
 
  private:
   // Decodes whole frames from [begin, end); returns bytes consumed or sets `error_`.

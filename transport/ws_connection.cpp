@@ -33,25 +33,26 @@ char* thread_read_buffer() {
 }  // namespace
 
 ws_connection::ws_connection(asio::ip::tcp::socket socket, const transport_settings& settings,
-                             const serializer* format, on_finished finished)
+                             const serializer* format, on_finished finished,
+                             std::shared_ptr<const void> admitted)
     : socket_(std::move(socket)),
       settings_(settings),
       format_(format),
       finished_(std::move(finished)),
       decoder_(settings.max_frame_size),
+      admitted_(std::move(admitted)),
       last_read_(clock::now().time_since_epoch().count()) {}
 
 void ws_connection::start(socket_actor socket, std::string handshake_response,
                           std::string early_bytes) {
   actor_ = std::move(socket);
   enqueue(
-      {std::make_shared<const std::string>(std::move(handshake_response)), ws::opcode::text, true},
-      true);
+      {std::make_shared<const std::string>(std::move(handshake_response)), ws::opcode::text, true});
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
   if (!early_bytes.empty()) feed(early_bytes.data(), early_bytes.size());
-  wait_readable();
+  read_more_or_pause();
 }
 
 // ---------------------------------------------------------------------------------- reading
@@ -72,13 +73,13 @@ void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t
   last_read_ = clock::now().time_since_epoch().count();
   feed(first_bytes_.data(), first);
   if (first < first_bytes_.size()) {
-    wait_readable();
+    read_more_or_pause();
     return;
   }
   // The rest of what arrived goes through the buffer shared by the thread's connections.
   char* buffer = thread_read_buffer();
   // A few reads per wake-up at most, so one busy client cannot starve the others.
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < 4 && !over_inbound_budget(); ++i) {
     boost::system::error_code read_ec;
     auto n = socket_.read_some(asio::buffer(buffer, read_chunk), read_ec);
     if (read_ec == asio::error::would_block) break;
@@ -90,7 +91,44 @@ void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t
     feed(buffer, n);
     if (n < read_chunk) break;
   }
-  wait_readable();
+  read_more_or_pause();
+}
+
+// Messages the actors still hold count, and so does an unfinished one; but with nothing held the
+// connection is read whatever its unfinished message's size (up to --max-frame-size), or that
+// message could never complete. A client that does not take its replies as fast as it sends
+// requests is not read either (rather than closed as a slow consumer), until half its outbound
+// budget is free again.
+bool ws_connection::over_inbound_budget() const {
+  auto held = inbound_held_.load();
+  if (held > 0 && held + decoder_.buffered() > settings_.inbound_buffer_limit) return true;
+  std::lock_guard lock(mutex_);
+  return queued_bytes_ > settings_.outbound_buffer_limit / 2;
+}
+
+void ws_connection::read_more_or_pause() {
+  if (!over_inbound_budget()) {
+    wait_readable();
+    return;
+  }
+  read_paused_ = true;
+  // A release in between may not have seen the flag: look again.
+  if (!over_inbound_budget() && read_paused_.exchange(false)) wait_readable();
+}
+
+ws_connection::inbound_lease::~inbound_lease() {
+  if (auto c = connection_.lock()) c->release_inbound(bytes_);
+}
+
+void ws_connection::release_inbound(std::size_t bytes) {
+  inbound_held_ -= bytes;
+  if (read_paused_)
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->resume_reading(); });
+}
+
+void ws_connection::resume_reading() {
+  if (over_inbound_budget()) return;  // a later release looks again
+  if (read_paused_.exchange(false)) wait_readable();
 }
 
 void ws_connection::feed(char* data, std::size_t size) {
@@ -110,11 +148,14 @@ void ws_connection::on_message(std::string_view data, bool binary) {
     close(close_code::invalid_payload, "invalid message");
     return;
   }
-  caf::anon_send(actor_, std::move(std::get<message>(decoded)));
+  auto& m = std::get<message>(decoded);
+  inbound_held_ += data.size();
+  m.lease = std::make_shared<const inbound_lease>(weak_from_this(), data.size());
+  caf::anon_send(actor_, std::move(m));
 }
 
 void ws_connection::on_ping(std::string_view data) {
-  enqueue({std::make_shared<const std::string>(data), ws::opcode::pong}, true);
+  enqueue({std::make_shared<const std::string>(data), ws::opcode::pong});
 }
 
 void ws_connection::on_close(std::uint16_t code, std::string_view) {
@@ -126,11 +167,11 @@ void ws_connection::on_close(std::uint16_t code, std::string_view) {
 // ---------------------------------------------------------------------------------- writing
 
 void ws_connection::send(frame f) {
-  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, false);
+  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text});
 }
 
 void ws_connection::send_now(frame f) {
-  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, false, true);
+  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, true);
 }
 
 void ws_connection::close(std::uint16_t code, std::string reason) {
@@ -138,23 +179,40 @@ void ws_connection::close(std::uint16_t code, std::string reason) {
     std::lock_guard lock(mutex_);
     if (closing_) return;
   }
-  enqueue(
-      {std::make_shared<const std::string>(ws::close_frame(code, reason)), ws::opcode::close, true},
-      true);
+  enqueue({std::make_shared<const std::string>(ws::close_frame(code, reason)), ws::opcode::close,
+           true});
 }
 
-void ws_connection::enqueue(outgoing item, bool control, bool direct) {
+bool ws_connection::fits_locked(const outgoing& item) const {
+  return pending_.size() < settings_.outbound_queue_limit &&
+         queued_bytes_ + item.bytes->size() <= settings_.outbound_buffer_limit;
+}
+
+// RFC 6455 §5.5.3 allows answering only the most recent of several pings: a ping flood leaves
+// one pong waiting, not one per ping.
+bool ws_connection::replace_pending_pong_locked(outgoing& pong) {
+  if (!pending_pong_) return false;
+  auto& waiting = pending_[*pending_pong_];
+  queued_bytes_ = queued_bytes_ - waiting.bytes->size() + pong.bytes->size();
+  waiting.bytes = std::move(pong.bytes);
+  return true;
+}
+
+void ws_connection::enqueue(outgoing item, bool direct) {
   bool post = false;
   {
     std::lock_guard lock(mutex_);
     if (closing_ || finished_flag_) return;
-    if (!control && pending_.size() >= settings_.outbound_queue_limit) {
+    if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return;
+    if (!item.whole && !fits_locked(item)) {
+      if (item.op == ws::opcode::pong) return;  // the client's next ping is answered instead
       if (settings_.slow_consumer == slow_consumer_policy::drop) {
         if (dropped_++ % 1000 == 0)
           spdlog::warn("slow consumer: dropped {} frames so far", dropped_);
         return;
       }
-      spdlog::warn("slow consumer: {} frames queued, disconnecting", pending_.size());
+      spdlog::warn("slow consumer: {} frames ({} bytes) queued, disconnecting", pending_.size(),
+                   queued_bytes_);
       item = {std::make_shared<const std::string>(
                   ws::close_frame(close_code::try_again_later, "slow consumer")),
               ws::opcode::close, true};
@@ -173,6 +231,8 @@ void ws_connection::enqueue(outgoing item, bool control, bool direct) {
       }
       if (outcome == write_outcome::all) return;
     }
+    if (item.op == ws::opcode::pong) pending_pong_ = pending_.size();
+    queued_bytes_ += item.bytes->size();
     pending_.push_back(std::move(item));
     if (!flush_posted_ && !writing_) post = flush_posted_ = true;
   }
@@ -218,9 +278,14 @@ void ws_connection::flush() {
     if (writing_ || pending_.empty() || finished_flag_) return;
     writing_ = true;
     batch_.swap(pending_);
+    pending_pong_.reset();
   }
   std::size_t total = 0;
-  for (const auto& item : batch_) total += item.bytes->size() + ws::max_header_size;
+  batch_bytes_ = 0;
+  for (const auto& item : batch_) {
+    batch_bytes_ += item.bytes->size();
+    total += item.bytes->size() + ws::max_header_size;
+  }
   write_buffer_.clear();
   write_buffer_.reserve(total);
   for (const auto& item : batch_) {
@@ -235,6 +300,8 @@ void ws_connection::flush() {
     write_buffer_.append(reinterpret_cast<const char*>(header), n);
     write_buffer_ += *item.bytes;
   }
+  batch_.clear();  // the write buffer holds the bytes now: don't keep them twice
+  write_started_ = clock::now().time_since_epoch().count();
   asio::async_write(socket_, asio::buffer(write_buffer_),
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       self->on_written(ec);
@@ -242,7 +309,7 @@ void ws_connection::flush() {
 }
 
 void ws_connection::on_written(const boost::system::error_code& ec) {
-  batch_.clear();
+  write_started_ = 0;
   if (write_buffer_.capacity() > keep_write_capacity) std::string().swap(write_buffer_);
   if (ec) {
     finish();
@@ -257,8 +324,10 @@ void ws_connection::on_written(const boost::system::error_code& ec) {
   {
     std::lock_guard lock(mutex_);
     writing_ = false;
+    queued_bytes_ -= batch_bytes_;
     more = !pending_.empty() && !close_written_;
   }
+  if (read_paused_) resume_reading();
   if (more) flush();
 }
 
@@ -270,7 +339,17 @@ void ws_connection::check_timeouts(clock::time_point now) {
     asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
     return;
   }
-  if (!started &&
+  // A client that takes none of our data is not kept alive by sending (pings, say): it cannot
+  // read a close frame either, so the socket is just closed.
+  auto writing = write_started_.load();
+  if (writing && now - clock::time_point(clock::duration(writing)) > settings_.idle_timeout) {
+    spdlog::debug("closing a connection that has not read for {} ms",
+                  settings_.idle_timeout.count());
+    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+    return;
+  }
+  // Not reading on purpose (the inbound budget is full) is not the client's silence.
+  if (!started && !read_paused_ &&
       now - clock::time_point(clock::duration(last_read_.load())) > settings_.idle_timeout) {
     spdlog::debug("closing an idle connection");
     close(close_code::going_away, "idle timeout");
@@ -294,6 +373,7 @@ void ws_connection::finish() {
     if (finished_flag_) return;
     finished_flag_ = true;
     pending_.clear();
+    pending_pong_.reset();
   }
   boost::system::error_code ignored;
   socket_.close(ignored);

@@ -6,6 +6,10 @@
 // connection holds 64 bytes rather than a read buffer. Writing queues frames from any thread and
 // sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
 // not one per frame.
+//
+// What a client can make the server hold is bounded in bytes: everything queued for it
+// (--outbound-buffer-limit; only the latest pong waits), and what it sent that the actors have not
+// handled yet (--inbound-buffer-limit; over it the socket is not read, so TCP pushes back).
 #include "actors/socket_protocol.hpp"
 #include "core/outbox.hpp"
 #include "core/serializer.hpp"
@@ -20,6 +24,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,8 +37,10 @@ class ws_connection final : public outbox,
   using clock = std::chrono::steady_clock;
   using on_finished = std::function<void(ws_connection*)>;
 
+  // `admitted` holds the connection's place under the connection caps until it ends.
   ws_connection(boost::asio::ip::tcp::socket socket, const transport_settings& settings,
-                const serializer* format, on_finished finished);
+                const serializer* format, on_finished finished,
+                std::shared_ptr<const void> admitted);
 
   // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
   void start(socket_actor socket, std::string handshake_response, std::string early_bytes);
@@ -55,6 +62,19 @@ class ws_connection final : public outbox,
     ws::opcode op;
     bool whole = false;  // already a complete frame (close) or raw HTTP (the upgrade response)
   };
+  // Charges a received message's bytes to the inbound budget until the actors drop it.
+  class inbound_lease {
+   public:
+    inbound_lease(std::weak_ptr<ws_connection> connection, std::size_t bytes)
+        : connection_(std::move(connection)), bytes_(bytes) {}
+    inbound_lease(const inbound_lease&) = delete;
+    inbound_lease& operator=(const inbound_lease&) = delete;
+    ~inbound_lease();
+
+   private:
+    std::weak_ptr<ws_connection> connection_;
+    std::size_t bytes_;
+  };
 
   // ws::decoder::handler
   void on_message(std::string_view data, bool binary) override;
@@ -64,8 +84,15 @@ class ws_connection final : public outbox,
   void wait_readable();
   void on_readable(const boost::system::error_code& ec, std::size_t first);
   void feed(char* data, std::size_t size);
-  // `control` frames bypass the queue limit; `direct` ones may be written from this thread.
-  void enqueue(outgoing item, bool control, bool direct = false);
+  bool over_inbound_budget() const;
+  void read_more_or_pause();
+  void release_inbound(std::size_t bytes);  // any thread
+  void resume_reading();
+  // The upgrade response and close frames are always queued; other frames only within the
+  // outbound budget. `direct` ones may be written from this thread.
+  void enqueue(outgoing item, bool direct = false);
+  bool fits_locked(const outgoing& item) const;
+  bool replace_pending_pong_locked(outgoing& pong);
   enum class write_outcome { all, partial, failed };
   write_outcome write_now_locked(outgoing& item);
   void flush();
@@ -80,11 +107,17 @@ class ws_connection final : public outbox,
   ws::decoder decoder_;
   socket_actor actor_;                // touched only on the connection's executor
   std::array<char, 64> first_bytes_;  // what the waiting read takes; more goes to a shared buffer
+  std::shared_ptr<const void> admitted_;
   std::atomic<clock::rep> last_read_;
   std::atomic<clock::rep> close_started_{0};
+  std::atomic<clock::rep> write_started_{0};  // 0: no write in progress
+  std::atomic<std::size_t> inbound_held_{0};  // bytes of messages the actors still hold
+  std::atomic<bool> read_paused_{false};
 
-  std::mutex mutex_;  // guards the members below: send() and close() come from any thread
+  mutable std::mutex mutex_;  // guards the members below: send() and close() come from any thread
   std::vector<outgoing> pending_;
+  std::size_t queued_bytes_ = 0;             // pending_ and the write in progress
+  std::optional<std::size_t> pending_pong_;  // its index in pending_
   bool flush_posted_ = false;
   bool writing_ = false;
   bool closing_ = false;  // our close frame is queued: nothing more is accepted
@@ -95,6 +128,7 @@ class ws_connection final : public outbox,
   // Owned by the write in progress (on the connection's executor only).
   std::vector<outgoing> batch_;
   std::string write_buffer_;
+  std::size_t batch_bytes_ = 0;
 };
 
 }  // namespace beryl

@@ -3,7 +3,9 @@
 #include "transport/beast_listener.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/handshake.hpp"
+#include "core/http.hpp"
 #include "core/json_serializer.hpp"
+#include "transport/admission_gate.hpp"
 #include "transport/io_runtime_impl.hpp"
 #include "transport/longpoll.hpp"
 #include "transport/ws_connection.hpp"
@@ -32,6 +34,7 @@ constexpr auto http_read_timeout = std::chrono::seconds(30);
 constexpr std::size_t http_header_limit = 16 * 1024;
 constexpr auto accept_retry_delay = std::chrono::milliseconds(50);
 constexpr auto accept_warning_interval = std::chrono::seconds(10);
+constexpr auto cap_warning_interval = std::chrono::seconds(10);
 
 string_pairs parse_query(std::string_view target) {
   string_pairs out;
@@ -59,6 +62,7 @@ class beast_listener_impl final : public beast_listener,
         settings_(std::move(settings)),
         hooks_(std::move(hooks)),
         deps_(std::move(deps)),
+        gate_(std::make_shared<admission_gate>(settings_.max_connections)),
         strand_(asio::make_strand(io_.ioc)),
         acceptor_(strand_),
         sweeper_(strand_),
@@ -108,6 +112,23 @@ class beast_listener_impl final : public beast_listener,
   const std::shared_ptr<const socket_deps>& deps() const { return deps_; }
   io_runtime::impl& io() { return io_; }
   longpoll_endpoint* longpoll() { return longpoll_.get(); }
+
+  // A place under the connection caps for a client at `peer`; a refusal is logged at most every
+  // 10 s, with how many were refused since.
+  admission_gate::outcome admit(std::string_view peer) {
+    auto outcome = gate_->admit(peer_address(peer));
+    if (outcome.ticket) return outcome;
+    std::lock_guard lock(mutex_);
+    ++refused_;
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_cap_warning_ >= cap_warning_interval) {
+      spdlog::warn("connection cap reached ({} open): refused {} upgrade(s) with 503/429",
+                   gate_->admitted(), refused_);
+      refused_ = 0;
+      last_cap_warning_ = now;
+    }
+    return outcome;
+  }
 
   void add(const std::shared_ptr<ws_connection>& c) {
     std::lock_guard lock(mutex_);
@@ -163,6 +184,7 @@ class beast_listener_impl final : public beast_listener,
   transport_settings settings_;
   server_hooks hooks_;
   std::shared_ptr<const socket_deps> deps_;
+  std::shared_ptr<admission_gate> gate_;
   asio::strand<asio::io_context::executor_type> strand_;
   tcp::acceptor acceptor_;
   asio::steady_timer sweeper_;
@@ -175,6 +197,8 @@ class beast_listener_impl final : public beast_listener,
   mutable std::mutex mutex_;
   std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
   std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
+  std::uint64_t refused_ = 0;  // at a cap, since the last warning
+  std::chrono::steady_clock::time_point last_cap_warning_;
   std::unique_ptr<longpoll_endpoint> longpoll_;
 };
 
@@ -322,6 +346,8 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!protocols.valid) return refuse(403);
     info.auth_token = protocols.auth_token;
 
+    auto admitted = server_->admit(info.peer);
+    if (!admitted.ticket) return refuse(admitted.status());
     auto result = run_on_connect(server_->hooks().on_connect, info);
     if (!result.accepted) return refuse(result.status);
 
@@ -335,8 +361,9 @@ class http_session : public std::enable_shared_from_this<http_session> {
     stream_.expires_never();
     auto early = beast::buffers_to_string(buffer_.data());
     auto server = server_;
-    auto conn = std::make_shared<ws_connection>(stream_.release_socket(), settings, format,
-                                                [server](ws_connection* c) { server->remove(c); });
+    auto conn = std::make_shared<ws_connection>(
+        stream_.release_socket(), settings, format,
+        [server](ws_connection* c) { server->remove(c); }, std::move(admitted.ticket));
     auto actor =
         start_socket(server->system(), conn, format, std::move(result), info, server->deps());
     server->add(conn);

@@ -1,5 +1,6 @@
 #pragma once
 // Transport configuration with its defaults (see app/config for the command-line options).
+#include "core/admission.hpp"
 #include "core/handshake.hpp"
 
 #include <chrono>
@@ -21,7 +22,17 @@ struct transport_settings {
   std::chrono::milliseconds idle_timeout{60000};  // any inbound data resets it
   std::size_t max_frame_size = 1 << 20;           // larger messages close the socket with 1009
   std::size_t outbound_queue_limit = 1024;        // frames queued per connection
+  // Bytes queued for one connection (pongs, replies, broadcasts, the write in progress); over it
+  // the slow-consumer policy applies. At least a maximal message and its reply fit.
+  std::size_t outbound_buffer_limit = 4 << 20;
+  // Bytes a connection has sent that are not handled yet (messages on their way through the
+  // actors, an unfinished message); over it the connection is not read until they are handled.
+  std::size_t inbound_buffer_limit = 2 << 20;
   slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;
+  // Real-time clients (WebSocket connections and long-poll sessions): beyond these an upgrade
+  // gets 503 (in all) or 429 (from one address). 0: no cap; the server derives `max_connections`
+  // from the open-files limit (app/runtime/config.cpp).
+  connection_limits max_connections;
   handshake::origin_policy check_origin;  // off unless origins are given
   std::size_t max_http_body = 8 << 20;
   bool longpoll = false;  // off by default, as in Phoenix

@@ -1,5 +1,6 @@
 #include "app/runtime/config.hpp"
 
+#include <sys/resource.h>
 #include <algorithm>
 #include <charconv>
 #include <functional>
@@ -73,6 +74,27 @@ std::vector<option> options() {
        "frames queued per connection before the slow-consumer policy (default 1024)",
        [](server_config& c, const std::string& v) {
          c.transport.outbound_queue_limit = to_int<std::size_t>(v, "--outbound-queue-limit");
+       }},
+      {"outbound-buffer-limit", "BYTES",
+       "bytes queued for one connection before the slow-consumer policy (default 4194304)",
+       [](server_config& c, const std::string& v) {
+         c.transport.outbound_buffer_limit = to_int<std::size_t>(v, "--outbound-buffer-limit");
+       }},
+      {"inbound-buffer-limit", "BYTES",
+       "unhandled bytes from one connection before it is not read (default 2097152)",
+       [](server_config& c, const std::string& v) {
+         c.transport.inbound_buffer_limit = to_int<std::size_t>(v, "--inbound-buffer-limit");
+       }},
+      {"max-connections", "N",
+       "WebSocket and long-poll clients at once; more get 503 (default: open-files limit - 256)",
+       [](server_config& c, const std::string& v) {
+         c.transport.max_connections.total = to_int<std::size_t>(v, "--max-connections");
+       }},
+      {"max-connections-per-ip", "N",
+       "clients at once from one address; more get 429 (default 0: no cap)",
+       [](server_config& c, const std::string& v) {
+         c.transport.max_connections.per_address =
+             to_int<std::size_t>(v, "--max-connections-per-ip");
        }},
       {"slow-consumer", "disconnect|drop",
        "what a full outbound queue does (default disconnect: close 1013)",
@@ -160,7 +182,20 @@ std::string usage(const std::vector<option>& opts) {
   return out.str();
 }
 
+// Descriptors kept free beside the connections: the listener, HTTP requests such as /healthz,
+// handshakes in progress, log files and the runtime's own.
+constexpr std::size_t descriptor_reserve = 256;
+
+std::size_t default_max_connections() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return 0;
+  auto files = static_cast<std::size_t>(limit.rlim_cur);
+  return files > 2 * descriptor_reserve ? files - descriptor_reserve : files / 2;
+}
+
 void derive_defaults(server_config& c) {
+  if (!c.transport.max_connections.total)
+    c.transport.max_connections.total = default_max_connections();
   std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   if (!c.io_threads) c.io_threads = std::max<std::size_t>(1, cores / 2);
   // At least two actor threads: with the sharing scheduler one takes new work while another is

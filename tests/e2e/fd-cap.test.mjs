@@ -32,7 +32,8 @@ async function shoutReachesAll(clients, topic, marker) {
 
 describe(`at the open-files cap (${OPEN_FILES})`, () => {
   let server
-  before(async () => { server = await startServer([], { openFiles: OPEN_FILES }) })
+  // A connection cap above the open-files limit, so that it is the limit that is hit.
+  before(async () => { server = await startServer(['--max-connections', '1000'], { openFiles: OPEN_FILES }) })
   after(cleanupAll)
 
   it('waiting connections are served once others close; the rest keep working throughout', { timeout: 60_000 }, async () => {

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/resource.h>
 #include <map>
 
 using beryl::app::parse_config;
@@ -27,6 +28,9 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK(c.transport.idle_timeout == std::chrono::milliseconds(60000));
   CHECK(c.transport.max_frame_size == 1048576);
   CHECK(c.transport.outbound_queue_limit == 1024);
+  CHECK(c.transport.outbound_buffer_limit == 4194304);
+  CHECK(c.transport.inbound_buffer_limit == 2097152);
+  CHECK(c.transport.max_connections.per_address == 0);
   CHECK(c.transport.slow_consumer == beryl::slow_consumer_policy::disconnect);
   CHECK_FALSE(c.transport.check_origin.enabled());
   CHECK_FALSE(c.transport.longpoll);
@@ -48,6 +52,21 @@ TEST_CASE("environment variables override defaults and the command line override
   CHECK(out.config->sockets.max_channels == 7);
   CHECK(out.config->transport.slow_consumer == beryl::slow_consumer_policy::drop);
   CHECK(out.config->transport.longpoll);
+}
+
+TEST_CASE("the connection cap defaults to the open-files limit minus a reserve") {
+  rlimit files{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &files) == 0);
+  auto out = parse_config({}, env_of({}));
+  REQUIRE(out.config);
+  if (files.rlim_cur > 512 && files.rlim_cur != RLIM_INFINITY)
+    CHECK(out.config->transport.max_connections.total == files.rlim_cur - 256);
+  auto given = parse_config({"--max-connections", "200", "--max-connections-per-ip=5"},
+                            env_of({{"BERYL_INBOUND_BUFFER_LIMIT", "65536"}}));
+  REQUIRE(given.config);
+  CHECK(given.config->transport.max_connections.total == 200);
+  CHECK(given.config->transport.max_connections.per_address == 5);
+  CHECK(given.config->transport.inbound_buffer_limit == 65536);
 }
 
 TEST_CASE("--check-origin builds the origin policy") {

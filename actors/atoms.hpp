@@ -16,7 +16,6 @@ using unsubscribe = caf::atom_constant<caf::atom("unsub")>;
 using broadcast = caf::atom_constant<caf::atom("broadcast")>;
 using disconnect = caf::atom_constant<caf::atom("disconnect")>;
 using enroll = caf::atom_constant<caf::atom("enroll")>;
-using count = caf::atom_constant<caf::atom("count")>;
 using stats = caf::atom_constant<caf::atom("stats")>;
 using track = caf::atom_constant<caf::atom("track")>;
 using untrack = caf::atom_constant<caf::atom("untrack")>;

@@ -72,10 +72,6 @@ coordinator_actor::behavior_type coordinator_impl(coordinator_self self) {
           self->send(self->state.sockets.at(addr).handle, atoms::disconnect::value);
         return it->second.size();
       },
-      [=](atoms::count, const std::string& address) -> std::size_t {
-        auto it = self->state.by_address.find(address);
-        return it == self->state.by_address.end() ? 0 : it->second;
-      },
       [=](atoms::list, std::size_t limit) -> json::value {
         const auto& st = self->state;
         json::array connections;

@@ -32,8 +32,6 @@ using coordinator_actor = caf::typed_actor<
     caf::reacts_to<atoms::enroll, socket_actor, connection_entry>,
     // (socket id) -> how many connections were told to close (1001)
     caf::replies_to<atoms::disconnect, std::string>::with<std::size_t>,
-    // (address, without port) -> open connections from it
-    caf::replies_to<atoms::count, std::string>::with<std::size_t>,
     // (limit) -> {"total", "by_address": {addr: n}, "connections": [...]}, at most `limit`
     // addresses and connections
     caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>>;

@@ -1,9 +1,10 @@
 #include "core/json_serializer.hpp"
 
 #include "core/exact_json.hpp"
+#include "core/json_text.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 
 #include <charconv>
 #include <optional>
@@ -21,16 +22,6 @@ void append_ref(std::string& out, const ref_t& ref) {
     append_json_string(out, *ref);
   else
     out += "null";
-}
-
-// Serializes a JSON value or object straight into `out`: no intermediate string on the
-// per-message path.
-template <class Json>
-void append_json(std::string& out, const Json& v) {
-  json::serializer writer;
-  writer.reset(&v);
-  char chunk[4096];
-  while (!writer.done()) out += writer.read(chunk, sizeof chunk);
 }
 
 const json::value& json_of(const payload& p) {
@@ -96,10 +87,14 @@ decode_result decode_v2_binary(std::string_view data) {
   message m;
   auto join_ref = next(lens[0]);
   auto ref = next(lens[1]);
-  if (!join_ref.empty()) m.join_ref = std::move(join_ref);
-  if (!ref.empty()) m.ref = std::move(ref);
   m.topic = next(lens[2]);
   m.event = next(lens[3]);
+  // These fields are text (phoenix.js writes them with TextEncoder), and the server writes them
+  // back into JSON text frames (replies, phx_error): they must be UTF-8 like a text frame.
+  for (const auto* field : {&m.topic, &m.event, &join_ref, &ref})
+    if (!utf8::valid(*field)) return decode_error{"binary frame field is not UTF-8"};
+  if (!join_ref.empty()) m.join_ref = std::move(join_ref);
+  if (!ref.empty()) m.ref = std::move(ref);
   m.body = binary{std::string(data.substr(pos))};
   return m;
 }
@@ -148,6 +143,7 @@ std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view to
   return out;
 }
 
+// Payloads are written straight into `out`: no intermediate string on the per-message path.
 template <class Json>
 auto json_writer(const Json& v) {
   return [&v](std::string& out) { append_json(out, v); };
@@ -165,46 +161,6 @@ auto reply_writer(std::string_view status, const json::value& response) {
 }
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 // ---------------------------------------------------------------------------------- V1
 

@@ -41,7 +41,4 @@ class v2_serializer final : public serializer {
 // nullptr when the version is unparsable or unsupported (the connect is refused).
 const serializer* serializer_for_vsn(const std::string* vsn);
 
-// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
-void append_json_string(std::string& out, std::string_view s);
-
 }  // namespace beryl::wire

@@ -4,6 +4,7 @@
 #include "actors/stop_reason.hpp"
 #include "core/base64.hpp"
 #include "core/json_serializer.hpp"
+#include "core/json_text.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

@@ -9,6 +9,7 @@
 #include <charconv>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 namespace json = boost::json;
 
@@ -69,33 +70,42 @@ std::string_view ref_or_empty(const ref_t& r) {
   return r ? std::string_view(*r) : std::string_view();
 }
 
+// The `count` length-prefixed fields after the kind byte (docs/protocol.md §3.1), and where the
+// payload starts; nullopt when the frame is shorter than its header says.
+std::optional<std::vector<std::string_view>> binary_fields(std::string_view data, std::size_t count,
+                                                           std::size_t& payload_at) {
+  if (data.size() < 1 + count) return std::nullopt;
+  std::vector<std::string_view> fields;
+  std::size_t at = 1 + count;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t size = static_cast<unsigned char>(data[1 + i]);
+    if (data.size() < at + size) return std::nullopt;
+    fields.push_back(data.substr(at, size));
+    at += size;
+  }
+  payload_at = at;
+  return fields;
+}
+
 decode_result decode_v2_binary(std::string_view data) {
   // client push: kind, join_ref_len, ref_len, topic_len, event_len, then the fields and payload
-  if (data.size() < 5) return decode_error{"binary frame shorter than its header"};
+  if (data.empty()) return decode_error{"binary frame shorter than its header"};
   if (static_cast<unsigned char>(data[0]) != kind_push)
     return decode_error{"binary frame kind must be 0 (push)"};
-  std::size_t lens[4];
-  std::size_t total = 5;
-  for (int i = 0; i < 4; ++i) total += lens[i] = static_cast<unsigned char>(data[1 + i]);
-  if (data.size() < total) return decode_error{"binary frame shorter than its header fields"};
-  std::size_t pos = 5;
-  auto next = [&](std::size_t n) {
-    auto s = data.substr(pos, n);
-    pos += n;
-    return std::string(s);
-  };
-  message m;
-  auto join_ref = next(lens[0]);
-  auto ref = next(lens[1]);
-  m.topic = next(lens[2]);
-  m.event = next(lens[3]);
+  std::size_t payload_at = 0;
+  auto fields = binary_fields(data, 4, payload_at);
+  if (!fields) return decode_error{"binary frame shorter than its header fields"};
   // These fields are text (phoenix.js writes them with TextEncoder), and the server writes them
   // back into JSON text frames (replies, phx_error): they must be UTF-8 like a text frame.
-  for (const auto* field : {&m.topic, &m.event, &join_ref, &ref})
-    if (!utf8::valid(*field)) return decode_error{"binary frame field is not UTF-8"};
-  if (!join_ref.empty()) m.join_ref = std::move(join_ref);
-  if (!ref.empty()) m.ref = std::move(ref);
-  m.body = binary{std::string(data.substr(pos))};
+  for (auto field : *fields)
+    if (!utf8::valid(field)) return decode_error{"binary frame field is not UTF-8"};
+  const auto& f = *fields;  // join_ref, ref, topic, event; a ref left out is an empty field
+  message m;
+  if (!f[0].empty()) m.join_ref = std::string(f[0]);
+  if (!f[1].empty()) m.ref = std::string(f[1]);
+  m.topic = std::string(f[2]);
+  m.event = std::string(f[3]);
+  m.body = binary{std::string(data.substr(payload_at))};
   return m;
 }
 
@@ -266,6 +276,16 @@ frame v2_serializer::broadcast(std::string_view topic, std::string_view event,
 frame v2_serializer::control(const ref_t& join_ref, std::string_view topic, std::string_view event,
                              const json::object& body) const {
   return frame::text(v2_text(join_ref, join_ref, topic, event, json_writer(body)));
+}
+
+std::optional<reply_address> binary_reply_address(std::string_view frame) {
+  std::size_t payload_at = 0;
+  if (frame.empty() || static_cast<unsigned char>(frame[0]) != kind_reply) return std::nullopt;
+  auto fields = binary_fields(frame, 4, payload_at);  // join_ref, ref, topic, status
+  if (!fields) return std::nullopt;
+  auto optional_ref = [](std::string_view r) { return r.empty() ? ref_t() : ref_t(r); };
+  return reply_address{optional_ref((*fields)[0]), optional_ref((*fields)[1]),
+                       std::string((*fields)[2])};
 }
 
 // ---------------------------------------------------------------------------------- vsn

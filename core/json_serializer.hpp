@@ -3,6 +3,8 @@
 // frames. Pure: no CAF, no Asio.
 #include "core/serializer.hpp"
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace beryl::wire {
@@ -36,6 +38,15 @@ class v2_serializer final : public serializer {
                 const boost::json::object& body) const override;
   bool supports_binary() const override { return true; }
 };
+
+// Whom a V2 binary reply frame (docs/protocol.md §3.1) answers; nullopt for any other frame.
+// Long-poll carries only text, so it answers that push with an error reply instead (§8.5).
+struct reply_address {
+  ref_t join_ref;
+  ref_t ref;
+  std::string topic;
+};
+std::optional<reply_address> binary_reply_address(std::string_view frame);
 
 // The serializer for a connect's `vsn` parameter: absent means V1, "~> 1.0.0" V1, "~> 2.0.0" V2.
 // nullptr when the version is unparsable or unsupported (the connect is refused).

@@ -335,7 +335,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto key = req[http::field::sec_websocket_key];
     if (key.empty() || req[http::field::sec_websocket_version] != "13") return refuse(400);
     std::string origin(req[http::field::origin]);
-    if (!origin.empty() && !settings.check_origin.allows(origin)) return refuse(403);
+    if (!settings.check_origin.allows(origin, req[http::field::host])) return refuse(403);
 
     connect_info info;
     info.params = parse_query(req.target());

@@ -259,7 +259,7 @@ std::size_t longpoll_endpoint::sessions() const {
 }
 
 void longpoll_endpoint::handle(const http_request& req, const http_responder& respond) {
-  if (auto* origin = req.header("origin"); origin && !settings_.check_origin.allows(*origin)) {
+  if (!settings_.check_origin.allows(req)) {
     respond(status_only(403));
     return;
   }

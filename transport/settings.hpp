@@ -22,7 +22,7 @@ struct transport_settings {
   std::size_t max_frame_size = 1 << 20;           // larger messages close the socket with 1009
   std::size_t outbound_queue_limit = 1024;        // frames queued per connection
   slow_consumer_policy slow_consumer = slow_consumer_policy::disconnect;
-  handshake::origin_policy check_origin;  // off unless origins are given
+  handshake::origin_policy check_origin;  // by default the request's own host only
   std::size_t max_http_body = 8 << 20;
   bool longpoll = false;  // off by default, as in Phoenix
   std::string longpoll_path = "/socket/longpoll";

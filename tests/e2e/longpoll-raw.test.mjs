@@ -278,7 +278,7 @@ describe('long-poll: raw protocol', () => {
       const asked = 'x-phoenix-longpoll-token, content-type, x-phoenix-authtoken'
       const res = await httpRequest(longpollUrl(server), {
         method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': asked },
+        headers: { origin: new URL(server.httpUrl('/')).origin, 'access-control-request-method': 'POST', 'access-control-request-headers': asked },
       })
       assert.equal(res.status, 200)
       assert.equal(res.headers['access-control-allow-origin'], '*')
@@ -378,5 +378,19 @@ describe('long-poll: configuration', () => {
       assertNewSession({ ...res, json: JSON.parse(res.body) }, null, `GET with ${JSON.stringify(headers)}`)
     }
     await server.stop()
+  })
+
+  it('by default a foreign Origin gets {"status":403} on GET, POST and OPTIONS; --check-origin false accepts it', async () => {
+    const server = await startServer(['--longpoll'])
+    for (const method of ['GET', 'POST', 'OPTIONS']) {
+      const res = await httpRequest(longpollUrl(server), { method, headers: { origin: 'https://evil.example', 'content-length': '0' } })
+      assertJsonAnswer(res, `${method} from a foreign origin`)
+      assert.equal(res.body, '{"status":403}', method)
+    }
+    await server.stop()
+    const open = await startServer(['--longpoll', '--check-origin', 'false'])
+    const res = await httpRequest(longpollUrl(open), { headers: { origin: 'https://evil.example' } })
+    assertNewSession({ ...res, json: JSON.parse(res.body) }, null, 'GET from a foreign origin with the check off')
+    await open.stop()
   })
 })

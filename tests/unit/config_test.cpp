@@ -28,7 +28,8 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK(c.transport.max_frame_size == 1048576);
   CHECK(c.transport.outbound_queue_limit == 1024);
   CHECK(c.transport.slow_consumer == beryl::slow_consumer_policy::disconnect);
-  CHECK_FALSE(c.transport.check_origin.enabled());
+  CHECK(c.transport.check_origin.allows("http://127.0.0.1:4000", "127.0.0.1:4000"));
+  CHECK_FALSE(c.transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
   CHECK_FALSE(c.transport.longpoll);
   CHECK(c.sockets.max_channels == 100);
   CHECK_FALSE(c.sockets.message_rate.enabled());
@@ -53,8 +54,11 @@ TEST_CASE("environment variables override defaults and the command line override
 TEST_CASE("--check-origin builds the origin policy") {
   auto out = parse_config({"--check-origin", "http://allowed.example"}, env_of({}));
   REQUIRE(out.config);
-  CHECK(out.config->transport.check_origin.allows("http://allowed.example"));
-  CHECK_FALSE(out.config->transport.check_origin.allows("http://evil.example"));
+  CHECK(out.config->transport.check_origin.allows("http://allowed.example", "127.0.0.1:4000"));
+  CHECK_FALSE(out.config->transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
+  auto off = parse_config({}, env_of({{"BERYL_CHECK_ORIGIN", "false"}}));
+  REQUIRE(off.config);
+  CHECK(off.config->transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
 }
 
 TEST_CASE("--help lists every option and exits 0; mistakes exit 2 with a reason") {

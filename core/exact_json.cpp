@@ -4,6 +4,7 @@
 #include <boost/json/value_stack.hpp>
 
 #include <charconv>
+#include <cmath>
 #include <string>
 
 namespace beryl {
@@ -67,13 +68,23 @@ struct exact_handler {
     values.push_uint64(u);
     return true;
   }
-  bool on_double(double approximate, json::string_view s, json::error_code&) {
+  bool on_double(double approximate, json::string_view s, json::error_code& ec) {
     number.append(s.data(), s.size());
     double exact = 0;
     auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), exact);
-    // Out of range (e.g. 1e400): keep Boost's answer.
-    values.push_double(err == std::errc() && end == number.data() + number.size() ? exact
-                                                                                  : approximate);
+    bool whole = end == number.data() + number.size();
+    if (err == std::errc::result_out_of_range && whole) {
+      // Beyond the largest double (1e400): no JSON value can carry it (Boost would give
+      // Infinity, which is not JSON), so the document is undecodable. Below the smallest
+      // denormal (1e-400) it rounds to zero, as JavaScript's JSON.parse reads it.
+      if (std::abs(approximate) >= 1) {
+        ec = json::error::exponent_overflow;
+        return false;
+      }
+      exact = number.front() == '-' ? -0.0 : 0.0;
+      err = std::errc();
+    }
+    values.push_double(err == std::errc() && whole ? exact : approximate);
     number.clear();
     return true;
   }

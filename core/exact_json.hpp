@@ -11,7 +11,8 @@
 namespace beryl {
 
 // The value of `text` (one JSON document, surrounding whitespace allowed); sets `ec` and returns
-// null on invalid JSON, invalid UTF-8 or trailing data.
+// null on invalid JSON, invalid UTF-8, trailing data or a number beyond the range of a double
+// (1e400: JSON has no infinity). A number too small for a double reads as (signed) zero.
 boost::json::value parse_exact_json(std::string_view text, boost::system::error_code& ec);
 
 }  // namespace beryl

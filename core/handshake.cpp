@@ -44,7 +44,8 @@ struct parsed_origin {
   std::string scheme, host, port;
 };
 
-// "scheme://host:port", "host:port" or "host"; the port defaults from the scheme.
+// "scheme://host:port", "host:port" or "host" (a Host header is the last two). An IPv6 address
+// is bracketed ("[::1]:4000"): its own colons are not the port's.
 parsed_origin parse_origin(std::string_view s) {
   parsed_origin o;
   if (auto sep = s.find("://"); sep != std::string_view::npos) {
@@ -52,8 +53,9 @@ parsed_origin parse_origin(std::string_view s) {
     s.remove_prefix(sep + 3);
   }
   s = s.substr(0, s.find('/'));
-  if (auto colon = s.rfind(':');
-      colon != std::string_view::npos && s.find(']') == std::string_view::npos) {
+  auto colon = s.rfind(':');
+  auto bracket = s.rfind(']');
+  if (colon != std::string_view::npos && (bracket == std::string_view::npos || colon > bracket)) {
     o.port = std::string(s.substr(colon + 1));
     s = s.substr(0, colon);
   }
@@ -106,24 +108,50 @@ subprotocols parse_subprotocols(std::string_view header) {
   return result;
 }
 
-origin_policy::origin_policy(std::string_view allowed) {
-  for (auto item : split_list(allowed)) {
+origin_policy::origin_policy(std::string_view setting) {
+  setting = trim(setting);
+  if (setting == "true") return;
+  if (setting == "false") {
+    mode_ = mode::any;
+    return;
+  }
+  mode_ = mode::list;
+  for (auto item : split_list(setting)) {
     auto o = parse_origin(item);
     if (o.host.empty())
       throw std::invalid_argument("check-origin entry without a host: " + std::string(item));
     entries_.push_back({o.scheme, o.host, o.port});
   }
+  if (entries_.empty())
+    throw std::invalid_argument("check-origin needs true, false or a list of origins");
 }
 
-bool origin_policy::allows(std::string_view origin) const {
-  if (entries_.empty()) return true;
+origin_policy origin_policy::any() {
+  return origin_policy("false");
+}
+
+bool origin_policy::allows(std::string_view origin, std::string_view host) const {
+  if (origin.empty() || mode_ == mode::any) return true;
   auto o = parse_origin(origin);
   if (o.host.empty()) return false;
   if (o.port.empty()) o.port = default_port(o.scheme);
+  if (mode_ == mode::same_host) {
+    // A Host without a port names the scheme's default one, which only the origin's scheme
+    // tells (behind a TLS proxy the server itself speaks plain HTTP).
+    auto own = parse_origin(host);
+    if (own.port.empty()) own.port = default_port(o.scheme);
+    return !own.host.empty() && own.host == o.host && own.port == o.port;
+  }
   return std::any_of(entries_.begin(), entries_.end(), [&](const entry& e) {
     return (e.scheme.empty() || e.scheme == o.scheme) && host_matches(e.host, o.host) &&
            (e.port.empty() || e.port == o.port);
   });
+}
+
+bool origin_policy::allows(const http_request& req) const {
+  const std::string* origin = req.header("origin");
+  const std::string* host = req.header("host");
+  return allows(origin ? *origin : std::string_view(), host ? *host : std::string_view());
 }
 
 }  // namespace beryl::handshake

@@ -14,6 +14,14 @@ using string_pairs = std::vector<std::pair<std::string, std::string>>;
 // The last occurrence of `key`, as Plug reads duplicate query keys (docs/protocol.md §1.2).
 const std::string* find_last(const string_pairs& pairs, std::string_view key);
 
+// Whether a request's body length is unambiguous (RFC 9112 §6.1, §6.3): no Transfer-Encoding, or
+// exactly "chunked" in HTTP/1.1 without Content-Length. `transfer_encoding` is every
+// Transfer-Encoding field joined with ", " (nullptr: none). Anything else ("xchunked",
+// "gzip, chunked", chunked beside a Content-Length) is read differently by different servers and
+// proxies, which is how a second request is smuggled inside the first: answered 400, then closed.
+bool unambiguous_body_length(const std::string* transfer_encoding, bool has_content_length,
+                             bool http_1_1);
+
 // The address part of a peer "address:port": "10.0.0.1:4000" -> "10.0.0.1", "::1:4000" -> "::1".
 std::string_view peer_address(std::string_view peer);
 

@@ -1,13 +1,15 @@
 #include "core/json_serializer.hpp"
 
 #include "core/exact_json.hpp"
+#include "core/json_text.hpp"
+#include "core/utf8.hpp"
 
 #include <boost/json/serialize.hpp>
-#include <boost/json/serializer.hpp>
 
 #include <charconv>
 #include <optional>
 #include <stdexcept>
+#include <vector>
 
 namespace json = boost::json;
 
@@ -21,16 +23,6 @@ void append_ref(std::string& out, const ref_t& ref) {
     append_json_string(out, *ref);
   else
     out += "null";
-}
-
-// Serializes a JSON value or object straight into `out`: no intermediate string on the
-// per-message path.
-template <class Json>
-void append_json(std::string& out, const Json& v) {
-  json::serializer writer;
-  writer.reset(&v);
-  char chunk[4096];
-  while (!writer.done()) out += writer.read(chunk, sizeof chunk);
 }
 
 const json::value& json_of(const payload& p) {
@@ -78,29 +70,42 @@ std::string_view ref_or_empty(const ref_t& r) {
   return r ? std::string_view(*r) : std::string_view();
 }
 
+// The `count` length-prefixed fields after the kind byte (docs/protocol.md §3.1), and where the
+// payload starts; nullopt when the frame is shorter than its header says.
+std::optional<std::vector<std::string_view>> binary_fields(std::string_view data, std::size_t count,
+                                                           std::size_t& payload_at) {
+  if (data.size() < 1 + count) return std::nullopt;
+  std::vector<std::string_view> fields;
+  std::size_t at = 1 + count;
+  for (std::size_t i = 0; i < count; ++i) {
+    std::size_t size = static_cast<unsigned char>(data[1 + i]);
+    if (data.size() < at + size) return std::nullopt;
+    fields.push_back(data.substr(at, size));
+    at += size;
+  }
+  payload_at = at;
+  return fields;
+}
+
 decode_result decode_v2_binary(std::string_view data) {
   // client push: kind, join_ref_len, ref_len, topic_len, event_len, then the fields and payload
-  if (data.size() < 5) return decode_error{"binary frame shorter than its header"};
+  if (data.empty()) return decode_error{"binary frame shorter than its header"};
   if (static_cast<unsigned char>(data[0]) != kind_push)
     return decode_error{"binary frame kind must be 0 (push)"};
-  std::size_t lens[4];
-  std::size_t total = 5;
-  for (int i = 0; i < 4; ++i) total += lens[i] = static_cast<unsigned char>(data[1 + i]);
-  if (data.size() < total) return decode_error{"binary frame shorter than its header fields"};
-  std::size_t pos = 5;
-  auto next = [&](std::size_t n) {
-    auto s = data.substr(pos, n);
-    pos += n;
-    return std::string(s);
-  };
+  std::size_t payload_at = 0;
+  auto fields = binary_fields(data, 4, payload_at);
+  if (!fields) return decode_error{"binary frame shorter than its header fields"};
+  // These fields are text (phoenix.js writes them with TextEncoder), and the server writes them
+  // back into JSON text frames (replies, phx_error): they must be UTF-8 like a text frame.
+  for (auto field : *fields)
+    if (!utf8::valid(field)) return decode_error{"binary frame field is not UTF-8"};
+  const auto& f = *fields;  // join_ref, ref, topic, event; a ref left out is an empty field
   message m;
-  auto join_ref = next(lens[0]);
-  auto ref = next(lens[1]);
-  if (!join_ref.empty()) m.join_ref = std::move(join_ref);
-  if (!ref.empty()) m.ref = std::move(ref);
-  m.topic = next(lens[2]);
-  m.event = next(lens[3]);
-  m.body = binary{std::string(data.substr(pos))};
+  if (!f[0].empty()) m.join_ref = std::string(f[0]);
+  if (!f[1].empty()) m.ref = std::string(f[1]);
+  m.topic = std::string(f[2]);
+  m.event = std::string(f[3]);
+  m.body = binary{std::string(data.substr(payload_at))};
   return m;
 }
 
@@ -148,6 +153,7 @@ std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view to
   return out;
 }
 
+// Payloads are written straight into `out`: no intermediate string on the per-message path.
 template <class Json>
 auto json_writer(const Json& v) {
   return [&v](std::string& out) { append_json(out, v); };
@@ -165,46 +171,6 @@ auto reply_writer(std::string_view status, const json::value& response) {
 }
 
 }  // namespace
-
-void append_json_string(std::string& out, std::string_view s) {
-  static constexpr char hex[] = "0123456789abcdef";
-  out += '"';
-  for (char c : s) {
-    auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      default:
-        if (u < 0x20) {
-          out += "\\u00";
-          out += hex[u >> 4];
-          out += hex[u & 0xF];
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
 
 // ---------------------------------------------------------------------------------- V1
 
@@ -310,6 +276,16 @@ frame v2_serializer::broadcast(std::string_view topic, std::string_view event,
 frame v2_serializer::control(const ref_t& join_ref, std::string_view topic, std::string_view event,
                              const json::object& body) const {
   return frame::text(v2_text(join_ref, join_ref, topic, event, json_writer(body)));
+}
+
+std::optional<reply_address> binary_reply_address(std::string_view frame) {
+  std::size_t payload_at = 0;
+  if (frame.empty() || static_cast<unsigned char>(frame[0]) != kind_reply) return std::nullopt;
+  auto fields = binary_fields(frame, 4, payload_at);  // join_ref, ref, topic, status
+  if (!fields) return std::nullopt;
+  auto optional_ref = [](std::string_view r) { return r.empty() ? ref_t() : ref_t(r); };
+  return reply_address{optional_ref((*fields)[0]), optional_ref((*fields)[1]),
+                       std::string((*fields)[2])};
 }
 
 // ---------------------------------------------------------------------------------- vsn

@@ -3,6 +3,8 @@
 // frames. Pure: no CAF, no Asio.
 #include "core/serializer.hpp"
 
+#include <optional>
+#include <string>
 #include <string_view>
 
 namespace beryl::wire {
@@ -37,11 +39,17 @@ class v2_serializer final : public serializer {
   bool supports_binary() const override { return true; }
 };
 
+// Whom a V2 binary reply frame (docs/protocol.md §3.1) answers; nullopt for any other frame.
+// Long-poll carries only text, so it answers that push with an error reply instead (§8.5).
+struct reply_address {
+  ref_t join_ref;
+  ref_t ref;
+  std::string topic;
+};
+std::optional<reply_address> binary_reply_address(std::string_view frame);
+
 // The serializer for a connect's `vsn` parameter: absent means V1, "~> 1.0.0" V1, "~> 2.0.0" V2.
 // nullptr when the version is unparsable or unsupported (the connect is refused).
 const serializer* serializer_for_vsn(const std::string* vsn);
-
-// Appends `s` as a JSON string literal (quotes and escapes) to `out`.
-void append_json_string(std::string& out, std::string_view s);
 
 }  // namespace beryl::wire

@@ -226,11 +226,29 @@ class http_session : public std::enable_shared_from_this<http_session> {
   }
 
  private:
+  // The header first, so that a request whose body length is ambiguous is refused before any of
+  // its body is read as a body or as the next request.
   void read() {
     parser_.emplace();
     parser_->body_limit(server_->settings().max_http_body);
     parser_->header_limit(http_header_limit);
     stream_.expires_after(http_read_timeout);
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    const auto& req = parser_->get();
+    std::optional<std::string> coding;
+    for (auto [it, end] = req.equal_range(http::field::transfer_encoding); it != end; ++it) {
+      coding = coding ? *coding + ", " : std::string();
+      *coding += std::string(it->value());
+    }
+    if (!unambiguous_body_length(coding ? &*coding : nullptr,
+                                 req.count(http::field::content_length) > 0, req.version() >= 11))
+      return refuse_framing();
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
@@ -244,11 +262,21 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (ec) {
       if (ec == http::error::body_limit)
         respond(http_response{413, "text/plain", "request too large\n", {}}, false);
+      // Beast's own framing checks (a Content-Length beside chunked, or twice): the same answer.
+      if (ec == http::error::bad_transfer_encoding || ec == http::error::bad_content_length ||
+          ec == http::error::multiple_content_length)
+        refuse_framing();
       return;
     }
     auto request = parser_->release();
     in_flight_ = true;
     route(request);
+  }
+
+  // RFC 9112 §6.3: 400, and the connection closes: what follows cannot be told apart from a body.
+  void refuse_framing() {
+    in_flight_ = true;
+    respond({400, "text/plain", "ambiguous request body length\n", {}}, false);
   }
 
   void route(const http::request<http::string_body>& req) {
@@ -331,7 +359,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     auto key = req[http::field::sec_websocket_key];
     if (key.empty() || req[http::field::sec_websocket_version] != "13") return refuse(400);
     std::string origin(req[http::field::origin]);
-    if (!origin.empty() && !settings.check_origin.allows(origin)) return refuse(403);
+    if (!settings.check_origin.allows(origin, req[http::field::host])) return refuse(403);
 
     connect_info info;
     info.params = parse_query(req.target());

@@ -4,6 +4,7 @@
 #include "actors/stop_reason.hpp"
 #include "core/base64.hpp"
 #include "core/json_serializer.hpp"
+#include "core/json_text.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -13,7 +14,9 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <stdexcept>
+#include <string>
 
 namespace beryl {
 namespace {
@@ -21,6 +24,7 @@ namespace {
 using clock = longpoll_endpoint::clock;
 
 constexpr std::size_t max_batch_lines = 100;  // as Phoenix (and phoenix.js's batches)
+constexpr const char* no_binary_reason = "long-poll carries no binary frames";
 
 http_response json_response(std::string body) {
   return {200,
@@ -108,8 +112,14 @@ class longpoll_session final : public outbox,
 
   void send(frame f) override {
     if (f.binary) {
-      spdlog::warn("long-poll carries no binary frames: one was not sent");
-      return;
+      // The client's push still gets an answer, as an error it can see, instead of timing out.
+      auto to = wire::binary_reply_address(*f.bytes);
+      if (!to) {
+        spdlog::warn("long-poll carries no binary frames: a binary push or broadcast was not sent");
+        return;
+      }
+      f = format_->reply(to->join_ref, to->ref, to->topic, "error",
+                         boost::json::value(boost::json::object{{"reason", no_binary_reason}}));
     }
     http_responder waiting;
     std::string body;
@@ -249,7 +259,7 @@ std::size_t longpoll_endpoint::sessions() const {
 }
 
 void longpoll_endpoint::handle(const http_request& req, const http_responder& respond) {
-  if (auto* origin = req.header("origin"); origin && !settings_.check_origin.allows(*origin)) {
+  if (!settings_.check_origin.allows(req)) {
     respond(status_only(403));
     return;
   }
@@ -355,21 +365,28 @@ void longpoll_endpoint::publish(const http_request& req, const http_responder& r
   std::vector<std::string_view> lines =
       batch ? batch_lines(req.body) : std::vector<std::string_view>{req.body};
   std::lock_guard order(session->dispatch_mutex);
+  // A message that cannot be delivered ends the session, as it closes a WebSocket (1007, 1009):
+  // the lines before it were delivered already, and the client reconnects.
+  auto refuse = [&](unsigned status, const std::string& what) {
+    spdlog::info("ending a long-poll session after a message it cannot take: {}", what);
+    session->end(make_error(stop_code::closed));
+    respond({status, "text/plain", what + "\n", {}});
+  };
   for (auto line : lines) {
     // A text message starts with '[' (V2) or '{' (V1); anything else is a base64 binary frame.
     bool text = !batch || line.front() == '[' || line.front() == '{';
-    decode_result decoded = decode_error{"invalid base64"};
-    if (text) {
-      decoded = session->format()->decode(line, false);
-    } else if (auto bytes = base64::decode(line)) {
-      decoded = session->format()->decode(*bytes, true);
-    }
-    if (auto* error = std::get_if<decode_error>(&decoded)) {
-      spdlog::info("ending a long-poll session after an undecodable message: {}", error->what);
-      session->end(make_error(stop_code::closed));
-      respond({400, "text/plain", "invalid message: " + error->what + "\n", {}});
-      return;
-    }
+    std::optional<std::string> bytes;
+    if (!text && !(bytes = base64::decode(line)))
+      return refuse(400, "invalid message: invalid base64");
+    // --max-frame-size bounds each message as on WebSocket, whatever the batch's size.
+    std::size_t size = text ? line.size() : bytes->size();
+    if (size > settings_.max_frame_size)
+      return refuse(413, "message too big: " + std::to_string(size) + " bytes, at most " +
+                             std::to_string(settings_.max_frame_size));
+    decode_result decoded =
+        session->format()->decode(text ? line : std::string_view(*bytes), !text);
+    if (auto* error = std::get_if<decode_error>(&decoded))
+      return refuse(400, "invalid message: " + error->what);
     session->deliver(std::move(std::get<message>(decoded)));
   }
   respond(status_only(200));

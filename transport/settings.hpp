@@ -33,7 +33,7 @@ struct transport_settings {
   // gets 503 (in all) or 429 (from one address). 0: no cap; the server derives `max_connections`
   // from the open-files limit (app/runtime/config.cpp).
   connection_limits max_connections;
-  handshake::origin_policy check_origin;  // off unless origins are given
+  handshake::origin_policy check_origin;  // by default the request's own host only
   std::size_t max_http_body = 8 << 20;
   bool longpoll = false;  // off by default, as in Phoenix
   std::string longpoll_path = "/socket/longpoll";

@@ -57,8 +57,10 @@ http_handler static_files(std::string static_dir) {
   };
 }
 
-http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint) {
-  return [app_endpoint](const http_request& req, const http_responder& respond) {
+http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint,
+                      handshake::origin_policy origins) {
+  return [app_endpoint, origins = std::move(origins)](const http_request& req,
+                                                      const http_responder& respond) {
     bool broadcast = req.path == "/api/broadcast";
     if (!broadcast && req.path != "/api/disconnect") return false;
     // Every request of ours is answered: `answer` says so by returning true.
@@ -67,6 +69,8 @@ http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint) {
       return true;
     };
     if (req.method != "POST") return answer(405, "POST expected");
+    // A form or fetch from another site's page would act with the visitor's network access.
+    if (!origins.allows(req)) return answer(403, "cross-site request refused");
     bool sent = false;
     if (broadcast) {
       const std::string* topic = req.param("topic");

@@ -2,6 +2,7 @@
 // The demo served by default: its channels, its connect rules and its HTTP routes.
 #include "actors/router.hpp"
 #include "app/runtime/endpoint.hpp"
+#include "core/handshake.hpp"
 #include "core/http.hpp"
 #include "transport/connect.hpp"
 
@@ -23,6 +24,8 @@ http_handler static_files(std::string static_dir);
 // The endpoint at work from plain HTTP (no auth: the demo listens on 127.0.0.1):
 //   POST /api/broadcast?topic=T&event=E  with a JSON object body: broadcast it to T -> 202
 //   POST /api/disconnect?id=ID           close the connections with socket id ID  -> 202
-http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint);
+// A browser page of another site gets 403: `origins` is the server's --check-origin.
+http_handler demo_api(const std::shared_ptr<endpoint>& app_endpoint,
+                      handshake::origin_policy origins);
 
 }  // namespace beryl::app

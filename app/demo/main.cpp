@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   auto endpoint = std::make_shared<beryl::app::endpoint>();
   beryl::server_hooks hooks;
   hooks.on_connect = beryl::app::demo_connect;
-  hooks.http = beryl::first_of(
-      {beryl::app::static_files(config.static_dir), beryl::app::demo_api(endpoint)});
+  hooks.http = beryl::first_of({beryl::app::static_files(config.static_dir),
+                                beryl::app::demo_api(endpoint, config.transport.check_origin)});
   return beryl::app::serve(config, routes, std::move(hooks), endpoint);
 }

@@ -106,8 +106,9 @@ std::vector<option> options() {
          else
            throw std::invalid_argument("--slow-consumer is disconnect or drop");
        }},
-      {"check-origin", "ORIGINS",
-       "comma-separated allowed origins, e.g. https://example.com,*.example.org (default: any)",
+      {"check-origin", "ORIGINS|false",
+       "browser origins allowed, e.g. https://example.com,*.example.org; false: any (default: the "
+       "request's own Host)",
        [](server_config& c, const std::string& v) {
          c.transport.check_origin = handshake::origin_policy(v);
        }},

@@ -1,6 +1,6 @@
 #include "app/runtime/debug_routes.hpp"
 
-#include "core/json_serializer.hpp"
+#include "core/json_text.hpp"
 #include "supervision/messages.hpp"
 
 #include <boost/json/serialize.hpp>

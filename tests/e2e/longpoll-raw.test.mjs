@@ -4,7 +4,7 @@ import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   startServer, cleanupAll, cleanupClients, RawClient, RawLongPoll, httpRequest, longpollUrl,
-  observeTopic, pushResult, uniqueTopic, okReply, v2, binaryPush, binaryBroadcast, delay,
+  observeTopic, pushResult, uniqueTopic, okReply, errorReply, v2, binaryPush, binaryBroadcast, delay,
   LONGPOLL_JSON_HEADERS,
   isPresenceFrame,
 } from './harness.mjs'
@@ -237,7 +237,7 @@ describe('long-poll: raw protocol', () => {
         v2('1', '2', topic, 'shout', { seq: 0 }),
         binaryPush('1', '3', topic, 'shout', bytes),
         v2('1', '4', topic, 'shout', { seq: 2 }),
-        // A binary ping's reply is binary, which long-poll cannot carry; the JSON ping after it is answered.
+        // A binary ping's reply is binary, which long-poll cannot carry: it comes as an error reply.
         binaryPush('1', '5', topic, 'ping', Buffer.from([9])),
         v2('1', '6', topic, 'ping', { last: true }),
       ])
@@ -245,14 +245,17 @@ describe('long-poll: raw protocol', () => {
       assert.deepEqual(await member.nextJson(), [null, null, topic, 'shout', { seq: 0 }])
       assert.deepEqual(await member.nextBinary(), binaryBroadcast(topic, 'shout', bytes))
       assert.deepEqual(await member.nextJson(), [null, null, topic, 'shout', { seq: 2 }])
-      // The long-poll member gets the JSON broadcasts in order and the JSON reply (a broadcast and
+      // The long-poll member gets the JSON broadcasts in order and the replies (a broadcast and
       // a reply take different paths, so they may interleave), and nothing binary.
       const taken = []
       const shoutsOf = () => taken.filter((m) => m[3] === 'shout')
       const seen = () => shoutsOf().length === 2 && taken.some((m) => m[1] === '6')
       while (!seen()) taken.push(await client.next())
       assert.deepEqual(shoutsOf(), [[null, null, topic, 'shout', { seq: 0 }], [null, null, topic, 'shout', { seq: 2 }]])
-      assert.deepEqual(taken.filter((m) => m[3] !== 'shout'), [okReply('1', '6', topic, { last: true })])
+      assert.deepEqual(taken.filter((m) => m[3] !== 'shout'), [
+        errorReply('1', '5', topic, { reason: 'long-poll carries no binary frames' }),
+        okReply('1', '6', topic, { last: true }),
+      ])
     })
 
     for (const [what, line] of [['a line that is not base64', 'not base64 at all!'], ['a truncated JSON line', '["1","2","room:x","ping"']]) {
@@ -275,7 +278,7 @@ describe('long-poll: raw protocol', () => {
       const asked = 'x-phoenix-longpoll-token, content-type, x-phoenix-authtoken'
       const res = await httpRequest(longpollUrl(server), {
         method: 'OPTIONS',
-        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': asked },
+        headers: { origin: new URL(server.httpUrl('/')).origin, 'access-control-request-method': 'POST', 'access-control-request-headers': asked },
       })
       assert.equal(res.status, 200)
       assert.equal(res.headers['access-control-allow-origin'], '*')
@@ -375,5 +378,19 @@ describe('long-poll: configuration', () => {
       assertNewSession({ ...res, json: JSON.parse(res.body) }, null, `GET with ${JSON.stringify(headers)}`)
     }
     await server.stop()
+  })
+
+  it('by default a foreign Origin gets {"status":403} on GET, POST and OPTIONS; --check-origin false accepts it', async () => {
+    const server = await startServer(['--longpoll'])
+    for (const method of ['GET', 'POST', 'OPTIONS']) {
+      const res = await httpRequest(longpollUrl(server), { method, headers: { origin: 'https://evil.example', 'content-length': '0' } })
+      assertJsonAnswer(res, `${method} from a foreign origin`)
+      assert.equal(res.body, '{"status":403}', method)
+    }
+    await server.stop()
+    const open = await startServer(['--longpoll', '--check-origin', 'false'])
+    const res = await httpRequest(longpollUrl(open), { headers: { origin: 'https://evil.example' } })
+    assertNewSession({ ...res, json: JSON.parse(res.body) }, null, 'GET from a foreign origin with the check off')
+    await open.stop()
   })
 })

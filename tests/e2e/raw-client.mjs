@@ -58,8 +58,10 @@ export class RawClient {
   }
 
   // Opens a connection; rejects with err.status set when the server refuses the upgrade.
-  static connect(url, { protocols, headers, origin, keepPresence, dropPresence, timeoutMs = DEFAULT_WAIT_MS } = {}) {
-    const ws = new WebSocket(url, protocols, { headers, origin })
+  // skipUTF8Validation: text frames that are not UTF-8 are taken as they come (`ws` would close
+  // the connection itself), so a test can see whether the server ever sends one.
+  static connect(url, { protocols, headers, origin, keepPresence, dropPresence, skipUTF8Validation = false, timeoutMs = DEFAULT_WAIT_MS } = {}) {
+    const ws = new WebSocket(url, protocols, { headers, origin, skipUTF8Validation })
     const client = new RawClient(ws, { keepPresence, dropPresence })
     const opened = new Promise((resolve, reject) => {
       ws.once('open', () => resolve(client))

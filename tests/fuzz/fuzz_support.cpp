@@ -25,6 +25,15 @@ int rounds(int base) {
   return env ? base * std::max(1, std::atoi(env)) : base;
 }
 
+double rng::finite_double() {
+  double d = std::numeric_limits<double>::infinity();
+  while (!std::isfinite(d)) {
+    auto bits = gen_();
+    std::memcpy(&d, &bits, sizeof d);
+  }
+  return d;
+}
+
 std::string rng::bytes(std::size_t max_size) {
   std::string out(between(0, max_size), '\0');
   for (auto& c : out) c = static_cast<char>(byte());
@@ -94,15 +103,8 @@ boost::json::value rng::json(int depth) {
       return static_cast<std::int64_t>(gen_());
     case 3:
       return gen_() | std::uint64_t{1} << 63;  // beyond int64
-    case 4: {
-      // Finite doubles of any magnitude, from their bits.
-      double d = std::numeric_limits<double>::infinity();
-      while (!std::isfinite(d)) {
-        auto bits = gen_();
-        std::memcpy(&d, &bits, sizeof d);
-      }
-      return d;
-    }
+    case 4:
+      return finite_double();
     case 5:
     case 6:
       return boost::json::string(utf8(12));

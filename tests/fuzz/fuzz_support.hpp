@@ -25,6 +25,8 @@ class rng {
   }
   bool chance(double p) { return std::bernoulli_distribution(p)(gen_); }
   unsigned char byte() { return static_cast<unsigned char>(between(0, 255)); }
+  // A finite double of any magnitude, from random bits (denormals and -0 included).
+  double finite_double();
 
   std::string bytes(std::size_t max_size);
   // Valid UTF-8 of up to `max_chars` code points, biased towards what needs escaping in JSON

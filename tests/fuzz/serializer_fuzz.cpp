@@ -4,6 +4,7 @@
 // input is either a message or a decode error, never an exception or a crash.
 #include "core/exact_json.hpp"
 #include "core/json_serializer.hpp"
+#include "core/utf8.hpp"
 #include "fuzz_support.hpp"
 
 #include <doctest/doctest.h>
@@ -66,6 +67,33 @@ std::pair<std::vector<std::string>, std::string> split_binary(const std::string&
     at += len;
   }
   return {fields, bytes.substr(at)};
+}
+
+// Equal as JavaScript reads them: numbers by value, since a double with an integral value goes out
+// as an integer (3.0 as "3", as JavaScript prints it).
+bool same_json(const json::value& a, const json::value& b) {
+  if (a.is_number() && b.is_number()) {
+    if (!a.is_double() && !b.is_double()) return a == b;  // integers stay exact
+    return a.to_number<double>() == b.to_number<double>();
+  }
+  if (a.kind() != b.kind()) return false;
+  if (auto* x = a.if_array()) {
+    const auto& y = b.get_array();
+    if (x->size() != y.size()) return false;
+    for (std::size_t i = 0; i < x->size(); ++i)
+      if (!same_json((*x)[i], y[i])) return false;
+    return true;
+  }
+  if (auto* x = a.if_object()) {
+    const auto& y = b.get_object();
+    if (x->size() != y.size()) return false;
+    for (const auto& member : *x) {
+      auto* other = y.if_contains(member.key());
+      if (!other || !same_json(member.value(), *other)) return false;
+    }
+    return true;
+  }
+  return a == b;
 }
 
 void mutate(rng& r, std::string& s) {
@@ -152,29 +180,32 @@ TEST_CASE("server frames parse back to the refs, topic, event and payload they w
     // Parsed as a JavaScript client would, with correctly rounded doubles.
     auto parsed = [](const frame& f) {
       REQUIRE_FALSE(f.binary);
+      CHECK(utf8::valid(*f.bytes));
       boost::system::error_code ec;
       auto value = parse_exact_json(*f.bytes, ec);
       REQUIRE_FALSE(ec);
       return value;
     };
     json::object reply_payload{{"status", status}, {"response", body}};
-    CHECK(parsed(v2().reply(join_ref, ref, topic, status, body)) ==
-          json::array{ref_json(join_ref), ref_json(ref), json::string(topic), "phx_reply",
-                      reply_payload});
-    CHECK(parsed(v2().push(join_ref, topic, event, body)) ==
-          json::array{ref_json(join_ref), nullptr, json::string(topic), json::string(event), body});
-    CHECK(parsed(v2().broadcast(topic, event, body)) ==
-          json::array{nullptr, nullptr, json::string(topic), json::string(event), body});
-    CHECK(parsed(v2().control(join_ref, topic, event, control_body)) ==
-          json::array{ref_json(join_ref), ref_json(join_ref), json::string(topic),
-                      json::string(event), control_body});
-    CHECK(parsed(v1().reply(join_ref, ref, topic, status, body)) ==
-          json::object{{"topic", topic},
-                       {"event", "phx_reply"},
-                       {"payload", reply_payload},
-                       {"ref", ref_json(ref)}});
-    CHECK(parsed(v1().broadcast(topic, event, body)) ==
-          json::object{{"topic", topic}, {"event", event}, {"payload", body}, {"ref", nullptr}});
+    CHECK(same_json(parsed(v2().reply(join_ref, ref, topic, status, body)),
+                    json::array{ref_json(join_ref), ref_json(ref), json::string(topic), "phx_reply",
+                                reply_payload}));
+    CHECK(same_json(
+        parsed(v2().push(join_ref, topic, event, body)),
+        json::array{ref_json(join_ref), nullptr, json::string(topic), json::string(event), body}));
+    CHECK(same_json(parsed(v2().broadcast(topic, event, body)),
+                    json::array{nullptr, nullptr, json::string(topic), json::string(event), body}));
+    CHECK(same_json(parsed(v2().control(join_ref, topic, event, control_body)),
+                    json::array{ref_json(join_ref), ref_json(join_ref), json::string(topic),
+                                json::string(event), control_body}));
+    CHECK(same_json(parsed(v1().reply(join_ref, ref, topic, status, body)),
+                    json::object{{"topic", topic},
+                                 {"event", "phx_reply"},
+                                 {"payload", reply_payload},
+                                 {"ref", ref_json(ref)}}));
+    CHECK(same_json(
+        parsed(v1().broadcast(topic, event, body)),
+        json::object{{"topic", topic}, {"event", event}, {"payload", body}, {"ref", nullptr}}));
 
     // Binary payloads: the §3 layouts, fields of at most 255 bytes.
     auto short_topic = short_field(r);
@@ -202,6 +233,12 @@ TEST_CASE("server frames parse back to the refs, topic, event and payload they w
     CHECK(broadcast_rest == bytes.bytes);
     CHECK_THROWS_AS(v2().broadcast(std::string(256 + r.between(0, 100), 't'), short_event, bytes),
                     std::length_error);
+
+    // Whatever bytes the strings hold, the text frames are UTF-8 JSON (parsed() checks both).
+    auto raw_topic = r.bytes(20);
+    parsed(
+        v2().broadcast(raw_topic, r.bytes(8), json::value(json::object{{r.bytes(6), r.bytes(6)}})));
+    parsed(v1().reply(ref_t(r.bytes(4)), ref_t(r.bytes(4)), raw_topic, r.bytes(4), body));
   }
 }
 

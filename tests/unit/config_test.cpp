@@ -32,7 +32,8 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK(c.transport.inbound_buffer_limit == 2097152);
   CHECK(c.transport.max_connections.per_address == 0);
   CHECK(c.transport.slow_consumer == beryl::slow_consumer_policy::disconnect);
-  CHECK_FALSE(c.transport.check_origin.enabled());
+  CHECK(c.transport.check_origin.allows("http://127.0.0.1:4000", "127.0.0.1:4000"));
+  CHECK_FALSE(c.transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
   CHECK_FALSE(c.transport.longpoll);
   CHECK(c.sockets.max_channels == 100);
   CHECK_FALSE(c.sockets.message_rate.enabled());
@@ -72,8 +73,11 @@ TEST_CASE("the connection cap defaults to the open-files limit minus a reserve")
 TEST_CASE("--check-origin builds the origin policy") {
   auto out = parse_config({"--check-origin", "http://allowed.example"}, env_of({}));
   REQUIRE(out.config);
-  CHECK(out.config->transport.check_origin.allows("http://allowed.example"));
-  CHECK_FALSE(out.config->transport.check_origin.allows("http://evil.example"));
+  CHECK(out.config->transport.check_origin.allows("http://allowed.example", "127.0.0.1:4000"));
+  CHECK_FALSE(out.config->transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
+  auto off = parse_config({}, env_of({{"BERYL_CHECK_ORIGIN", "false"}}));
+  REQUIRE(off.config);
+  CHECK(off.config->transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
 }
 
 TEST_CASE("--help lists every option and exits 0; mistakes exit 2 with a reason") {

@@ -4,8 +4,10 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
+#include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <random>
 
 namespace json = boost::json;
@@ -59,4 +61,15 @@ TEST_CASE("everything else is parsed like boost::json::parse") {
   CHECK(refused("{} {}"));                                        // trailing data
   CHECK(refused("\"\xff\""));                                     // invalid UTF-8
   CHECK(refused(std::string(100, '[') + std::string(100, ']')));  // deeper than 32
+}
+
+TEST_CASE("a number beyond a double's range is refused (JSON has no Infinity); below it, zero") {
+  CHECK(refused("1e400"));
+  CHECK(refused("-1e400"));
+  CHECK(refused(R"([1, {"x": 1e400}])"));
+  CHECK(refused("1" + std::string(400, '0')));
+  CHECK(refused("1.7976931348623159e308"));  // rounds up past the largest double
+  CHECK(exact("1.7976931348623157e308").as_double() == std::numeric_limits<double>::max());
+  CHECK(exact("2e-324").as_double() == 0.0);
+  CHECK(std::signbit(exact("-1e-400").as_double()));
 }

@@ -122,6 +122,30 @@ TEST_CASE("encoding keeps keys verbatim and escapes strings") {
   CHECK(text_of(f) == json::array{nullptr, nullptr, "t\"opic", "e", tricky});
 }
 
+TEST_CASE("a number beyond a double's range makes a message undecodable (1007)") {
+  CHECK(refused(v2().decode(R"([null,"1","room:1","ping",{"x":1e400}])", false)));
+  CHECK(
+      refused(v1().decode(R"({"topic":"t","event":"e","payload":{"x":-1e400},"ref":"1"})", false)));
+  CHECK(std::get<json::value>(
+            decoded(v2().decode(R"([null,"1","t","e",{"x":1e-400}])", false)).body) ==
+        json::object{{"x", 0.0}});
+}
+
+TEST_CASE("doubles leave as JavaScript prints them: 2.5, not Boost.JSON's 2.5E0") {
+  json::object body{{"a", 2.5}, {"b", 0.1}, {"c", 1e21}, {"d", 5e-324}, {"e", 3.0}};
+  CHECK(*v2().broadcast("t", "e", json::value(body)).bytes ==
+        R"([null,null,"t","e",{"a":2.5,"b":0.1,"c":1e+21,"d":5e-324,"e":3}])");
+  CHECK(
+      *v1().reply(std::nullopt, std::string("1"), "t", "ok", json::value(body)).bytes ==
+      R"({"topic":"t","event":"phx_reply","payload":{"status":"ok","response":{"a":2.5,"b":0.1,"c":1e+21,"d":5e-324,"e":3}},"ref":"1"})");
+}
+
+TEST_CASE("text frames are UTF-8 even when a string is not") {
+  auto f = v2().broadcast("room:\xff", "e\xc3", json::value(json::object{{"k\x80", "v"}}));
+  CHECK(*f.bytes ==
+        "[null,null,\"room:\xEF\xBF\xBD\",\"e\xEF\xBF\xBD\",{\"k\xEF\xBF\xBD\":\"v\"}]");
+}
+
 TEST_CASE("server payloads must be objects") {
   CHECK_THROWS_AS(v2().push(std::nullopt, "t", "e", json::value(42)), std::invalid_argument);
   CHECK_THROWS_AS(v1().broadcast("t", "e", json::value(json::array{})), std::invalid_argument);
@@ -156,6 +180,13 @@ TEST_CASE("V2 binary decoding refuses bad kinds and short frames; encoding refus
   auto empty_refs = decoded(v2().decode(unhex("00 00 00 01 01 74 65"), true));
   CHECK_FALSE(empty_refs.join_ref);
   CHECK(std::get<binary>(empty_refs.body).bytes.empty());
+  // Topic, event and refs are text, written back into JSON replies: they must be UTF-8.
+  CHECK(refused(v2().decode(unhex("00 00 00 06 04 72 6f 6f 6d 3a ff 70 69 6e 67"), true)));
+  CHECK(refused(v2().decode(unhex("00 00 00 01 02 74 c3 28"), true)));
+  CHECK(refused(v2().decode(unhex("00 01 00 01 01 80 74 65"), true)));
+  CHECK(refused(v2().decode(unhex("00 00 01 01 01 c0 74 65"), true)));
+  CHECK_FALSE(
+      refused(v2().decode(unhex("00 00 00 02 01 c3 a9 65 ff"), true)));  // payload: any bytes
   CHECK_THROWS_AS(v2().broadcast(std::string(256, 't'), "e", binary{"x"}), std::length_error);
   CHECK_NOTHROW(v2().broadcast(std::string(255, 't'), "e", binary{"x"}));
 }

@@ -1,0 +1,17 @@
+#pragma once
+// UTF-8 validity (RFC 3629): what a WebSocket text frame must hold (RFC 6455 §8.1), so the server
+// checks the text fields it did not parse as JSON (binary frames' topic, event and refs) and never
+// writes anything else into a text frame. Pure: no CAF, no Asio.
+#include <cstddef>
+#include <string_view>
+
+namespace beryl::utf8 {
+
+// The length (1-4) of the well-formed character `s` starts with, or 0 when it does not start with
+// one: a stray continuation byte, a truncated sequence, an overlong form, a surrogate (U+D800 to
+// U+DFFF) or a code point above U+10FFFF. 0 for an empty `s`.
+std::size_t sequence_length(std::string_view s);
+
+bool valid(std::string_view s);
+
+}  // namespace beryl::utf8

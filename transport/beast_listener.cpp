@@ -68,7 +68,9 @@ class beast_listener_impl final : public beast_listener,
         sweeper_(strand_),
         retry_(strand_) {
     if (settings_.longpoll)
-      longpoll_ = std::make_unique<longpoll_endpoint>(sys_, settings_, hooks_.on_connect, deps_);
+      longpoll_ = std::make_unique<longpoll_endpoint>(
+          sys_, settings_, hooks_.on_connect, deps_,
+          [this](std::string_view peer) { return admit(peer); });
   }
 
   void open() {

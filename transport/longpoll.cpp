@@ -83,8 +83,14 @@ bool looks_like_session_token(const std::string& t) {
 class longpoll_session final : public outbox,
                                public std::enable_shared_from_this<longpoll_session> {
  public:
-  longpoll_session(std::string token, const transport_settings& settings, const serializer* format)
-      : token_(std::move(token)), settings_(settings), format_(format), last_get_(clock::now()) {}
+  // `admitted` holds the session's place under the connection caps until it is forgotten.
+  longpoll_session(std::string token, const transport_settings& settings, const serializer* format,
+                   std::shared_ptr<const void> admitted)
+      : token_(std::move(token)),
+        settings_(settings),
+        format_(format),
+        admitted_(std::move(admitted)),
+        last_get_(clock::now()) {}
 
   const serializer* format() const { return format_; }
   const std::string& token() const { return token_; }
@@ -126,11 +132,14 @@ class longpoll_session final : public outbox,
     {
       std::lock_guard lock(mutex_);
       if (ended_) return;
-      if (buffer_.size() >= settings_.outbound_queue_limit) {
+      if (buffer_.size() >= settings_.outbound_queue_limit ||
+          buffered_bytes_ + f.bytes->size() > settings_.outbound_buffer_limit) {
         if (settings_.slow_consumer == slow_consumer_policy::drop) return;
-        spdlog::warn("long-poll session: {} messages waiting for a GET, ending it", buffer_.size());
+        spdlog::warn("long-poll session: {} messages ({} bytes) waiting for a GET, ending it",
+                     buffer_.size(), buffered_bytes_);
         end_locked(make_error(stop_code::closed), waiting, body);
       } else {
+        buffered_bytes_ += f.bytes->size();
         buffer_.push_back(std::move(f.bytes));
         if (waiting_) take_poll_locked(waiting, body);
       }
@@ -207,6 +216,7 @@ class longpoll_session final : public outbox,
     }
     body += "]}";
     buffer_.clear();
+    buffered_bytes_ = 0;
     return body;
   }
 
@@ -221,6 +231,7 @@ class longpoll_session final : public outbox,
     if (ended_) return;
     ended_ = true;
     buffer_.clear();
+    buffered_bytes_ = 0;
     send_stop(caf::actor_cast<caf::actor>(actor_), reason);
     actor_ = nullptr;
     if (waiting_) {
@@ -233,9 +244,11 @@ class longpoll_session final : public outbox,
   const std::string token_;
   const transport_settings& settings_;
   const serializer* format_;
+  const std::shared_ptr<const void> admitted_;
   std::mutex mutex_;
   socket_actor actor_;
   std::vector<std::shared_ptr<const std::string>> buffer_;
+  std::size_t buffered_bytes_ = 0;  // --outbound-buffer-limit bounds it
   http_responder waiting_;
   clock::time_point deadline_;
   clock::time_point last_get_;
@@ -244,11 +257,12 @@ class longpoll_session final : public outbox,
 
 longpoll_endpoint::longpoll_endpoint(caf::actor_system& sys, const transport_settings& settings,
                                      const connect_handler& on_connect,
-                                     std::shared_ptr<const socket_deps> deps)
+                                     std::shared_ptr<const socket_deps> deps, admit_function admit)
     : sys_(sys),
       settings_(settings),
       on_connect_(on_connect),
       deps_(std::move(deps)),
+      admit_(std::move(admit)),
       secret_(random_hex(32)) {}
 
 longpoll_endpoint::~longpoll_endpoint() = default;
@@ -334,13 +348,25 @@ void longpoll_endpoint::open_session(const http_request& req, const http_respond
   info.uri = req.target;
   info.transport = "longpoll";
   const serializer* format = wire::serializer_for_vsn(info.param("vsn"));
-  auto result = format ? run_on_connect(on_connect_, info) : connect_result::refuse();
+  if (!format) {
+    respond(status_only(403));
+    return;
+  }
+  // At a connection cap the HTTP status says so, and the body is no long-poll answer: phoenix.js
+  // then retries later, as after a network error.
+  auto admitted = admit_(info.peer);
+  if (!admitted.ticket) {
+    respond({admitted.status(), "text/plain", "too many connections\n", {}});
+    return;
+  }
+  auto result = run_on_connect(on_connect_, info);
   if (!result.accepted) {
     respond(status_only(403));
     return;
   }
   auto id = random_hex(id_hex_size / 2);
-  auto session = std::make_shared<longpoll_session>(id + "." + sign(id), settings_, format);
+  auto session = std::make_shared<longpoll_session>(id + "." + sign(id), settings_, format,
+                                                    std::move(admitted.ticket));
   auto actor = start_socket(sys_, session, format, std::move(result), info, deps_);
   session->start(std::move(actor));
   {

@@ -8,6 +8,7 @@
 // under the session's lock, before the POST is answered, so nothing can overtake them.
 #include "actors/socket.hpp"
 #include "core/http.hpp"
+#include "transport/admission_gate.hpp"
 #include "transport/connect.hpp"
 #include "transport/settings.hpp"
 
@@ -15,6 +16,7 @@
 #include <caf/error.hpp>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -28,8 +30,12 @@ class longpoll_endpoint {
  public:
   using clock = std::chrono::steady_clock;
 
+  // Asks for a place under the connection caps for a new session from a peer.
+  using admit_function = std::function<admission_gate::outcome(std::string_view peer)>;
+
   longpoll_endpoint(caf::actor_system& sys, const transport_settings& settings,
-                    const connect_handler& on_connect, std::shared_ptr<const socket_deps> deps);
+                    const connect_handler& on_connect, std::shared_ptr<const socket_deps> deps,
+                    admit_function admit);
   ~longpoll_endpoint();
 
   // GET (poll), POST (publish) and OPTIONS (CORS preflight) at the long-poll path.
@@ -54,6 +60,7 @@ class longpoll_endpoint {
   const transport_settings& settings_;
   const connect_handler& on_connect_;
   std::shared_ptr<const socket_deps> deps_;
+  admit_function admit_;
   std::string secret_;  // signs session tokens; random per process, as sessions are too
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<longpoll_session>> sessions_;

@@ -3,7 +3,7 @@
 // once instead of connections hanging in the backlog.
 import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
-import { startServer, cleanupAll, httpRequest, until } from './harness.mjs'
+import { startServer, cleanupAll, httpRequest, until, RawLongPoll, longpollUrl } from './harness.mjs'
 import { rawWebSocket } from './raw-socket.mjs'
 
 // Opens `count` raw WebSocket connections at once; resolves with the open sockets and the
@@ -105,5 +105,26 @@ describe('default cap under an open-files limit of 64', () => {
     assert.ok(attempt.slowestMs < 3_000, `the slowest answer took ${attempt.slowestMs} ms`)
     assert.equal(await healthz(server), 200)
     assert.doesNotMatch(server.output, /accept failed/)
+  })
+})
+
+describe('long-poll sessions count as connections', () => {
+  let server
+  const sockets = []
+  before(async () => { server = await startServer(['--longpoll', '--max-connections', '3']) })
+  afterEach(() => closeAll(sockets.splice(0)))
+  after(cleanupAll)
+
+  it('a session beyond the cap gets HTTP 503; a WebSocket too, while the sessions live', async () => {
+    const two = await openMany(server, 2)
+    sockets.push(...two.open)
+    await RawLongPoll.open(server)
+    const refused = await httpRequest(longpollUrl(server), { timeoutMs: 2_000 })
+    assert.equal(refused.status, 503)
+    assert.deepEqual((await openMany(server, 1)).refused, [503])
+    // A WebSocket leaving makes room for a session.
+    sockets.pop().destroy()
+    await until(async () => (await httpRequest(longpollUrl(server), { timeoutMs: 2_000 })).status === 200,
+      5_000, 'a place for a long-poll session')
   })
 })

@@ -5,7 +5,7 @@
 import { describe, it, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { startServer, cleanupAll, RawClient, uniqueTopic, v2, delay, within } from './harness.mjs'
+import { startServer, cleanupAll, RawClient, RawLongPoll, uniqueTopic, v2, delay, within } from './harness.mjs'
 import { rawWebSocket, maskedFrame, flood, OPCODE } from './raw-socket.mjs'
 
 const MB = 1024 * 1024
@@ -167,5 +167,27 @@ describe('bounded memory per connection', () => {
     t.diagnostic(`100 MB broadcast; server memory grew ${(grew / MB).toFixed(1)} MB; slowest probe ${slowest} ms`)
     assert.ok(grew < 64 * MB, `the server grew by ${(grew / MB).toFixed(1)} MB`)
     assert.ok(slowest < PROBE_LIMIT_MS, `the other client waited ${slowest} ms`)
+  })
+})
+
+describe('bounded memory per long-poll session', () => {
+  afterEach(cleanupAll)
+
+  it('messages waiting for a GET are bounded in bytes: over --outbound-buffer-limit the session ends', async () => {
+    const server = await startServer(['--longpoll', '--outbound-buffer-limit', '200000'])
+    const topic = uniqueTopic('bench')
+    const session = await RawLongPoll.open(server)
+    await session.join(topic)
+    const sender = await RawClient.connect(server.wsUrl())
+    await sender.join(topic)
+    // 30 broadcasts of 10 KB, one at a time: far under the 1,024-frame queue limit, over the
+    // byte budget of a session that does not poll.
+    const pad = 'p'.repeat(10_000)
+    for (let i = 0; i < 30; i++) {
+      sender.send(v2('1', String(i + 2), topic, 'shout', { i, pad }))
+      await sender.until(([, , , event, body]) => event === 'shout' && body.i === i)
+    }
+    const res = await session.get({ timeoutMs: 3_000 })
+    assert.equal(res.json?.status, 410, `the session was kept: ${res.body.slice(0, 100)}`)
   })
 })

@@ -98,22 +98,30 @@ const presence_actor& channel::presence_tracker() const {
 }
 
 template <class Operation>
-void channel::change_presence(Operation op, const std::string& key, boost::json::object meta) {
-  request(presence_tracker(), caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
+std::optional<std::string> channel::change_presence(Operation op, const std::string& key,
+                                                    boost::json::object meta) {
+  const auto& tracker = presence_tracker();
+  // Checked here too, not only by the presence actor, so the channel's code gets the answer at
+  // once: a join can then refuse with it.
+  if (!presence::within_size_limit(key, meta, ctx_.max_presence_meta))
+    return presence::meta_too_large;
+  request(tracker, caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
           payload{boost::json::value(std::move(meta))})
       .then([](const std::string&) {},
             [this, key](caf::error& err) {
               ctx_.socket->log.warn("channel {}: presence of {}: {}", log_text(ctx_.topic),
                                     log_text(key), system().render(err));
             });
+  return std::nullopt;
 }
 
-void channel::track(const std::string& key, boost::json::object meta) {
-  change_presence(atoms::track::value, key, std::move(meta));
+std::optional<std::string> channel::track(const std::string& key, boost::json::object meta) {
+  return change_presence(atoms::track::value, key, std::move(meta));
 }
 
-void channel::update_presence(const std::string& key, boost::json::object meta) {
-  change_presence(atoms::update::value, key, std::move(meta));
+std::optional<std::string> channel::update_presence(const std::string& key,
+                                                    boost::json::object meta) {
+  return change_presence(atoms::update::value, key, std::move(meta));
 }
 
 void channel::untrack(const std::string& key) {

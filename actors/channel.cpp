@@ -1,6 +1,7 @@
 #include "actors/channel.hpp"
 
 #include "actors/atoms.hpp"
+#include "core/log_text.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -23,9 +24,11 @@ std::string describe(const std::exception_ptr& ep) {
 channel::channel(caf::actor_config& cfg, channel_context ctx)
     : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {
   // Any exception in a callback or a handle_info handler ends this channel only, as a crash.
+  // The exception text often quotes client input, and the supervisor logs and keeps it: it is
+  // carried as a log would show it.
   set_exception_handler([this](std::exception_ptr& ep) -> caf::error {
-    auto what = describe(ep);
-    spdlog::error("channel {} crashed: {}", ctx_.topic, what);
+    auto what = log_text(describe(ep));
+    ctx_.socket->log.error("channel {} crashed: {}", log_text(ctx_.topic), what);
     auto reason = make_error(stop_code::crashed, what);
     call_terminate(stop_reason::from(reason));
     return reason;
@@ -39,13 +42,14 @@ channel::channel(caf::actor_config& cfg, channel_context ctx)
   set_default_handler(
       [](caf::scheduled_actor* self, caf::message_view& x) -> caf::result<caf::message> {
         spdlog::warn("channel {} dropped an unexpected message: {}", self->id(),
-                     caf::to_string(x.content()));
+                     log_text(caf::to_string(x.content())));
         return caf::message{};
       });
 }
 
 std::optional<reply> channel::handle_in(const std::string& event, const payload&) {
-  spdlog::debug("channel {}: no handle_in for event {}", ctx_.topic, event);
+  ctx_.socket->log.debug("channel {}: no handle_in for event {}", log_text(ctx_.topic),
+                         log_text(event));
   return noreply;
 }
 
@@ -94,21 +98,30 @@ const presence_actor& channel::presence_tracker() const {
 }
 
 template <class Operation>
-void channel::change_presence(Operation op, const std::string& key, boost::json::object meta) {
-  request(presence_tracker(), caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
+std::optional<std::string> channel::change_presence(Operation op, const std::string& key,
+                                                    boost::json::object meta) {
+  const auto& tracker = presence_tracker();
+  // Checked here too, not only by the presence actor, so the channel's code gets the answer at
+  // once: a join can then refuse with it.
+  if (!presence::within_size_limit(key, meta, ctx_.max_presence_meta))
+    return presence::meta_too_large;
+  request(tracker, caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
           payload{boost::json::value(std::move(meta))})
       .then([](const std::string&) {},
             [this, key](caf::error& err) {
-              spdlog::warn("channel {}: presence of {}: {}", ctx_.topic, key, system().render(err));
+              ctx_.socket->log.warn("channel {}: presence of {}: {}", log_text(ctx_.topic),
+                                    log_text(key), system().render(err));
             });
+  return std::nullopt;
 }
 
-void channel::track(const std::string& key, boost::json::object meta) {
-  change_presence(atoms::track::value, key, std::move(meta));
+std::optional<std::string> channel::track(const std::string& key, boost::json::object meta) {
+  return change_presence(atoms::track::value, key, std::move(meta));
 }
 
-void channel::update_presence(const std::string& key, boost::json::object meta) {
-  change_presence(atoms::update::value, key, std::move(meta));
+std::optional<std::string> channel::update_presence(const std::string& key,
+                                                    boost::json::object meta) {
+  return change_presence(atoms::update::value, key, std::move(meta));
 }
 
 void channel::untrack(const std::string& key) {
@@ -151,7 +164,8 @@ void channel::run_join(message& m, caf::timestamp deadline) {
   auto answer = join(m.body);  // if it throws, on_exit answers the socket
   if (caf::make_timestamp() > deadline) {
     // The socket has answered the client already; subscribing now would write a second reply.
-    spdlog::error("channel {}: join() returned after the join timeout", ctx_.topic);
+    ctx_.socket->log.error("channel {}: join() returned after the join timeout",
+                           log_text(ctx_.topic));
     quit(make_error(stop_code::crashed, "join timed out"));
     return;
   }
@@ -214,7 +228,8 @@ void channel::call_terminate(const stop_reason& reason) {
   try {
     terminate(reason);
   } catch (const std::exception& e) {
-    spdlog::error("channel {}: terminate threw: {}", ctx_.topic, e.what());
+    ctx_.socket->log.error("channel {}: terminate threw: {}", log_text(ctx_.topic),
+                           log_text(e.what()));
   }
 }
 

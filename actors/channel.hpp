@@ -18,6 +18,7 @@
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
 #include "actors/stop_reason.hpp"
+#include "core/presence/size_limit.hpp"
 #include "core/reply.hpp"
 
 #include <caf/event_based_actor.hpp>
@@ -36,6 +37,7 @@ struct channel_context {
   std::shared_ptr<const socket_info> socket;
   pubsub_ref pubsub;
   presence_actor presence;  // when the server runs presence
+  std::size_t max_presence_meta = presence::default_max_meta_bytes;  // see socket_settings
 };
 
 // Identifies a client message, to reply to it later (Phoenix's socket_ref).
@@ -75,10 +77,14 @@ class channel : public caf::event_based_actor {
 
   // --- presence in this topic, as Phoenix.Presence ----------------------------------------
   // Tracks this channel under `key`; it is untracked by itself when the channel ends, however
-  // it ends. Every member gets a presence_diff.
-  void track(const std::string& key, boost::json::object meta);
-  // A new meta for `key`: one diff, the new version with phx_ref_prev.
-  void update_presence(const std::string& key, boost::json::object meta);
+  // it ends. Every member gets a presence_diff. Returns why it was refused, as Phoenix's
+  // {:error, reason}: "meta too large" when key and meta as JSON exceed --max-presence-meta
+  // (nothing is tracked then); nothing when the presence actor has it (its later failures, such
+  // as already_tracked, are logged).
+  std::optional<std::string> track(const std::string& key, boost::json::object meta);
+  // A new meta for `key`: one diff, the new version with phx_ref_prev. Refused as track is (the
+  // old meta stays).
+  std::optional<std::string> update_presence(const std::string& key, boost::json::object meta);
   void untrack(const std::string& key);
   // Pushes "presence_state" (who is in the topic) to this client; call it after track().
   void push_presence_state();
@@ -104,7 +110,8 @@ class channel : public caf::event_based_actor {
   void call_terminate(const stop_reason& reason);
   const presence_actor& presence_tracker() const;
   template <class Operation>
-  void change_presence(Operation op, const std::string& key, boost::json::object meta);
+  std::optional<std::string> change_presence(Operation op, const std::string& key,
+                                             boost::json::object meta);
 
   channel_context ctx_;
   reply_ref current_;

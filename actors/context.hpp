@@ -1,5 +1,6 @@
 #pragma once
 // What a socket and its channels know about their connection.
+#include "actors/limited_log.hpp"
 #include "core/outbox.hpp"
 #include "core/serializer.hpp"
 
@@ -11,7 +12,7 @@
 
 namespace beryl {
 
-// Shared, read-only, by the socket actor and every channel of one connection.
+// Shared, read-only but for its log, by the socket actor and every channel of one connection.
 struct socket_info {
   std::shared_ptr<outbox> out;
   const serializer* format = nullptr;
@@ -19,6 +20,9 @@ struct socket_info {
   boost::json::object assigns;    // set by on_connect
   std::string transport;          // "websocket" or "longpoll"
   std::string peer;               // the client's "address:port"
+  // Warnings the client causes (unmatched topics, crashes, refused presences...) go through it,
+  // so one connection cannot flood the server's log.
+  mutable limited_log log;
 };
 
 }  // namespace beryl

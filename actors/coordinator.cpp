@@ -1,6 +1,7 @@
 #include "actors/coordinator.hpp"
 
 #include "core/http.hpp"
+#include "core/log_text.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -67,7 +68,8 @@ coordinator_actor::behavior_type coordinator_impl(coordinator_self self) {
       [=](atoms::disconnect, const std::string& id) -> std::size_t {
         auto it = self->state.by_id.find(id);
         if (it == self->state.by_id.end()) return 0;
-        spdlog::info("disconnecting {} connection(s) of socket id {}", it->second.size(), id);
+        spdlog::info("disconnecting {} connection(s) of socket id {}", it->second.size(),
+                     log_text(id));
         for (const auto& addr : it->second)
           self->send(self->state.sockets.at(addr).handle, atoms::disconnect::value);
         return it->second.size();

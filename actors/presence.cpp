@@ -83,6 +83,10 @@ const json::object& meta_of(const payload& p) {
   return object ? *object : empty;
 }
 
+bool fits(presence_self self, const std::string& key, const payload& meta) {
+  return presence::within_size_limit(key, meta_of(meta), self->state.settings.max_meta_bytes);
+}
+
 void record(presence_self self, const presence::diff& d) {
   if (d.empty()) return;
   auto& st = self->state;
@@ -121,6 +125,8 @@ presence_impl::behavior_type presence_behavior(presence_self self, pubsub_ref pu
   return {
       [self](atoms::track, const caf::actor& owner, const std::string& topic,
              const std::string& key, const payload& meta) -> caf::result<std::string> {
+        if (!fits(self, key, meta))
+          return caf::make_error(caf::sec::invalid_argument, presence::meta_too_large);
         auto r = self->state.replica->track(pid_of(owner), topic, key, meta_of(meta));
         if (r.status != presence::op_status::ok)
           return caf::make_error(caf::sec::invalid_argument, "already_tracked");
@@ -130,6 +136,8 @@ presence_impl::behavior_type presence_behavior(presence_self self, pubsub_ref pu
       },
       [self](atoms::update, const caf::actor& owner, const std::string& topic,
              const std::string& key, const payload& meta) -> caf::result<std::string> {
+        if (!fits(self, key, meta))
+          return caf::make_error(caf::sec::invalid_argument, presence::meta_too_large);
         auto r = self->state.replica->update(pid_of(owner), topic, key, meta_of(meta));
         if (r.status != presence::op_status::ok)
           return caf::make_error(caf::sec::invalid_argument, "nopresence");

@@ -7,6 +7,7 @@
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
+#include "core/presence/size_limit.hpp"
 
 #include <boost/json/object.hpp>
 #include <caf/actor.hpp>
@@ -22,14 +23,17 @@ namespace beryl {
 struct presence_settings {
   std::chrono::milliseconds diff_interval{50};  // how long changes are coalesced
   std::string node = "beryl";                   // the replica's node name
+  // Key plus meta as JSON, in bytes; a larger track or update fails with "meta too large".
+  std::size_t max_meta_bytes = presence::default_max_meta_bytes;
 };
 
 // The owner is the tracked actor, normally a channel: its entries leave when it ends. `meta` is
 // a payload holding a JSON object. Replication between nodes is core/presence/replication.hpp.
 using presence_actor = caf::typed_actor<
-    // (owner, topic, key, meta) -> the new phx_ref, or error "already_tracked"
+    // (owner, topic, key, meta) -> the new phx_ref, or error "already_tracked" or
+    // "meta too large"
     caf::replies_to<atoms::track, caf::actor, std::string, std::string, payload>::with<std::string>,
-    // (owner, topic, key, meta) -> the new phx_ref, or error "nopresence"
+    // (owner, topic, key, meta) -> the new phx_ref, or error "nopresence" or "meta too large"
     caf::replies_to<atoms::update, caf::actor, std::string, std::string,
                     payload>::with<std::string>,
     // (owner, topic, key)

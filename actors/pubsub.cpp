@@ -1,8 +1,9 @@
 #include "actors/pubsub.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/limited_log.hpp"
+#include "core/log_text.hpp"
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -39,8 +40,11 @@ struct topic_subscribers {
 // One frame per wire format, encoded on first use.
 class encoded_once {
  public:
-  encoded_once(const std::string& topic, const std::string& event, const payload& body)
-      : topic_(topic), event_(event), body_(body) {}
+  // A client can make encoding fail at will (a binary broadcast whose event is too long for the
+  // V2 binary header), so failures go to the shard's limited log.
+  encoded_once(const std::string& topic, const std::string& event, const payload& body,
+               limited_log& log)
+      : topic_(topic), event_(event), body_(body), log_(log) {}
 
   // nullptr when this format cannot carry the payload (binary on V1).
   const frame* for_format(const serializer* format) {
@@ -50,8 +54,8 @@ class encoded_once {
     try {
       fr = format->broadcast(topic_, event_, body_);
     } catch (const std::exception& e) {
-      spdlog::warn("broadcast {} on {} not sent to {} clients: {}", event_, topic_, format->name(),
-                   e.what());
+      log_.warn("broadcast {} on {} not sent to {} clients: {}", log_text(event_), log_text(topic_),
+                format->name(), log_text(e.what()));
     }
     cache_.emplace_back(format, std::move(fr));
     return cache_.back().second.bytes ? &cache_.back().second : nullptr;
@@ -61,6 +65,7 @@ class encoded_once {
   const std::string& topic_;
   const std::string& event_;
   const payload& body_;
+  limited_log& log_;
   std::vector<std::pair<const serializer*, frame>> cache_;
 };
 
@@ -72,6 +77,7 @@ bool intercepted(const subscription& s, const std::string& event) {
 
 struct shard_state {
   std::unordered_map<std::string, topic_subscribers> topics;
+  limited_log log;
   static inline const char* name = "pubsub_shard";
 };
 
@@ -95,7 +101,7 @@ pubsub_shard_actor::behavior_type pubsub_shard(
           std::uint64_t except) -> void {
         auto it = self->state.topics.find(topic);
         if (it == self->state.topics.end()) return;
-        encoded_once encoded{topic, event, body};
+        encoded_once encoded{topic, event, body, self->state.log};
         caf::message to_interceptors;
         for (const auto& s : it->second.list) {
           if (s.id == except) continue;

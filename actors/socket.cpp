@@ -2,9 +2,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/stop_reason.hpp"
+#include "core/log_text.hpp"
 #include "supervision/messages.hpp"
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
 #include <algorithm>
@@ -108,9 +108,9 @@ class socket_behavior {
     }
     if (!within && !state().rate_limited) {
       state().rate_limited = true;
-      spdlog::info(
+      state().info->log.info(
           "{} connection {}: over its rate limit; messages are dropped while it stays over",
-          state().info->transport, state().info->id.value_or("(no id)"));
+          state().info->transport, log_text(state().info->id.value_or("(no id)")));
     }
     return within;
   }
@@ -138,7 +138,8 @@ class socket_behavior {
   void on_join(message& m) {
     auto route = state().deps->routes->route(m.topic);
     if (!route) {
-      spdlog::warn("join of unmatched topic {}", m.topic);
+      state().info->log.warn("join of unmatched topic {} from {}", log_text(m.topic),
+                             state().info->peer);
       reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
       return;
     }
@@ -179,14 +180,15 @@ class socket_behavior {
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
-    channel_context ctx{m.topic,      join_ref,    std::move(route.captures),
-                        state().info, deps.pubsub, deps.presence};
+    channel_context ctx{m.topic,     join_ref,      std::move(route.captures),      state().info,
+                        deps.pubsub, deps.presence, deps.settings.max_presence_meta};
     auto ch = (*route.factory)(self_, std::move(ctx));
     // Channels are temporary children of a dynamic supervisor, which adopts them without a round
     // trip: a crash is logged and counted there, and the client gets phx_error from us; nothing
-    // restarts it but the client's rejoin. Embedded without supervision, there is none.
+    // restarts it but the client's rejoin. Embedded without supervision, there is none. The
+    // supervisor keeps the name and logs it, so it gets the topic as logs may show it.
     if (deps.channel_supervisor)
-      caf::anon_send(deps.channel_supervisor, supervision::adopt_atom::value, m.topic,
+      caf::anon_send(deps.channel_supervisor, supervision::adopt_atom::value, log_text(m.topic),
                      caf::actor_cast<caf::actor>(ch));
     run_join(ch, std::move(m), join_ref, close_after);
   }
@@ -216,7 +218,8 @@ class socket_behavior {
               if (close_after) control(close_after, topic, events::close, {});
             },
             [this, ch, close_after, topic, join_ref, ref](caf::error& err) {
-              spdlog::warn("join of {} failed: {}", topic, self_->system().render(err));
+              state().info->log.warn("join of {} failed: {}", log_text(topic),
+                                     self_->system().render(err));
               self_->unlink_from(ch);
               if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
               if (auto e = find_by_address(ch.address()); e != channels().end())

@@ -5,6 +5,7 @@
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
 #include "actors/router.hpp"
+#include "core/presence/size_limit.hpp"
 #include "core/token_bucket.hpp"
 
 #include <caf/actor.hpp>
@@ -25,6 +26,10 @@ struct socket_settings {
   // join() must return within it, or its channel ends unjoined (the client: "join crashed").
   std::chrono::milliseconds join_timeout{10000};
   std::chrono::milliseconds stop_timeout{5000};  // a replaced channel is killed after this
+  // The largest presence a channel may track, key plus meta as JSON (0: no limit). The channel
+  // refuses it at once (track and update_presence return "meta too large") and the presence
+  // actor enforces the same cap (presence_settings::max_meta_bytes).
+  std::size_t max_presence_meta = presence::default_max_meta_bytes;
 };
 
 // What every socket actor shares.

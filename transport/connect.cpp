@@ -1,6 +1,7 @@
 #include "transport/connect.hpp"
 
 #include "actors/stop_reason.hpp"
+#include "core/log_text.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -21,7 +22,8 @@ connect_result run_on_connect(const connect_handler& on_connect, const connect_i
   try {
     return on_connect(info);
   } catch (const std::exception& e) {
-    spdlog::error("on_connect threw: {}", e.what());
+    // The hook's exception may quote the connect params.
+    spdlog::error("on_connect threw: {}", log_text(e.what()));
     return connect_result::refuse();
   }
 }

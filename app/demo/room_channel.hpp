@@ -18,7 +18,9 @@ class room_channel : public beryl::channel {
       if (auto* user = p->if_contains("user"); user && user->is_string())
         user_ = user->as_string().c_str();
     online_at_ = now_ms();
-    track(user_, {{"online_at", online_at_}});
+    // A user name over --max-presence-meta: {"reason": "meta too large"}.
+    if (auto refused = track(user_, {{"online_at", online_at_}}))
+      return beryl::reply::error({{"reason", *refused}});
     push_presence_state();  // arrives after the join reply
     return beryl::reply::ok({{"joined", topic()}});
   }
@@ -63,7 +65,8 @@ class room_channel : public beryl::channel {
     auto* status = p ? p->if_contains("status") : nullptr;
     if (!status || !status->is_string())
       return beryl::reply::error({{"reason", "status expected"}});
-    update_presence(user_, {{"online_at", online_at_}, {"status", *status}});
+    if (auto refused = update_presence(user_, {{"online_at", online_at_}, {"status", *status}}))
+      return beryl::reply::error({{"reason", *refused}});
     return beryl::reply::ok();
   }
 

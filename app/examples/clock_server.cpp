@@ -2,6 +2,7 @@
 // answers "ping", lets members "say" things to each other, and hides words it does not like.
 #include "actors/channel.hpp"
 #include "app/runtime/server.hpp"
+#include "core/log_text.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -53,7 +54,9 @@ class clock_channel : public beryl::channel {
   }
 
   void terminate(const beryl::stop_reason& reason) override {
-    spdlog::info("{} left {} ({})", socket_id().value_or("anonymous"), topic(), reason.name());
+    // The client chose the topic and the socket id: log_text escapes and cuts them for the log.
+    spdlog::info("{} left {} ({})", beryl::log_text(socket_id().value_or("anonymous")),
+                 beryl::log_text(topic()), reason.name());
   }
 
  private:

@@ -150,6 +150,11 @@ std::vector<option> options() {
          c.presence_diff_interval =
              std::chrono::milliseconds(to_int<long>(v, "--presence-diff-ms"));
        }},
+      {"max-presence-meta", "BYTES",
+       "largest presence a channel may track: key plus JSON meta (default 4096; 0: unlimited)",
+       [](server_config& c, const std::string& v) {
+         c.sockets.max_presence_meta = to_int<std::size_t>(v, "--max-presence-meta");
+       }},
       {"log-level", "LEVEL", "trace, debug, info, warn, error or off (default info)",
        [](server_config& c, const std::string& v) { c.log_level = v; }},
       {"static-dir", "DIR", "where the demo page and phoenix.js are served from",

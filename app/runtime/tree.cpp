@@ -18,6 +18,7 @@ presence_actor start_presence(caf::actor_system& sys, const pubsub_ref& shards,
                               const server_config& config) {
   presence_settings settings;
   settings.diff_interval = config.presence_diff_interval;
+  settings.max_meta_bytes = config.sockets.max_presence_meta;
   return spawn_presence(sys, shards, std::move(settings));
 }
 

@@ -112,3 +112,19 @@ TEST_CASE("rate limits: per connection and per topic, each with its burst") {
   CHECK(s.channel_rate.burst == 3);
   CHECK_FALSE(parse_config({"--message-rate", "-1"}, env_of({})).config);
 }
+
+TEST_CASE(
+    "--max-presence-meta and BERYL_MAX_PRESENCE_META cap a tracked presence, 4096 bytes by "
+    "default") {
+  auto defaults = parse_config({}, env_of({}));
+  REQUIRE(defaults.config);
+  CHECK(defaults.config->sockets.max_presence_meta == 4096);
+  auto from_env = parse_config({}, env_of({{"BERYL_MAX_PRESENCE_META", "512"}}));
+  REQUIRE(from_env.config);
+  CHECK(from_env.config->sockets.max_presence_meta == 512);
+  auto from_flag =
+      parse_config({"--max-presence-meta", "0"}, env_of({{"BERYL_MAX_PRESENCE_META", "512"}}));
+  REQUIRE(from_flag.config);
+  CHECK(from_flag.config->sockets.max_presence_meta == 0);
+  CHECK(parse_config({"--max-presence-meta", "4k"}, env_of({})).exit_code == 2);
+}

@@ -31,11 +31,12 @@ struct presence_fixture : testing::test_actor_system {
   presence_actor presence;
   std::shared_ptr<recording_outbox> member = std::make_shared<recording_outbox>();
 
-  presence_fixture() {
+  explicit presence_fixture(std::size_t max_meta_bytes = presence::default_max_meta_bytes) {
     self = std::make_unique<caf::scoped_actor>(*sys);
     pubsub = spawn_pubsub(*sys, 1);
     presence_settings settings;
     settings.diff_interval = 30ms;
+    settings.max_meta_bytes = max_meta_bytes;
     presence = spawn_presence(*sys, pubsub.shards, settings);
     static const std::string vsn = "2.0.0";
     bool subscribed = false;
@@ -136,4 +137,44 @@ TEST_CASE("presence actor: a tracked actor that ends leaves, however it ends") {
   CHECK(f.ask<caf::ok_atom>(atoms::untrack::value, alice));  // everything alice tracked
   CHECK(f.state_of("room:x") == json::object{});
   (*f.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("presence actor: key plus meta over max_meta_bytes is refused with meta too large") {
+  presence_fixture f(64);
+  auto alice = f.sys->spawn(tracked);
+  // {"s":"..."} is 8 bytes of JSON around the text: "alice" + 8 + 51 = 64 fits, 52 does not.
+  auto at_cap = json::object{{"s", std::string(51, 'x')}};
+  auto over_cap = json::object{{"s", std::string(52, 'x')}};
+  auto refused = f.ask<std::string>(atoms::track::value, alice, std::string("room:x"),
+                                    std::string("alice"), meta(over_cap));
+  REQUIRE_FALSE(refused);
+  CHECK(f.sys->render(refused.error()).find("meta too large") != std::string::npos);
+  // A long key counts too.
+  CHECK_FALSE(f.ask<std::string>(atoms::track::value, alice, std::string("room:x"),
+                                 std::string(100, 'k'), meta({})));
+  CHECK(f.state_of("room:x") == json::object{});  // nothing was kept
+
+  auto ref = f.track(alice, "room:x", "alice", at_cap);
+  auto update = f.ask<std::string>(atoms::update::value, alice, std::string("room:x"),
+                                   std::string("alice"), meta(over_cap));
+  REQUIRE_FALSE(update);
+  CHECK(f.sys->render(update.error()).find("meta too large") != std::string::npos);
+  // The refused update changed nothing: the tracked meta is still the one at the cap.
+  CHECK(f.key_of("room:x", "alice") == json::parse(R"({"metas":[{"s":")" + std::string(51, 'x') +
+                                                   R"(","phx_ref":")" + ref + R"("}]})"));
+  (*f.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("presence actor: the default cap is 4 KB, and 0 means no cap") {
+  presence_fixture capped;
+  auto alice = capped.sys->spawn(tracked);
+  CHECK_FALSE(capped.ask<std::string>(atoms::track::value, alice, std::string("room:x"),
+                                      std::string("alice"), meta({{"s", std::string(4096, 'x')}})));
+  capped.track(alice, "room:x", "alice", {{"s", std::string(4000, 'x')}});
+  (*capped.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+
+  presence_fixture unlimited(0);
+  auto bob = unlimited.sys->spawn(tracked);
+  unlimited.track(bob, "room:x", "bob", {{"s", std::string(1 << 20, 'x')}});
+  (*unlimited.self)->send_exit(bob, caf::exit_reason::user_shutdown);
 }

@@ -1,0 +1,129 @@
+// What clients can make the server log (issue 11, item 4): client text is escaped and cut to
+// 200 bytes, and one connection's repeated warnings are rate-limited, so a client can neither
+// flood the log nor forge lines in it.
+import { describe, it, before, after, afterEach } from 'node:test'
+import assert from 'node:assert/strict'
+import WebSocket from 'ws'
+import {
+  startServer, cleanupAll, cleanupClients, RawClient, connectPhx, joinOk, pushResult, within, until,
+  delay, errorReply, okReply, uniqueTopic, v2,
+} from './harness.mjs'
+
+const FLOOD_JOINS = 20_000
+const FLOOD_TOPIC_BYTES = 10_000
+const FLOOD_CONNECTIONS = 4
+const BATCH = 250  // joins in flight per connection: the replies stay far below the outbound queue limit
+const FORGED = '[2025-01-01 00:00:00.000] [critical] forged by a client'
+
+// Sends `count` joins of distinct unmatched 10 KB topics on one connection, BATCH at a time, and
+// resolves once every one has been answered (the error replies are counted, not parsed).
+async function floodUnmatchedJoins(server, count, tag, sockets) {
+  const ws = new WebSocket(server.wsUrl())
+  sockets.push(ws)
+  await within(new Promise((resolve, reject) => {
+    ws.once('open', resolve)
+    ws.once('error', reject)
+  }), 3_000, 'the flooding connection to open')
+  const padding = 'x'.repeat(FLOOD_TOPIC_BYTES)
+  let answered = 0
+  let wake = null
+  ws.on('message', () => {
+    answered += 1
+    if (wake) wake()
+  })
+  const closed = new Promise((resolve) => ws.once('close', (code) => resolve(code)))
+  for (let sent = 0; sent < count;) {
+    const batchEnd = Math.min(count, sent + BATCH)
+    for (; sent < batchEnd; sent++) {
+      ws.send(JSON.stringify([String(sent), String(sent), `flood:${tag}:${sent}:${padding}`, 'phx_join', {}]))
+    }
+    await within(Promise.race([
+      closed.then((code) => { throw new Error(`the flooding connection was closed (${code})`) }),
+      (async () => {
+        while (answered < batchEnd) await new Promise((resolve) => { wake = resolve })
+      })(),
+    ]), 30_000, `replies to ${batchEnd} joins`)
+  }
+  ws.terminate()
+  return answered
+}
+
+describe('a flood of warnings', () => {
+  let server
+  const floodSockets = []
+  before(async () => { server = await startServer() })
+  afterEach(async (t) => {
+    for (const ws of floodSockets.splice(0)) ws.terminate()
+    await cleanupClients(t)
+  })
+  after(cleanupAll)
+
+  it('20,000 joins of 10 KB unmatched topics add a bounded amount of log, and a bystander is served meanwhile', async () => {
+    const bystander = await connectPhx(server)
+    const channel = await joinOk(bystander, uniqueTopic('bench'))
+    const logBefore = server.output.length
+    const started = Date.now()
+
+    let flooding = true
+    const flood = Promise.all(Array.from({ length: FLOOD_CONNECTIONS }, (_, n) =>
+      floodUnmatchedJoins(server, FLOOD_JOINS / FLOOD_CONNECTIONS, n, floodSockets)))
+      .finally(() => { flooding = false })
+    const roundTrips = []
+    while (flooding) {
+      const sent = Date.now()
+      const reply = await pushResult(channel, 'ping', { n: roundTrips.length }, 5_000)
+      assert.equal(reply.status, 'ok', `no reply to a bystander ping within 5 s (${roundTrips.length} answered before)`)
+      roundTrips.push(Date.now() - sent)
+      await delay(50)
+    }
+    const answered = (await flood).reduce((a, b) => a + b, 0)
+    const elapsed = Date.now() - started
+    const logGrowth = server.output.length - logBefore
+    const slowest = Math.max(...roundTrips)
+    console.log(`ℹ ${answered} unmatched joins in ${elapsed} ms; log grew by ${logGrowth} bytes; ` +
+      `bystander: ${roundTrips.length} pings, slowest ${slowest} ms`)
+
+    assert.equal(answered, FLOOD_JOINS)
+    assert.ok(logGrowth < 200_000, `the log grew by ${logGrowth} bytes`)
+    assert.ok(roundTrips.length > 0)
+    assert.ok(slowest < 500, `a bystander ping took ${slowest} ms`)
+    // What was written shows the cut topics and how many warnings were held back.
+    const written = server.output.slice(logBefore)
+    assert.match(written, /join of unmatched topic flood:\d:\d+:x+…\(100\d\d bytes\) from 127\.0\.0\.1:\d+/)
+    assert.match(written, /\(\d+ similar suppressed\)/)
+  })
+})
+
+describe('client text in log lines', () => {
+  let server
+  before(async () => { server = await startServer() })
+  afterEach(cleanupClients)
+  after(cleanupAll)
+
+  it('a topic with a newline and an ANSI escape cannot forge a log line or color the terminal', async () => {
+    const escaped = (topic) => topic.replace('\n', '\\n').replace('\u001b', '\\x1b')
+    const assertNothingForged = () => {
+      assert.ok(!server.output.split('\n').some((line) => line.startsWith(FORGED)), 'a forged line in the log')
+      assert.ok(!server.output.includes('\u001b'), 'an escape character in the log')
+    }
+    const client = await RawClient.connect(server.wsUrl())
+    const unmatched = `nomatch:\n${FORGED}\u001b[31m red`
+    client.send(v2('1', '1', unmatched, 'phx_join', {}))
+    assert.deepEqual(await client.nextJson(), errorReply(null, '1', unmatched, { reason: 'unmatched topic' }))
+    await until(() => server.output.includes('join of unmatched topic nomatch:'), 3_000, 'the warning in the log')
+    assertNothingForged()
+    assert.ok(server.output.includes(`join of unmatched topic ${escaped(unmatched)}`))
+
+    // A room channel that crashes: the channel's log line and the supervisor's carry the topic.
+    const room = `room:\n${FORGED}\u001b[2J`
+    client.send(v2('2', '2', room, 'phx_join', { user: 'forger' }))
+    assert.deepEqual(await client.nextJson(), okReply('2', '2', room, { joined: room }))
+    client.send(v2('2', '3', room, 'crash', {}))
+    assert.deepEqual(await client.nextJson(), ['2', '2', room, 'phx_error', { reason: 'channel_crash' }])
+    await until(() => server.output.includes('crashed: crash requested by the client'), 3_000, 'the crash in the log')
+    assertNothingForged()
+    assert.ok(server.output.includes(`channel ${escaped(room)} crashed`))
+    assert.ok(server.output.split('\n').some((line) => line.includes(`child '${escaped(room)}'`) && line.includes('crashed')),
+      "the supervisor's line about the crash")
+  })
+})

@@ -5,6 +5,8 @@
 #include "core/base64.hpp"
 #include "core/json_serializer.hpp"
 #include "core/json_text.hpp"
+#include "transport/client_log.hpp"
+#include "transport/inbound_lease.hpp"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -107,13 +109,41 @@ class longpoll_session final : public outbox,
   // Held while a POST's messages go to the socket actor, so two POSTs never interleave.
   std::mutex dispatch_mutex;
 
-  void deliver(message m) {
+  // `bytes`: what the message came as, charged to --inbound-buffer-limit until it is handled.
+  void deliver(message m, std::size_t bytes) {
     socket_actor actor;
     {
       std::lock_guard lock(mutex_);
       actor = actor_;
+      held_ += bytes;
     }
+    m.lease = make_inbound_lease(shared_from_this(), bytes);
     caf::anon_send(actor, std::move(m));
+  }
+
+  // A POST is answered once the session's messages that the actors still hold are within
+  // --inbound-buffer-limit: a client posting faster than its channels handle waits for the
+  // answer instead of piling messages up (phoenix.js sends its next batch after the answer).
+  void answer_when_handled(const http_responder& respond) {
+    {
+      std::lock_guard lock(mutex_);
+      if (held_ > settings_.inbound_buffer_limit) {
+        unanswered_.push_back(respond);
+        return;
+      }
+    }
+    respond(status_only(200));
+  }
+
+  // The actors dropped a delivered message (transport/inbound_lease.hpp); any thread.
+  void release_inbound(std::size_t bytes) {
+    std::vector<http_responder> answer;
+    {
+      std::lock_guard lock(mutex_);
+      held_ -= bytes;
+      if (held_ <= settings_.inbound_buffer_limit) answer.swap(unanswered_);
+    }
+    for (auto& respond : answer) respond(status_only(200));
   }
 
   void send(frame f) override {
@@ -121,7 +151,8 @@ class longpoll_session final : public outbox,
       // The client's push still gets an answer, as an error it can see, instead of timing out.
       auto to = wire::binary_reply_address(*f.bytes);
       if (!to) {
-        spdlog::warn("long-poll carries no binary frames: a binary push or broadcast was not sent");
+        client_caused_log().warn(
+            "long-poll carries no binary frames: a binary push or broadcast was not sent");
         return;
       }
       f = format_->reply(to->join_ref, to->ref, to->topic, "error",
@@ -135,8 +166,9 @@ class longpoll_session final : public outbox,
       if (buffer_.size() >= settings_.outbound_queue_limit ||
           buffered_bytes_ + f.bytes->size() > settings_.outbound_buffer_limit) {
         if (settings_.slow_consumer == slow_consumer_policy::drop) return;
-        spdlog::warn("long-poll session: {} messages ({} bytes) waiting for a GET, ending it",
-                     buffer_.size(), buffered_bytes_);
+        client_caused_log().warn(
+            "long-poll session: {} messages ({} bytes) waiting for a GET, ending it",
+            buffer_.size(), buffered_bytes_);
         end_locked(make_error(stop_code::closed), waiting, body);
       } else {
         buffered_bytes_ += f.bytes->size();
@@ -248,7 +280,9 @@ class longpoll_session final : public outbox,
   std::mutex mutex_;
   socket_actor actor_;
   std::vector<std::shared_ptr<const std::string>> buffer_;
-  std::size_t buffered_bytes_ = 0;  // --outbound-buffer-limit bounds it
+  std::size_t buffered_bytes_ = 0;          // --outbound-buffer-limit bounds it
+  std::size_t held_ = 0;                    // bytes of delivered messages the actors still hold
+  std::vector<http_responder> unanswered_;  // POSTs waiting for held_ to go down
   http_responder waiting_;
   clock::time_point deadline_;
   clock::time_point last_get_;
@@ -394,7 +428,8 @@ void longpoll_endpoint::publish(const http_request& req, const http_responder& r
   // A message that cannot be delivered ends the session, as it closes a WebSocket (1007, 1009):
   // the lines before it were delivered already, and the client reconnects.
   auto refuse = [&](unsigned status, const std::string& what) {
-    spdlog::info("ending a long-poll session after a message it cannot take: {}", what);
+    client_caused_log().info("ending a long-poll session after a message it cannot take: {}",
+                             log_text(what));
     session->end(make_error(stop_code::closed));
     respond({status, "text/plain", what + "\n", {}});
   };
@@ -413,9 +448,9 @@ void longpoll_endpoint::publish(const http_request& req, const http_responder& r
         session->format()->decode(text ? line : std::string_view(*bytes), !text);
     if (auto* error = std::get_if<decode_error>(&decoded))
       return refuse(400, "invalid message: " + error->what);
-    session->deliver(std::move(std::get<message>(decoded)));
+    session->deliver(std::move(std::get<message>(decoded)), size);
   }
-  respond(status_only(200));
+  session->answer_when_handled(respond);
 }
 
 void longpoll_endpoint::tick(clock::time_point now) {

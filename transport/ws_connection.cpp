@@ -2,6 +2,8 @@
 
 #include "actors/message_types.hpp"
 #include "actors/stop_reason.hpp"
+#include "transport/client_log.hpp"
+#include "transport/inbound_lease.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -116,10 +118,6 @@ void ws_connection::read_more_or_pause() {
   if (!over_inbound_budget() && read_paused_.exchange(false)) wait_readable();
 }
 
-ws_connection::inbound_lease::~inbound_lease() {
-  if (auto c = connection_.lock()) c->release_inbound(bytes_);
-}
-
 void ws_connection::release_inbound(std::size_t bytes) {
   inbound_held_ -= bytes;
   if (read_paused_)
@@ -144,13 +142,14 @@ void ws_connection::on_message(std::string_view data, bool binary) {
   }
   auto decoded = format_->decode(data, binary);
   if (auto* error = std::get_if<decode_error>(&decoded)) {
-    spdlog::info("closing a connection after an undecodable message: {}", error->what);
+    client_caused_log().info("closing a connection after an undecodable message: {}",
+                             log_text(error->what));
     close(close_code::invalid_payload, "invalid message");
     return;
   }
   auto& m = std::get<message>(decoded);
   inbound_held_ += data.size();
-  m.lease = std::make_shared<const inbound_lease>(weak_from_this(), data.size());
+  m.lease = make_inbound_lease(shared_from_this(), data.size());
   caf::anon_send(actor_, std::move(m));
 }
 
@@ -208,11 +207,11 @@ void ws_connection::enqueue(outgoing item, bool direct) {
       if (item.op == ws::opcode::pong) return;  // the client's next ping is answered instead
       if (settings_.slow_consumer == slow_consumer_policy::drop) {
         if (dropped_++ % 1000 == 0)
-          spdlog::warn("slow consumer: dropped {} frames so far", dropped_);
+          client_caused_log().warn("slow consumer: dropped {} frames so far", dropped_);
         return;
       }
-      spdlog::warn("slow consumer: {} frames ({} bytes) queued, disconnecting", pending_.size(),
-                   queued_bytes_);
+      client_caused_log().warn("slow consumer: {} frames ({} bytes) queued, disconnecting",
+                               pending_.size(), queued_bytes_);
       item = {std::make_shared<const std::string>(
                   ws::close_frame(close_code::try_again_later, "slow consumer")),
               ws::opcode::close, true};

@@ -56,26 +56,15 @@ class ws_connection final : public outbox,
   // Stops the socket actor with `reason` and closes with `code` (listener shutdown).
   void shut_down(const caf::error& reason, std::uint16_t code);
 
+  // The actors dropped a message of `bytes` (transport/inbound_lease.hpp); any thread.
+  void release_inbound(std::size_t bytes);
+
  private:
   struct outgoing {
     std::shared_ptr<const std::string> bytes;
     ws::opcode op;
     bool whole = false;  // already a complete frame (close) or raw HTTP (the upgrade response)
   };
-  // Charges a received message's bytes to the inbound budget until the actors drop it.
-  class inbound_lease {
-   public:
-    inbound_lease(std::weak_ptr<ws_connection> connection, std::size_t bytes)
-        : connection_(std::move(connection)), bytes_(bytes) {}
-    inbound_lease(const inbound_lease&) = delete;
-    inbound_lease& operator=(const inbound_lease&) = delete;
-    ~inbound_lease();
-
-   private:
-    std::weak_ptr<ws_connection> connection_;
-    std::size_t bytes_;
-  };
-
   // ws::decoder::handler
   void on_message(std::string_view data, bool binary) override;
   void on_ping(std::string_view data) override;
@@ -86,7 +75,6 @@ class ws_connection final : public outbox,
   void feed(char* data, std::size_t size);
   bool over_inbound_budget() const;
   void read_more_or_pause();
-  void release_inbound(std::size_t bytes);  // any thread
   void resume_reading();
   // The upgrade response and close frames are always queued; other frames only within the
   // outbound budget. `direct` ones may be written from this thread.

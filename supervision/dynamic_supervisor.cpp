@@ -1,5 +1,7 @@
 #include "supervision/dynamic_supervisor.hpp"
 
+#include "core/log_limiter.hpp"
+
 #include <algorithm>
 #include <cstdint>
 #include <deque>
@@ -137,11 +139,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     if (is_abnormal(reason)) {
       ++crashed_total_;
       remember_crash(child, reason);
-      spdlog::warn(
-          "dynamic supervisor '{}': child '{}' (#{}) crashed: {} ({}, restarted {} times "
-          "so far)",
-          flags_.name, child.spec.name, msg.source.id(), system().render(reason),
-          to_string(child.spec.restart), child.restarts);
+      log_crash(child, msg.source.id(), reason);
     } else {
       ++exited_total_;
     }
@@ -298,8 +296,21 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     return detail::answer_snapshot(this, std::move(node), std::move(entries));
   }
 
+  // Clients can make channels crash at will (a join and a bad message, again and again): the
+  // crash lines are rate-limited, and the counts and recent crashes still see every one.
+  void log_crash(const dynamic_child& child, caf::actor_id id, const caf::error& reason) {
+    auto held_back = crash_log_.admit(log_lines_per_source, log_limiter::clock::now());
+    if (!held_back) return;
+    spdlog::warn(
+        "dynamic supervisor '{}': child '{}' (#{}) crashed: {} ({}, restarted {} times "
+        "so far){}",
+        flags_.name, child.spec.name, id, system().render(reason), to_string(child.spec.restart),
+        child.restarts, *held_back ? fmt::format(" ({} similar suppressed)", *held_back) : "");
+  }
+
   dynamic_supervisor_flags flags_;
   restart_intensity intensity_;
+  log_limiter crash_log_{log_lines_per_source, log_limiter::clock::now()};
   std::unordered_map<caf::actor_addr, dynamic_child> children_;
   std::unordered_map<std::uint64_t, pending_restart> retrying_;
   std::uint64_t retry_seq_ = 0;

@@ -94,6 +94,37 @@ describe('a flood of warnings', () => {
   })
 })
 
+describe('a loop of channel crashes', () => {
+  let server
+  before(async () => { server = await startServer() })
+  afterEach(cleanupClients)
+  after(cleanupAll)
+
+  it('1,000 joins that crash at once add a bounded amount of log; the crash counts see them all', async () => {
+    const client = await RawClient.connect(server.wsUrl())
+    const logBefore = server.output.length
+    for (let n = 1; n <= 1_000; n++) {
+      const ref = String(n)
+      const topic = `room:crash-loop-${n}`
+      client.send(v2(ref, ref, topic, 'phx_join', { user: 'looper' }))
+      client.send(v2(ref, `${ref}c`, topic, 'crash', {}))
+      await client.until(([, , t, event]) => t === topic && event === 'phx_error')
+    }
+    const logGrowth = server.output.length - logBefore
+    console.log(`ℹ 1,000 channel crashes: the log grew by ${logGrowth} bytes`)
+    // Each crash writes two lines of ~300 bytes without limits: 600 KB.
+    assert.ok(logGrowth < 60_000, `the log grew by ${logGrowth} bytes`)
+    // Once the limit lets a line through again, it says how many were held back.
+    await delay(2_100)
+    client.send(v2('last', 'last', 'room:crash-loop-last', 'phx_join', { user: 'looper' }))
+    client.send(v2('last', 'lastc', 'room:crash-loop-last', 'crash', {}))
+    await until(() => /crash-loop-last.*\(\d+ similar suppressed\)/.test(server.output), 3_000, 'the held-back count in the log')
+    const metrics = await (await fetch(server.httpUrl('/metrics'))).text()
+    const crashed = Number(/beryl_channels_crashed_total\{[^}]*\} (\d+)/.exec(metrics)?.[1])
+    assert.ok(crashed >= 1_000, `crashes counted: ${crashed}`)
+  })
+})
+
 describe('client text in log lines', () => {
   let server
   before(async () => { server = await startServer() })

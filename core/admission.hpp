@@ -27,6 +27,8 @@ class admission {
   void release(std::string_view address);
 
   std::size_t total() const { return total_; }
+  // Whether release() needs the address (only with a cap per address).
+  bool counts_addresses() const { return limits_.per_address != 0; }
   std::size_t from(std::string_view address) const;
 
  private:

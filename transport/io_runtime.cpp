@@ -21,9 +21,15 @@ io_runtime::io_runtime(std::size_t threads) : impl_(std::make_unique<impl>()) {
 }
 
 io_runtime::~io_runtime() {
+  stop();
+}
+
+void io_runtime::stop() {
   impl_->work.reset();
   impl_->ioc.stop();
-  for (auto& t : impl_->threads) t.join();
+  for (auto& t : impl_->threads)
+    if (t.joinable()) t.join();
+  impl_->ioc.shutdown();
 }
 
 void io_runtime::drain(std::chrono::milliseconds limit) {

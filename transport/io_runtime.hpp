@@ -1,6 +1,8 @@
 #pragma once
-// The network threads: one io_context run by `threads` threads. Declare it after the
-// caf::actor_system, so it is destroyed first (its connections stop their actors).
+// The network threads: one io_context run by `threads` threads. Declare it before the
+// caf::actor_system and call stop() before the system goes: stop() ends the connections (which
+// stop their actors), and the io_context itself stays until the system has finished every actor,
+// since an actor's Asio objects (the listener's timer) go with the actor's cleanup.
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -16,6 +18,10 @@ class io_runtime {
 
   // Lets in-flight work (closing handshakes) finish for at most `limit`, then stops the threads.
   void drain(std::chrono::milliseconds limit);
+
+  // Stops and joins the threads and destroys every pending handler (and so the connections);
+  // the io_context's services stay until destruction. The destructor calls it too.
+  void stop();
 
   std::size_t threads() const;
 

@@ -15,8 +15,15 @@
 
 namespace beryl {
 
+// An io_context whose shutdown() is public: it destroys every pending handler (so the
+// connections they own end) and keeps the services, which Asio objects still held elsewhere
+// (by actors that CAF has not cleaned up yet) need until they are destroyed.
+struct stoppable_io_context : boost::asio::io_context {
+  using boost::asio::execution_context::shutdown;
+};
+
 struct io_runtime::impl {
-  boost::asio::io_context ioc;
+  stoppable_io_context ioc;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
   std::mutex mutex;

@@ -157,8 +157,10 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   cfg.set("scheduler.policy", caf::atom_from_string(config.scheduler_policy));
   cfg.add_error_category(stop_category, render_stop_code);
   sv::add_error_category(cfg);
-  caf::actor_system sys{cfg};
+  // io before sys, so that sys is destroyed first: an actor that ended may still hold Asio objects
+  // until CAF has cleaned it up, after its supervisor learnt that it is down.
   io_runtime io{config.io_threads};
+  caf::actor_system sys{cfg};
   spdlog::info("{} network thread(s), {} actor thread(s)", config.io_threads, config.actor_threads);
 
   // The debug routes answer 503 while no tree runs (during start, or --unsupervised), and
@@ -179,8 +181,10 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
                                       signals, *app_endpoint)
                    : run_supervised(sys, io, config, std::move(routes), std::move(hooks), *root,
                                     *ready, signals, *app_endpoint);
-  // Let the sockets finish their closing handshakes.
+  // Let the sockets finish their closing handshakes, then end the rest of the connections (and
+  // so their actors); the system's destructor waits for every actor.
   io.drain(std::chrono::seconds(3));
+  io.stop();
   spdlog::info("stopped");
   return status;
 }

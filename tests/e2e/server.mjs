@@ -80,6 +80,12 @@ export class Server {
   }
 }
 
+// UBSan's vptr check cannot work in a process with no file descriptor left: its runtime tests
+// that an object is readable by writing it into a pipe, and reports every object as invalid when
+// it cannot make one. A server started at an open-files cap therefore gets
+// tests/sanitizers/ubsan-fd-cap.supp (ubsan.supp plus `vptr`); binaries without UBSan ignore it.
+const FD_CAP_UBSAN_SUPPRESSIONS = path.join(repoRoot, 'tests/sanitizers/ubsan-fd-cap.supp')
+
 // Starts a server on 127.0.0.1 with a kernel-chosen port and waits until /healthz answers 200.
 // `openFiles` caps the server's open files (soft and hard, through util-linux's prlimit, which
 // execs the server: the pid stays the server's).
@@ -88,8 +94,10 @@ export async function startServer(args = [], { openFiles } = {}) {
   if (!finalArgs.includes('--host')) finalArgs.unshift('--host', '127.0.0.1')
   if (!finalArgs.includes('--port')) finalArgs.unshift('--port', '0')
   const binary = serverBinary()
+  const ubsanOptions = [process.env.UBSAN_OPTIONS, `suppressions=${FD_CAP_UBSAN_SUPPRESSIONS}`].filter(Boolean).join(':')
   const child = openFiles
-    ? spawn('prlimit', [`--nofile=${openFiles}:${openFiles}`, '--', binary, ...finalArgs], { stdio: ['ignore', 'pipe', 'pipe'] })
+    ? spawn('prlimit', [`--nofile=${openFiles}:${openFiles}`, '--', binary, ...finalArgs],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, UBSAN_OPTIONS: ubsanOptions } })
     : spawn(binary, finalArgs, { stdio: ['ignore', 'pipe', 'pipe'] })
   const server = new Server(child)
   running.add(server)

@@ -13,6 +13,10 @@
 #include <stdexcept>
 #include <thread>
 
+#ifndef BERYL_TEST_TIME_SCALE
+#define BERYL_TEST_TIME_SCALE 1  // sanitizer builds set it (tests/CMakeLists.txt)
+#endif
+
 using namespace beryl;
 using namespace beryl::testing;
 namespace json = boost::json;
@@ -490,12 +494,14 @@ TEST_CASE("state machine: a join that throws gets join crashed; the socket carri
 // during which it would handle nothing else, heartbeats included.
 TEST_CASE("state machine: a join that throws is answered at once, not at the join timeout") {
   fixture f;
-  f.h.settings().join_timeout = 600ms;  // what waiting for it would cost
+  constexpr auto scale = BERYL_TEST_TIME_SCALE;
+  f.h.settings().join_timeout = 600ms * scale;  // what waiting for it would cost
   auto c = f.h.connect();
   c.send("2", "2", "room:boom", "phx_join", R"({"user":"ann","throw":true})");
   c.send(nullptr, "3", "phoenix", "heartbeat");
-  CHECK(c.next(300ms) == error_reply("2", "2", "room:boom", R"({"reason":"join crashed"})"));
-  CHECK(c.next(300ms) == ok_reply(nullptr, "3", "phoenix"));
+  CHECK(c.next(300ms * scale) ==
+        error_reply("2", "2", "room:boom", R"({"reason":"join crashed"})"));
+  CHECK(c.next(300ms * scale) == ok_reply(nullptr, "3", "phoenix"));
 }
 
 // A channel that crashes after join() returned ok but before the pubsub acknowledged its
@@ -505,11 +511,13 @@ TEST_CASE("state machine: a join that throws is answered at once, not at the joi
 TEST_CASE(
     "state machine: a channel that crashes right after its join gets phx_error, no broadcasts") {
   fixture f;
-  f.h.settings().join_timeout = 600ms;  // what waiting for it would cost
+  constexpr auto scale = BERYL_TEST_TIME_SCALE;
+  f.h.settings().join_timeout = 600ms * scale;  // what waiting for it would cost
   auto c = f.h.connect();
   c.send("1", "1", "room:a", "phx_join", R"({"user":"ann","crash_after_join":true})");
   CHECK(c.next() == ok_reply("1", "1", "room:a", joined("room:a")));
-  CHECK(c.next(300ms) == v2("1", "1", "room:a", "phx_error", R"({"reason":"channel_crash"})"));
+  CHECK(c.next(300ms * scale) ==
+        v2("1", "1", "room:a", "phx_error", R"({"reason":"channel_crash"})"));
   c.round_trip("h1");
   f.h.pubsub().broadcast("room:a", "tick", json::value(json::object{{"n", 1}}));
   c.send("5", "5", "room:a", "phx_join", R"({"user":"ann"})");  // phoenix.js rejoins

@@ -90,7 +90,19 @@ describe('a flood of warnings', () => {
     // What was written shows the cut topics and how many warnings were held back.
     const written = server.output.slice(logBefore)
     assert.match(written, /join of unmatched topic flood:\d:\d+:x+…\(100\d\d bytes\) from 127\.0\.0\.1:\d+/)
-    assert.match(written, /\(\d+ similar suppressed\)/)
+  })
+
+  it('the next line a connection may write says how many were held back', async () => {
+    const client = await RawClient.connect(server.wsUrl())
+    const join = (n) => {
+      client.send(v2(String(n), String(n), `held:${n}`, 'phx_join', {}))
+      return client.nextJson()
+    }
+    for (let n = 1; n <= 10; n++) await join(n)  // 5 written, 5 held back
+    await delay(2_100)
+    await join(11)
+    await until(() => /join of unmatched topic held:11 from .*\(5 similar suppressed\)/.test(server.output), 3_000,
+      'the held-back count in the log')
   })
 })
 

@@ -22,5 +22,7 @@ using untrack = caf::atom_constant<caf::atom("untrack")>;
 using update = caf::atom_constant<caf::atom("update")>;
 using list = caf::atom_constant<caf::atom("list")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
+using presence = caf::atom_constant<caf::atom("presence")>;
+using state = caf::atom_constant<caf::atom("state")>;
 
 }  // namespace beryl::atoms

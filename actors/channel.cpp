@@ -92,9 +92,9 @@ void channel::stop() {
   end(make_error(stop_code::stopped));
 }
 
-const presence_actor& channel::presence_tracker() const {
-  if (!ctx_.presence) throw std::logic_error("presence is not running in this server");
-  return ctx_.presence;
+const presence_shard_actor& channel::presence_tracker() const {
+  if (!ctx_.presence.valid()) throw std::logic_error("presence is not running in this server");
+  return ctx_.presence.shard_for(ctx_.topic);
 }
 
 template <class Operation>
@@ -131,10 +131,15 @@ void channel::untrack(const std::string& key) {
 }
 
 void channel::push_presence_state() {
-  // Awaited, as Phoenix reads the state synchronously: the client's next message (a leave
-  // right after the join) is handled only once presence_state is on its way.
-  request(presence_tracker(), caf::infinite, atoms::list::value, ctx_.topic)
-      .await([this](payload& state) { push("presence_state", std::move(state)); });
+  const auto& tracker = presence_tracker();
+  if (!joined_ && !subscribe_sent_) {
+    // Asked for at the subscription, which holds back the topic's diffs until it is written.
+    presence_state_on_join_ = true;
+    return;
+  }
+  // After this channel's own changes (same sender, same shard: in order), and after the diffs
+  // that carry them. The topic's pubsub shard writes it (actors/pubsub.hpp).
+  send(tracker, atoms::state::value, ctx_.topic, id(), ctx_.join_ref);
 }
 
 caf::behavior channel::make_behavior() {
@@ -177,8 +182,12 @@ void channel::run_join(message& m, caf::timestamp deadline) {
     quit(caf::exit_reason::normal);  // a refused join is no crash
     return;
   }
-  subscription me{id(), ctx_.socket->out, ctx_.socket->format,
-                  caf::actor_cast<event_receiver>(this), intercepts_};
+  subscription me{id(),
+                  ctx_.socket->out,
+                  ctx_.socket->format,
+                  caf::actor_cast<event_receiver>(this),
+                  intercepts_,
+                  presence_state_on_join_};
   subscribe_sent_ = true;
   request(ctx_.pubsub.shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
           std::move(me), std::move(reply_frame))
@@ -193,6 +202,8 @@ void channel::run_join(message& m, caf::timestamp deadline) {
             answer_join(err);
             quit(err);
           });
+  // Sent after the subscription, so it reaches the pubsub shard after it too.
+  if (presence_state_on_join_) push_presence_state();
 }
 
 template <class Answer>

@@ -36,7 +36,7 @@ struct channel_context {
   std::vector<std::string> topic_params;  // what each `*` of the pattern matched
   std::shared_ptr<const socket_info> socket;
   pubsub_ref pubsub;
-  presence_actor presence;  // when the server runs presence
+  presence_ref presence;  // valid when the server runs presence
   std::size_t max_presence_meta = presence::default_max_meta_bytes;  // see socket_settings
 };
 
@@ -86,7 +86,11 @@ class channel : public caf::event_based_actor {
   // old meta stays).
   std::optional<std::string> update_presence(const std::string& key, boost::json::object meta);
   void untrack(const std::string& key);
-  // Pushes "presence_state" (who is in the topic) to this client; call it after track().
+  // Pushes "presence_state" to this client once this channel's own presence changes have gone
+  // out as a diff (within --presence-diff-ms): it lists its own track(), and the presence_diffs
+  // it gets afterwards start exactly where it ends. Call it in join(): the topic's diffs are then
+  // held back from this client until its state is written (docs/presence.md §1.3). Called later,
+  // the client may already hold diffs the state includes (phoenix.js reports those joins again).
   void push_presence_state();
 
   const std::string& topic() const { return ctx_.topic; }
@@ -108,7 +112,7 @@ class channel : public caf::event_based_actor {
   void end(const caf::error& reason);
   void send_frame(frame f);
   void call_terminate(const stop_reason& reason);
-  const presence_actor& presence_tracker() const;
+  const presence_shard_actor& presence_tracker() const;
   template <class Operation>
   std::optional<std::string> change_presence(Operation op, const std::string& key,
                                              boost::json::object meta);
@@ -121,6 +125,7 @@ class channel : public caf::event_based_actor {
   // The socket's join request until it is answered; on_exit answers it if the channel ends first.
   std::optional<caf::response_promise> pending_join_;
   bool subscribe_sent_ = false;
+  bool presence_state_on_join_ = false;
   std::vector<frame> pushed_while_joining_;
 };
 

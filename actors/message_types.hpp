@@ -9,5 +9,6 @@
 #include <caf/allowed_unsafe_message_type.hpp>
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::message)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::ref_t)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::payload)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::frame)

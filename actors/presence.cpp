@@ -1,13 +1,14 @@
 #include "actors/presence.hpp"
 
 #include "actors/atoms.hpp"
+#include "core/presence/pending_changes.hpp"
 #include "core/presence/state.hpp"
 #include "core/presence/wire.hpp"
 
-#include <spdlog/spdlog.h>
 #include <caf/all.hpp>
 
-#include <set>
+#include <algorithm>
+#include <functional>
 #include <unordered_map>
 
 namespace json = boost::json;
@@ -15,66 +16,35 @@ namespace json = boost::json;
 namespace beryl {
 namespace {
 
-using presence::entry_ptr;
-
-// Changes waiting for the next presence_diff of each topic.
-class pending_diffs {
- public:
-  bool empty() const { return topics_.empty(); }
-
-  void add(const presence::diff& d) {
-    for (const auto& [topic, changes] : d) {
-      auto& pending = topics_[topic];
-      pending.joins.insert(pending.joins.end(), changes.joins.begin(), changes.joins.end());
-      pending.leaves.insert(pending.leaves.end(), changes.leaves.begin(), changes.leaves.end());
-    }
-  }
-
-  // The coalesced diffs. A version that joined and left within one interval (or left and came
-  // back, as a replica going down and up does) cancels out: clients would end where they began.
-  presence::diff take() {
-    presence::diff out;
-    for (auto& [topic, changes] : topics_) {
-      std::multiset<std::string> joined, left;
-      for (const auto& e : changes.joins) joined.insert(e->phx_ref);
-      for (const auto& e : changes.leaves) left.insert(e->phx_ref);
-      presence::topic_diff kept;
-      for (const auto& e : changes.joins)
-        if (!left.count(e->phx_ref)) kept.joins.push_back(e);
-      for (const auto& e : changes.leaves)
-        if (!joined.count(e->phx_ref)) kept.leaves.push_back(e);
-      if (!kept.joins.empty() || !kept.leaves.empty()) out.emplace(topic, std::move(kept));
-    }
-    topics_.clear();
-    return out;
-  }
-
- private:
-  std::unordered_map<std::string, presence::topic_diff> topics_;
-};
-
-struct presence_actor_state {
+struct shard_state {
   std::unique_ptr<presence::state> replica;
   pubsub_ref pubsub;
   presence_settings settings;
-  pending_diffs pending;
+  presence::pending_changes pending;
+  // Subscribers whose presence_state goes out after the next diff of their topic.
+  struct waiting_member {
+    std::uint64_t subscriber;
+    ref_t join_ref;
+  };
+  std::unordered_map<std::string, std::vector<waiting_member>> waiting;
   bool flush_scheduled = false;
   std::unordered_map<caf::actor_addr, std::string> owners;  // monitored tracked actors -> pid
-  static inline const char* name = "presence";
+  static inline const char* name = "presence_shard";
 };
 
-// The public protocol plus the actor's own coalescing timer.
-using presence_impl = presence_actor::extend<caf::reacts_to<atoms::flush>>;
-using presence_self = presence_impl::stateful_pointer<presence_actor_state>;
+// The public protocol plus the shard's own coalescing timer.
+using shard_impl = presence_shard_actor::extend<caf::reacts_to<atoms::flush>>;
+using shard_self = shard_impl::stateful_pointer<shard_state>;
 
 std::string pid_of(const caf::actor& owner) {
   return std::to_string(owner.id());
 }
 
-std::string incarnation() {
+// One start of one shard: a replica of its own, so refs never collide between shards or starts.
+presence::replica_id replica_of(const presence_settings& settings, std::size_t shard) {
   using namespace std::chrono;
-  return std::to_string(
-      duration_cast<microseconds>(system_clock::now().time_since_epoch()).count());
+  auto started = duration_cast<microseconds>(system_clock::now().time_since_epoch()).count();
+  return {settings.node, std::to_string(started) + "." + std::to_string(shard)};
 }
 
 const json::object& meta_of(const payload& p) {
@@ -83,11 +53,11 @@ const json::object& meta_of(const payload& p) {
   return object ? *object : empty;
 }
 
-bool fits(presence_self self, const std::string& key, const payload& meta) {
+bool fits(shard_self self, const std::string& key, const payload& meta) {
   return presence::within_size_limit(key, meta_of(meta), self->state.settings.max_meta_bytes);
 }
 
-void record(presence_self self, const presence::diff& d) {
+void record(shard_self self, const presence::diff& d) {
   if (d.empty()) return;
   auto& st = self->state;
   st.pending.add(d);
@@ -96,24 +66,35 @@ void record(presence_self self, const presence::diff& d) {
   self->delayed_send(self, st.settings.diff_interval, atoms::flush::value);
 }
 
-void flush(presence_self self) {
-  auto& st = self->state;
-  st.flush_scheduled = false;
-  for (const auto& [topic, changes] : st.pending.take()) {
-    auto body = presence::presence_diff_payload(changes);
-    st.pubsub.broadcast(topic, "presence_diff", json::value(std::move(body)));
-  }
+// Each topic's coalesced changes go to its pubsub shard, which broadcasts them and keeps the
+// topic's presence for joins (actors/pubsub.hpp).
+void send_state(shard_self self, const std::string& topic, std::uint64_t subscriber,
+                ref_t join_ref) {
+  caf::anon_send(self->state.pubsub.shard_for(topic), atoms::state::value, topic, subscriber,
+                 std::move(join_ref), self->id());
 }
 
-void watch(presence_self self, const caf::actor& owner) {
+// Each topic's coalesced changes go to its pubsub shard, which broadcasts them and keeps the
+// topic's presence (actors/pubsub.hpp); the states waiting for them follow, in that order.
+void flush(shard_self self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  for (auto& [topic, changes] : st.pending.take_all())
+    caf::anon_send(st.pubsub.shard_for(topic), atoms::presence::value, topic, self->id(),
+                   std::move(changes));
+  for (auto& [topic, members] : st.waiting)
+    for (auto& m : members) send_state(self, topic, m.subscriber, std::move(m.join_ref));
+  st.waiting.clear();
+}
+
+void watch(shard_self self, const caf::actor& owner) {
   if (self->state.owners.emplace(owner.address(), pid_of(owner)).second) self->monitor(owner);
 }
 
-presence_impl::behavior_type presence_behavior(presence_self self, pubsub_ref pubsub,
-                                               presence_settings settings) {
+shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
+                                         presence_settings settings, std::size_t index) {
   auto& st = self->state;
-  st.replica =
-      std::make_unique<presence::state>(presence::replica_id{settings.node, incarnation()});
+  st.replica = std::make_unique<presence::state>(replica_of(settings, index));
   st.pubsub = std::move(pubsub);
   st.settings = std::move(settings);
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -153,6 +134,13 @@ presence_impl::behavior_type presence_behavior(presence_self self, pubsub_ref pu
         record(self, self->state.replica->untrack_all(pid_of(owner)));
         return caf::ok_atom::value;
       },
+      [self](atoms::state, std::string& topic, std::uint64_t subscriber, ref_t& join_ref) {
+        auto& st = self->state;
+        if (st.pending.has(topic))
+          st.waiting[topic].push_back({subscriber, std::move(join_ref)});
+        else
+          send_state(self, topic, subscriber, std::move(join_ref));
+      },
       [self](atoms::list, const std::string& topic) {
         return payload{
             json::value(presence::presence_state_payload(self->state.replica->list(topic)))};
@@ -167,11 +155,38 @@ presence_impl::behavior_type presence_behavior(presence_self self, pubsub_ref pu
   };
 }
 
+presence_actor::behavior_type presence_owner(presence_actor::pointer self,
+                                             const presence_ref& ref) {
+  for (const auto& shard : ref.shards()) self->link_to(shard);
+  return {
+      [self, ref](atoms::list a, std::string& topic) {
+        const auto& shard = ref.shard_for(topic);
+        return self->delegate(shard, a, std::move(topic));
+      },
+      [self, ref](atoms::list a, std::string& topic, std::string& key) {
+        const auto& shard = ref.shard_for(topic);
+        return self->delegate(shard, a, std::move(topic), std::move(key));
+      },
+  };
+}
+
 }  // namespace
 
-presence_actor spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
-                              presence_settings settings) {
-  return sys.spawn(presence_behavior, std::move(pubsub), std::move(settings));
+presence_ref::presence_ref(std::vector<presence_shard_actor> shards)
+    : shards_(std::make_shared<const std::vector<presence_shard_actor>>(std::move(shards))) {}
+
+const presence_shard_actor& presence_ref::shard_for(std::string_view topic) const {
+  return (*shards_)[std::hash<std::string_view>{}(topic) % shards_->size()];
+}
+
+presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
+                               presence_settings settings) {
+  std::vector<presence_shard_actor> shards;
+  for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.shards); ++i)
+    shards.push_back(
+        caf::actor_cast<presence_shard_actor>(sys.spawn(presence_shard, pubsub, settings, i)));
+  presence_ref ref{shards};
+  return {sys.spawn(presence_owner, ref), ref};
 }
 
 }  // namespace beryl

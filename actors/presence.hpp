@@ -1,35 +1,41 @@
 #pragma once
-// The presence actor: this node's Tracker replica (presence_state.hpp) behind Phoenix.Presence's
-// API. Channels track themselves under a key with a meta; the actor monitors every tracked
-// channel, so its entries go away when it ends, however it ends (no stale presences even when
-// application code forgets to untrack). Changes are coalesced for `diff_interval` and broadcast
-// to their topic as one "presence_diff", so joins and leaves cannot flood a topic.
+// Presence, as Phoenix.Presence: sharded by topic (docs/presence.md §2). Each shard is a Tracker
+// replica (core/presence/state.hpp) for the topics that hash to it. Channels track themselves
+// under a key with a meta; the shard monitors every tracked channel, so its entries go away when
+// it ends, however it ends (no stale presences even when application code forgets to untrack).
+// Changes are coalesced as they arrive and sent every `diff_interval` to the topic's pubsub
+// shard, which broadcasts them as one "presence_diff" and keeps the topic's presence as the diffs
+// tell it. A joining member's presence_state is written there, from a text built at most once
+// per change and shared by every join: a join costs no work that grows with the room.
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
 #include "core/presence/size_limit.hpp"
 
-#include <boost/json/object.hpp>
 #include <caf/actor.hpp>
 #include <caf/actor_system.hpp>
 #include <caf/typed_actor.hpp>
 
 #include <chrono>
-#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace beryl {
 
 struct presence_settings {
   std::chrono::milliseconds diff_interval{50};  // how long changes are coalesced
-  std::string node = "beryl";                   // the replica's node name
+  std::string node = "beryl";                   // the replicas' node name
   // Key plus meta as JSON, in bytes; a larger track or update fails with "meta too large".
   std::size_t max_meta_bytes = presence::default_max_meta_bytes;
+  std::size_t shards = 1;  // --presence-shards
 };
 
-// The owner is the tracked actor, normally a channel: its entries leave when it ends. `meta` is
-// a payload holding a JSON object. Replication between nodes is core/presence/replication.hpp.
-using presence_actor = caf::typed_actor<
+// One shard. The owner is the tracked actor, normally a channel: its entries leave when it ends.
+// `meta` is a payload holding a JSON object. Replication between nodes is
+// core/presence/replication.hpp.
+using presence_shard_actor = caf::typed_actor<
     // (owner, topic, key, meta) -> the new phx_ref, or error "already_tracked" or
     // "meta too large"
     caf::replies_to<atoms::track, caf::actor, std::string, std::string, payload>::with<std::string>,
@@ -38,14 +44,42 @@ using presence_actor = caf::typed_actor<
                     payload>::with<std::string>,
     // (owner, topic, key)
     caf::replies_to<atoms::untrack, caf::actor, std::string, std::string>::with<caf::ok_atom>,
-    // (owner): everything it tracks
+    // (owner): everything it tracks in this shard's topics
     caf::replies_to<atoms::untrack, caf::actor>::with<caf::ok_atom>,
-    // (topic) -> the presence_state payload
+    // (topic, subscriber id, join_ref): has the topic's pubsub shard push that subscriber its
+    // presence_state once the changes made so far are sent: now, or after the next diff.
+    caf::reacts_to<atoms::state, std::string, std::uint64_t, ref_t>,
+    // (topic) -> the presence_state payload, pending changes included
     caf::replies_to<atoms::list, std::string>::with<payload>,
     // (topic, key) -> {"metas": [...]} (Phoenix's get_by_key), or {}
     caf::replies_to<atoms::list, std::string, std::string>::with<payload>>;
 
-presence_actor spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
-                              presence_settings settings);
+// A copyable handle to the shards; a topic always maps to the same shard.
+class presence_ref {
+ public:
+  presence_ref() = default;
+  explicit presence_ref(std::vector<presence_shard_actor> shards);
+
+  bool valid() const { return shards_ && !shards_->empty(); }
+  const presence_shard_actor& shard_for(std::string_view topic) const;
+  const std::vector<presence_shard_actor>& shards() const { return *shards_; }
+
+ private:
+  std::shared_ptr<const std::vector<presence_shard_actor>> shards_;
+};
+
+// The supervised presence actor: it is linked to every shard, so the loss of one takes the whole
+// presence down for its supervisor to restart. It answers reads from outside channels, such as
+// Phoenix's Presence.list(topic), from the topic's shard.
+using presence_actor =
+    caf::typed_actor<caf::replies_to<atoms::list, std::string>::with<payload>,
+                     caf::replies_to<atoms::list, std::string, std::string>::with<payload>>;
+
+struct presence_handle {
+  presence_actor owner;
+  presence_ref shards;
+};
+presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
+                               presence_settings settings);
 
 }  // namespace beryl

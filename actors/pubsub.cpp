@@ -3,6 +3,8 @@
 #include "actors/atoms.hpp"
 #include "actors/limited_log.hpp"
 #include "core/log_text.hpp"
+#include "core/presence/topic_view.hpp"
+#include "core/presence/wire.hpp"
 
 #include <caf/all.hpp>
 
@@ -75,20 +77,94 @@ bool intercepted(const subscription& s, const std::string& event) {
          std::find(s.intercepts->begin(), s.intercepts->end(), event) != s.intercepts->end();
 }
 
+// Who is in a topic as its diffs have told, and which presence shard incarnation told it.
+struct topic_presence {
+  caf::actor_id source = 0;
+  presence::topic_view view;
+};
+
 struct shard_state {
   std::unordered_map<std::string, topic_subscribers> topics;
+  std::unordered_map<std::string, topic_presence> presence;
   limited_log log;
   static inline const char* name = "pubsub_shard";
 };
 
-pubsub_shard_actor::behavior_type pubsub_shard(
-    pubsub_shard_actor::stateful_pointer<shard_state> self) {
+using shard_pointer = pubsub_shard_actor::stateful_pointer<shard_state>;
+
+// Who gets what: intercepting channels get (out, event, body), the others the frame encoded once
+// for their format. A presence_diff skips subscribers whose presence_state will include it.
+void deliver(shard_pointer self, const std::string& topic, const std::string& event,
+             const payload& body, std::uint64_t except, bool presence_diff = false) {
+  auto it = self->state.topics.find(topic);
+  if (it == self->state.topics.end()) return;
+  encoded_once encoded{topic, event, body, self->state.log};
+  caf::message to_interceptors;
+  for (const auto& s : it->second.list) {
+    if (s.id == except || (presence_diff && s.awaits_presence_state)) continue;
+    if (intercepted(s, event)) {
+      if (to_interceptors.empty())
+        to_interceptors = caf::make_message(atoms::out::value, event, body);
+      // The message is built once and shared by every interceptor; a typed send would copy the
+      // payload for each. Its type is the event_receiver signature all the same.
+      caf::anon_send(caf::actor_cast<caf::actor>(s.channel), to_interceptors);
+    } else if (auto* f = encoded.for_format(s.format)) {
+      s.out->send(*f);
+    }
+  }
+}
+
+// Where `source`'s changes to the topic's presence go. A larger id is a restarted presence: what
+// the old one told is gone with it. Nothing for an older one, whose channels are gone.
+presence::topic_view* view_to_change(shard_pointer self, const std::string& topic,
+                                     caf::actor_id source) {
+  auto& known = self->state.presence[topic];
+  if (known.source > source) return nullptr;
+  if (known.source < source) known = topic_presence{source, {}};
+  return &known.view;
+}
+
+// The topic's presence as the diffs so far tell it, as JSON text; "{}" when a restarted presence
+// (`source` newer than the teller) has told nothing yet.
+std::shared_ptr<const std::string> presence_text(shard_pointer self, const std::string& topic,
+                                                 caf::actor_id source) {
+  static const auto nobody = std::make_shared<const std::string>("{}");
+  auto it = self->state.presence.find(topic);
+  if (it == self->state.presence.end()) return nobody;
+  if (it->second.source < source) {
+    it->second = topic_presence{source, {}};
+    return nobody;
+  }
+  return it->second.view.state_text();
+}
+
+pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
   return {
       // The join reply goes out from here, so it precedes every broadcast the channel receives.
       [=](atoms::subscribe, const std::string& topic, subscription& s, frame& join_reply) {
         if (join_reply.bytes) s.out->send_now(std::move(join_reply));
         self->state.topics[topic].add(std::move(s));
         return caf::ok_atom::value;
+      },
+      [=](atoms::presence, const std::string& topic, caf::actor_id source,
+          const presence::topic_diff& changes) {
+        auto* view = view_to_change(self, topic, source);
+        if (!view) return;
+        view->apply(changes);
+        if (view->empty()) self->state.presence.erase(topic);
+        deliver(self, topic, "presence_diff",
+                payload{boost::json::value(presence::presence_diff_payload(changes))}, 0, true);
+      },
+      [=](atoms::state, const std::string& topic, std::uint64_t id, const ref_t& join_ref,
+          caf::actor_id source) {
+        auto it = self->state.topics.find(topic);
+        if (it == self->state.topics.end()) return;
+        auto at = it->second.position.find(id);
+        if (at == it->second.position.end()) return;  // gone before its state was ready
+        auto& s = it->second.list[at->second];
+        s.out->send_now(s.format->push_text(join_ref, topic, "presence_state",
+                                            *presence_text(self, topic, source)));
+        s.awaits_presence_state = false;
       },
       [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) {
         auto it = self->state.topics.find(topic);
@@ -98,24 +174,7 @@ pubsub_shard_actor::behavior_type pubsub_shard(
         return removed;
       },
       [=](atoms::broadcast, const std::string& topic, const std::string& event, const payload& body,
-          std::uint64_t except) -> void {
-        auto it = self->state.topics.find(topic);
-        if (it == self->state.topics.end()) return;
-        encoded_once encoded{topic, event, body, self->state.log};
-        caf::message to_interceptors;
-        for (const auto& s : it->second.list) {
-          if (s.id == except) continue;
-          if (intercepted(s, event)) {
-            if (to_interceptors.empty())
-              to_interceptors = caf::make_message(atoms::out::value, event, body);
-            // The message is built once and shared by every interceptor; a typed send would copy
-            // the payload for each. Its type is the event_receiver signature all the same.
-            caf::anon_send(caf::actor_cast<caf::actor>(s.channel), to_interceptors);
-          } else if (auto* f = encoded.for_format(s.format)) {
-            s.out->send(*f);
-          }
-        }
-      },
+          std::uint64_t except) -> void { deliver(self, topic, event, body, except); },
   };
 }
 

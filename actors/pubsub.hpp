@@ -8,6 +8,7 @@
 #include "core/frame.hpp"
 #include "core/outbox.hpp"
 #include "core/payload.hpp"
+#include "core/presence/state.hpp"
 #include "core/serializer.hpp"
 
 #include <caf/actor_system.hpp>
@@ -27,12 +28,23 @@ struct subscription {
   const serializer* format = nullptr;
   event_receiver channel;                                      // gets the events it intercepts
   std::shared_ptr<const std::vector<std::string>> intercepts;  // null: intercepts nothing
+  // Its presence_state is on its way (channel::push_presence_state in join): the topic's
+  // presence_diffs are held back until it is written, since it will include them.
+  bool awaits_presence_state = false;
 };
 
-// One shard: the subscribers of the topics that hash to it.
+// One shard: the subscribers of the topics that hash to it, and, for topics with presence, who
+// is in them as the presence_diffs sent so far say (core/presence/topic_view.hpp).
 using pubsub_shard_actor = caf::typed_actor<
     // Adds a subscriber and writes its join reply first, so the reply precedes every broadcast.
     caf::replies_to<atoms::subscribe, std::string, subscription, frame>::with<caf::ok_atom>,
+    // (topic, source, changes): the coalesced changes from `source`, the presence shard owning
+    // the topic (its actor id: ids grow, so a larger one is a restarted presence). Broadcast as
+    // one "presence_diff" and applied to the topic's presence.
+    caf::reacts_to<atoms::presence, std::string, caf::actor_id, presence::topic_diff>,
+    // (topic, subscriber id, join_ref, source): pushes the subscriber the topic's presence_state
+    // as the diffs so far tell it; the diffs it gets from then on start there.
+    caf::reacts_to<atoms::state, std::string, std::uint64_t, ref_t, caf::actor_id>,
     // (topic, subscriber id) -> whether it was subscribed. A channel that ends before its
     // subscription is acknowledged hands its join request over to this answer, which comes
     // after the join reply the subscription wrote.
@@ -73,4 +85,5 @@ pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count);
 }  // namespace beryl
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::subscription)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::presence::topic_diff)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::pubsub_ref)

@@ -37,7 +37,7 @@ struct socket_deps {
   std::shared_ptr<const router> routes;
   pubsub_ref pubsub;
   coordinator_actor coordinator;  // optional: without one, sockets are in no registry
-  presence_actor presence;        // optional
+  presence_ref presence;          // optional (valid when presence runs)
   caf::actor channel_supervisor;  // a dynamic supervisor; without one, channels are spawned bare
   socket_settings settings;
 };

@@ -159,6 +159,11 @@ auto json_writer(const Json& v) {
   return [&v](std::string& out) { append_json(out, v); };
 }
 
+// A payload already written as JSON text.
+auto text_writer(std::string_view text) {
+  return [text](std::string& out) { out += text; };
+}
+
 // A reply's payload: {"status": status, "response": response}.
 auto reply_writer(std::string_view status, const json::value& response) {
   return [status, &response](std::string& out) {
@@ -203,6 +208,11 @@ frame v1_serializer::reply(const ref_t&, const ref_t& ref, std::string_view topi
 frame v1_serializer::push(const ref_t&, std::string_view topic, std::string_view event,
                           const payload& body) const {
   return frame::text(v1_text(topic, event, std::nullopt, json_writer(object_of(body))));
+}
+
+frame v1_serializer::push_text(const ref_t&, std::string_view topic, std::string_view event,
+                               std::string_view object_text) const {
+  return frame::text(v1_text(topic, event, std::nullopt, text_writer(object_text)));
 }
 
 frame v1_serializer::broadcast(std::string_view topic, std::string_view event,
@@ -260,6 +270,11 @@ frame v2_serializer::push(const ref_t& join_ref, std::string_view topic, std::st
     return frame::bin(std::move(out));
   }
   return frame::text(v2_text(join_ref, std::nullopt, topic, event, json_writer(object_of(body))));
+}
+
+frame v2_serializer::push_text(const ref_t& join_ref, std::string_view topic,
+                               std::string_view event, std::string_view object_text) const {
+  return frame::text(v2_text(join_ref, std::nullopt, topic, event, text_writer(object_text)));
 }
 
 frame v2_serializer::broadcast(std::string_view topic, std::string_view event,

@@ -17,6 +17,8 @@ class v1_serializer final : public serializer {
               std::string_view status, const payload& response) const override;
   frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
              const payload& body) const override;
+  frame push_text(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                  std::string_view object_text) const override;
   frame broadcast(std::string_view topic, std::string_view event,
                   const payload& body) const override;
   frame control(const ref_t& join_ref, std::string_view topic, std::string_view event,
@@ -32,6 +34,8 @@ class v2_serializer final : public serializer {
               std::string_view status, const payload& response) const override;
   frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
              const payload& body) const override;
+  frame push_text(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                  std::string_view object_text) const override;
   frame broadcast(std::string_view topic, std::string_view event,
                   const payload& body) const override;
   frame control(const ref_t& join_ref, std::string_view topic, std::string_view event,

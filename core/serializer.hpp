@@ -33,6 +33,10 @@ class serializer {
   // A channel push: [J, null, topic, event, payload].
   virtual frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
                      const payload& body) const = 0;
+  // The same push with a body already written as JSON object text (wire::append_json): a payload
+  // encoded once and pushed to many clients, such as a topic's presence_state.
+  virtual frame push_text(const ref_t& join_ref, std::string_view topic, std::string_view event,
+                          std::string_view object_text) const = 0;
   // A topic broadcast: [null, null, topic, event, payload].
   virtual frame broadcast(std::string_view topic, std::string_view event,
                           const payload& body) const = 0;

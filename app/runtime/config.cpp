@@ -144,6 +144,12 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.pubsub_shards = to_int<std::size_t>(v, "--pubsub-shards");
        }},
+      {"presence-shards", "N",
+       "presence shard actors, each owning the topics that hash to it (default: one per actor "
+       "thread)",
+       [](server_config& c, const std::string& v) {
+         c.presence_shards = to_int<std::size_t>(v, "--presence-shards");
+       }},
       {"presence-diff-ms", "MS",
        "presence changes coalesced into one presence_diff per topic (default 50)",
        [](server_config& c, const std::string& v) {
@@ -209,6 +215,7 @@ void derive_defaults(server_config& c) {
   if (!c.actor_threads)
     c.actor_threads = std::max<std::size_t>(2, cores - std::min(cores - 1, c.io_threads));
   if (!c.pubsub_shards) c.pubsub_shards = c.actor_threads;
+  if (!c.presence_shards) c.presence_shards = c.actor_threads;
 }
 
 }  // namespace

@@ -19,7 +19,8 @@ struct server_config {
   // CAF's scheduler: "sharing" wakes an idle worker when work arrives; "stealing" polls and
   // sleeps between polls, which delays messages from network threads by up to its sleep.
   std::string scheduler_policy = "sharing";
-  std::size_t pubsub_shards = 0;  // 0: one per actor thread
+  std::size_t pubsub_shards = 0;    // 0: one per actor thread
+  std::size_t presence_shards = 0;  // 0: one per actor thread
   std::chrono::milliseconds presence_diff_interval{50};
   std::string log_level = "info";
   std::string static_dir;  // the demo page and phoenix.js

@@ -14,11 +14,12 @@ namespace {
 
 namespace sv = supervision;
 
-presence_actor start_presence(caf::actor_system& sys, const pubsub_ref& shards,
-                              const server_config& config) {
+presence_handle start_presence(caf::actor_system& sys, const pubsub_ref& shards,
+                               const server_config& config) {
   presence_settings settings;
   settings.diff_interval = config.presence_diff_interval;
   settings.max_meta_bytes = config.sockets.max_presence_meta;
+  settings.shards = config.presence_shards;
   return spawn_presence(sys, shards, std::move(settings));
 }
 
@@ -41,8 +42,9 @@ sv::child_spec named(std::string name, sv::start_function start) {
 std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config& config,
                                              const std::shared_ptr<const router>& routes,
                                              const server_hooks& hooks) {
-  // Written when pubsub (re)starts, read when the listener (re)starts: always after it.
+  // Written when pubsub and presence (re)start, read when the listener (re)starts: always after.
   auto shards = std::make_shared<pubsub_ref>();
+  auto presence = std::make_shared<presence_ref>();
   // A restarted listener binds the port its first incarnation got (--port 0 picks one once).
   auto port = std::make_shared<std::uint16_t>(config.transport.port);
   auto channels = sv::dynamic_supervisor_spec({"channels"});
@@ -55,8 +57,10 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               return caf::actor_cast<caf::actor>(handle.owner);
             }),
       named("presence",
-            [shards, config](caf::local_actor* parent) {
-              return caf::actor_cast<caf::actor>(start_presence(parent->system(), *shards, config));
+            [shards, presence, config](caf::local_actor* parent) {
+              auto handle = start_presence(parent->system(), *shards, config);
+              *presence = handle.shards;
+              return caf::actor_cast<caf::actor>(handle.owner);
             }),
       named("coordinator",
             [](caf::local_actor* parent) {
@@ -64,13 +68,12 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
             }),
       channels,
       named("listener",
-            [&io, shards, port, routes, config, hooks](caf::local_actor* parent) {
+            [&io, shards, presence, port, routes, config, hooks](caf::local_actor* parent) {
               auto& sys = parent->system();
               auto listener = start_listener(
                   sys, io, config, *port, hooks,
                   {routes, *shards,
-                   caf::actor_cast<coordinator_actor>(sv::lookup(sys, "coordinator")),
-                   caf::actor_cast<presence_actor>(sv::lookup(sys, "presence")),
+                   caf::actor_cast<coordinator_actor>(sv::lookup(sys, "coordinator")), *presence,
                    sv::lookup(sys, "channels"), config.sockets});
               *port = listener.port;
               return caf::actor_cast<caf::actor>(listener.actor);
@@ -86,13 +89,14 @@ unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
   unsupervised_server s;
   auto pubsub = spawn_pubsub(sys, config.pubsub_shards);
   s.pubsub = pubsub.owner;
-  s.presence = start_presence(sys, pubsub.shards, config);
+  auto presence = start_presence(sys, pubsub.shards, config);
+  s.presence = presence.owner;
   s.coordinator = spawn_coordinator(sys);
   try {
     // No channel supervisor: socket actors spawn their channels themselves.
     auto listener =
         start_listener(sys, io, config, config.transport.port, hooks,
-                       {routes, pubsub.shards, s.coordinator, s.presence, {}, config.sockets});
+                       {routes, pubsub.shards, s.coordinator, presence.shards, {}, config.sockets});
     s.listener = listener.actor;
     s.port = listener.port;
   } catch (...) {

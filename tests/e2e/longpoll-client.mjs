@@ -162,8 +162,8 @@ export class RawLongPoll {
     return reply
   }
 
-  // Polls until a set-aside presence frame matches `predicate`, so that a GET held afterwards
-  // waits for what the test is about, not for the presence_diff of a join it made.
+  // Polls until a set-aside presence frame matches `predicate` (such as listsJoin), so that a
+  // GET held afterwards waits for what the test is about, not for the presence of a join it made.
   async settlePresence(predicate, timeoutMs = DEFAULT_WAIT_MS) {
     const deadline = Date.now() + timeoutMs
     while (!this.presence.some(predicate)) {

@@ -6,7 +6,7 @@ import {
   startServer, cleanupAll, cleanupClients, RawClient, RawLongPoll, httpRequest, longpollUrl,
   observeTopic, pushResult, uniqueTopic, okReply, errorReply, v2, binaryPush, binaryBroadcast, delay,
   LONGPOLL_JSON_HEADERS,
-  isPresenceFrame,
+  isPresenceFrame, listsJoin,
 } from './harness.mjs'
 
 const WINDOW_MS = 500
@@ -89,7 +89,7 @@ describe('long-poll: raw protocol', () => {
       const member = await RawClient.connect(server.wsUrl())
       member.send(v2('1', '1', topic, 'phx_join', { user: 'ws' }))
       assert.deepEqual(await member.nextJson(), okReply('1', '1', topic, { joined: topic }))
-      await client.settlePresence((m) => m[3] === 'presence_diff' && m[4].joins.ws)
+      await client.settlePresence((m) => listsJoin(m, 'ws'))
       const started = Date.now()
       const held = client.request('GET', { timeoutMs: WINDOW_MS + 2_000 })
       await delay(100)
@@ -322,7 +322,7 @@ describe('long-poll: raw protocol', () => {
       const obs = await observeTopic(server, topic)
       const client = await open({ query: { vsn: '2.0.0', user_id: userId } })
       await client.join(topic, { user: 'kicked' })
-      await client.settlePresence((m) => m[3] === 'presence_diff' && m[4].joins.kicked)
+      await client.settlePresence((m) => listsJoin(m, 'kicked'))
       const held = client.request('GET', { timeoutMs: WINDOW_MS + 2_000 })
       await delay(50)
       assert.equal((await pushResult(obs.channel, 'kick', { socket_id: `users_socket:${userId}` })).status, 'ok')

@@ -11,6 +11,14 @@ export function isPresenceFrame(message) {
   return event === 'presence_state' || event === 'presence_diff'
 }
 
+// Whether a V2 presence frame tells of `key`'s join: a presence_diff with it in joins, or a
+// presence_state listing it. A member gets no diff of changes its presence_state already holds,
+// so a join in the same interval as the member's own arrives in its state.
+export function listsJoin(message, key) {
+  if (message[3] === 'presence_diff') return Boolean(message[4].joins[key])
+  return message[3] === 'presence_state' && Boolean(message[4][key])
+}
+
 // The start of a V2 presence frame as the server writes it: [join_ref or null, null, "topic",
 // "presence_state" or "presence_diff", … (dropPresence checks it without parsing the frame).
 const PRESENCE_PREFIX = /^\[(?:null|"(?:[^"\\]|\\.)*"),null,"(?:[^"\\]|\\.)*","presence_(?:state|diff)",/

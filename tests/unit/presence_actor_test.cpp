@@ -3,6 +3,7 @@
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
 #include "core/json_serializer.hpp"
+#include "seeded_random.hpp"
 
 #include <doctest/doctest.h>
 #include <boost/json/parse.hpp>
@@ -10,6 +11,7 @@
 
 #include <chrono>
 #include <mutex>
+#include <set>
 #include <thread>
 
 namespace json = boost::json;
@@ -28,7 +30,7 @@ caf::behavior tracked(caf::event_based_actor*) {
 struct presence_fixture : testing::test_actor_system {
   std::unique_ptr<caf::scoped_actor> self;
   pubsub_handle pubsub;
-  presence_actor presence;
+  presence_handle presence;
   std::shared_ptr<recording_outbox> member = std::make_shared<recording_outbox>();
 
   explicit presence_fixture(std::size_t max_meta_bytes = presence::default_max_meta_bytes) {
@@ -48,26 +50,32 @@ struct presence_fixture : testing::test_actor_system {
     REQUIRE(subscribed);
   }
   ~presence_fixture() {
-    (*self)->send_exit(presence, caf::exit_reason::user_shutdown);
+    (*self)->send_exit(presence.owner, caf::exit_reason::user_shutdown);
     (*self)->send_exit(pubsub.owner, caf::exit_reason::user_shutdown);
   }
 
-  // The presence actor's answer of type T to (xs...), or its error.
-  template <class T, class... Ts>
-  caf::expected<T> ask(Ts... xs) {
+  // The answer of type T of `to` to (xs...), or its error.
+  template <class T, class Handle, class... Ts>
+  caf::expected<T> ask_actor(const Handle& to, Ts... xs) {
     caf::expected<T> out = caf::sec::request_timeout;
     (*self)
-        ->request(presence, 5s, xs...)
+        ->request(to, 5s, xs...)
         .receive([&](T& v) { out = std::move(v); }, [&](caf::error& e) { out = std::move(e); });
     return out;
   }
+  // The (only) shard's answer.
+  template <class T, class... Ts>
+  caf::expected<T> ask(Ts... xs) {
+    return ask_actor<T>(presence.shards.shards().front(), xs...);
+  }
+  // Reads go through the supervised owner, which asks the topic's shard.
   json::value state_of(const std::string& topic) {
-    auto p = ask<payload>(atoms::list::value, topic);
+    auto p = ask_actor<payload>(presence.owner, atoms::list::value, topic);
     REQUIRE(p);
     return std::get<json::value>(*p);
   }
   json::value key_of(const std::string& topic, const std::string& key) {
-    auto p = ask<payload>(atoms::list::value, topic, key);
+    auto p = ask_actor<payload>(presence.owner, atoms::list::value, topic, key);
     REQUIRE(p);
     return std::get<json::value>(*p);
   }
@@ -177,4 +185,112 @@ TEST_CASE("presence actor: the default cap is 4 KB, and 0 means no cap") {
   auto bob = unlimited.sys->spawn(tracked);
   unlimited.track(bob, "room:x", "bob", {{"s", std::string(1 << 20, 'x')}});
   (*unlimited.self)->send_exit(bob, caf::exit_reason::user_shutdown);
+}
+
+namespace {
+
+// A member's presence as phoenix.js builds it, by phx_ref, from its presence_state and the diffs
+// after it; counts what a correct stream never holds.
+struct member_view {
+  std::set<std::string> refs;
+  int repeated_joins = 0;  // a join of a version the member already had
+  int unknown_leaves = 0;  // a leave of a version the member never had
+
+  static std::vector<std::string> refs_in(const json::value& presences) {
+    std::vector<std::string> out;
+    for (const auto& [key, p] : presences.as_object())
+      for (const auto& m : p.at("metas").as_array()) out.emplace_back(m.at("phx_ref").as_string());
+    return out;
+  }
+
+  explicit member_view(const std::vector<json::value>& frames) {
+    REQUIRE(!frames.empty());
+    REQUIRE(frames.front().as_array()[3] == "presence_state");
+    REQUIRE(frames.front().as_array()[0] == "J");  // a push with the member's join_ref
+    for (auto& r : refs_in(frames.front().as_array()[4])) refs.insert(r);
+    for (std::size_t i = 1; i < frames.size(); ++i) {
+      const auto& diff = frames[i].as_array()[4];
+      for (auto& r : refs_in(diff.at("joins")))
+        if (!refs.insert(r).second) ++repeated_joins;
+      for (auto& r : refs_in(diff.at("leaves")))
+        if (!refs.erase(r)) ++unknown_leaves;
+    }
+  }
+};
+
+}  // namespace
+
+TEST_CASE("presence: members joining at any moment of churn get a state their diffs continue") {
+  presence_fixture f;
+  beryl::testing::random_source rng{beryl::testing::run_seed(0, 0xc0a1)};
+  static const std::string vsn = "2.0.0";
+  const auto* format = wire::serializer_for_vsn(&vsn);
+  const auto& shard = f.presence.shards.shard_for("room:x");
+  std::vector<caf::actor> alive;
+  std::vector<std::shared_ptr<recording_outbox>> members;
+  for (int step = 0; step < 400; ++step) {
+    auto roll = rng.below(100);
+    if (roll < 45 || alive.empty()) {
+      alive.push_back(f.sys->spawn(tracked));
+      // Not awaited: tracks race with the subscriptions below, as joins do.
+      (*f.self)->send(shard, atoms::track::value, alive.back(), std::string("room:x"),
+                      "user" + std::to_string(rng.below(20)), meta({{"step", step}}));
+    } else if (roll < 85) {
+      auto at = rng.below(alive.size());
+      (*f.self)->send_exit(alive[at], caf::exit_reason::kill);
+      alive.erase(alive.begin() + static_cast<std::ptrdiff_t>(at));
+    } else {
+      // A join that pushes presence_state: subscribe, then ask the presence shard for it.
+      members.push_back(std::make_shared<recording_outbox>());
+      std::uint64_t id = 100 + members.size();
+      (*f.self)->send(f.pubsub.shards.shard_for("room:x"), atoms::subscribe::value,
+                      std::string("room:x"),
+                      subscription{id, members.back(), format, {}, nullptr, true}, frame{});
+      (*f.self)->send(shard, atoms::state::value, std::string("room:x"), id, ref_t{"J"});
+    }
+    if (rng.percent(10)) std::this_thread::sleep_for(std::chrono::milliseconds(rng.below(40)));
+  }
+  REQUIRE(members.size() > 20);
+  auto tracker_refs = [&] {
+    auto refs = member_view::refs_in(f.state_of("room:x"));
+    return std::set<std::string>(refs.begin(), refs.end());
+  };
+  for (const auto& member : members) {
+    // Every member converges on what the tracker holds, with nothing repeated or unknown.
+    REQUIRE(eventually([&] { return member_view(member->json_frames()).refs == tracker_refs(); }));
+    member_view view(member->json_frames());
+    CHECK(view.repeated_joins == 0);
+    CHECK(view.unknown_leaves == 0);
+  }
+  for (const auto& a : alive) (*f.self)->send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+TEST_CASE("presence: a restarted presence's members do not see the presence it replaced") {
+  presence_fixture f;
+  auto alice = f.sys->spawn(tracked);
+  f.track(alice, "room:x", "alice", {});
+  REQUIRE(eventually([&] { return f.member->json_frames().size() == 1; }));  // the join's diff
+
+  // A new presence (as its supervisor would start it) knows nobody: its members get {} although
+  // the pubsub shard was told of alice by the old one.
+  presence_settings settings;
+  settings.diff_interval = 30ms;
+  auto restarted = spawn_presence(*f.sys, f.pubsub.shards, settings);
+  static const std::string vsn = "2.0.0";
+  auto member = std::make_shared<recording_outbox>();
+  (*f.self)->send(
+      f.pubsub.shards.shard_for("room:x"), atoms::subscribe::value, std::string("room:x"),
+      subscription{2, member, wire::serializer_for_vsn(&vsn), {}, nullptr, true}, frame{});
+  (*f.self)->send(restarted.shards.shard_for("room:x"), atoms::state::value, std::string("room:x"),
+                  std::uint64_t{2}, ref_t{"J"});
+  REQUIRE(eventually([&] { return member->json_frames().size() == 1; }));
+  CHECK(member->json_frames().front().as_array()[4] == json::object{});
+  // A late diff of the old presence is not shown to anyone.
+  auto bob = f.sys->spawn(tracked);
+  f.track(bob, "room:x", "bob", {});
+  std::this_thread::sleep_for(100ms);
+  CHECK(member->json_frames().size() == 1);
+  (*f.self)->send_exit(restarted.owner, caf::exit_reason::user_shutdown);
+  (*f.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+  (*f.self)->send_exit(bob, caf::exit_reason::user_shutdown);
 }

@@ -79,7 +79,7 @@ class channel : public caf::event_based_actor {
   // Tracks this channel under `key`; it is untracked by itself when the channel ends, however
   // it ends. Every member gets a presence_diff. Returns why it was refused, as Phoenix's
   // {:error, reason}: "meta too large" when key and meta as JSON exceed --max-presence-meta
-  // (nothing is tracked then); nothing when the presence actor has it (its later failures, such
+  // (nothing is tracked then); nothing when the presence shard has it (its later failures, such
   // as already_tracked, are logged).
   std::optional<std::string> track(const std::string& key, boost::json::object meta);
   // A new meta for `key`: one diff, the new version with phx_ref_prev. Refused as track is (the

@@ -1,8 +1,9 @@
-// SIGTERM: open sockets are closed with 1001 and the process exits with status 0.
+// SIGTERM: open sockets are closed with 1001 and the process exits with status 0, inside the
+// supervisors' limits even while a presence room churns at full speed.
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  startServer, cleanupAll, RawClient, connectPhx, joinOk, nextClose, okReply, v2,
+  startServer, cleanupAll, RawClient, connectPhx, joinOk, nextClose, okReply, v2, delay,
 } from './harness.mjs'
 
 describe('graceful shutdown', () => {
@@ -35,5 +36,34 @@ describe('graceful shutdown', () => {
     const exit = await server.stop(5_000)
     assert.equal(exit.killed, false)
     assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
+  })
+
+  it('exits 0 within the shutdown limit while 200 clients churn one presence room', { timeout: 30_000 }, async (t) => {
+    const server = await startServer()
+    const clients = await Promise.all(Array.from({ length: 200 }, () => RawClient.connect(server.wsUrl())))
+    let stopping = false
+    let joins = 0
+    // Each client joins and leaves as fast as the server answers, until the server goes away.
+    const churning = clients.map(async (client, i) => {
+      try {
+        for (let round = 1; !stopping; round++) {
+          client.send(v2(String(round), String(round), 'room:shutdown-churn', 'phx_join', { user: `c${i}` }))
+          await client.until((m) => m[1] === String(round) && m[3] === 'phx_reply')
+          joins += 1
+          client.send(v2(String(round), `${round}l`, 'room:shutdown-churn', 'phx_leave', {}))
+          await client.until((m) => m[1] === `${round}l` && m[3] === 'phx_reply')
+        }
+      } catch { /* the server closed the connection */ }
+    })
+    await delay(2_000)
+    const started = Date.now()
+    const exit = await server.stop(10_000)
+    stopping = true
+    t.diagnostic(`${joins} joins in 2 s of churn; stopped in ${Date.now() - started} ms`)
+    await Promise.all(churning)
+    assert.ok(joins > 500, `the room churned (${joins} joins)`)
+    assert.equal(exit.killed, false, 'the server did not exit within 10 s of SIGTERM')
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
+    assert.doesNotMatch(server.output, /did not stop within|killed \d+ children/)
   })
 })

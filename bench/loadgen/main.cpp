@@ -19,9 +19,10 @@ using scenario_fn = boost::json::object (*)(const bench::loadgen_options&);
 
 const std::map<std::string, scenario_fn>& scenarios() {
   static const std::map<std::string, scenario_fn> table = {
-      {"connect", bench::run_connect}, {"connect-worker", bench::run_connect_worker},
-      {"fanout", bench::run_fanout},   {"echo", bench::run_echo},
-      {"churn", bench::run_churn},     {"capacity", bench::run_capacity},
+      {"connect", bench::run_connect},   {"connect-worker", bench::run_connect_worker},
+      {"fanout", bench::run_fanout},     {"echo", bench::run_echo},
+      {"churn", bench::run_churn},       {"room", bench::run_room},
+      {"capacity", bench::run_capacity},
   };
   return table;
 }

@@ -64,13 +64,17 @@ ws_target parse_url(const std::string& url) {
 
 std::string usage() {
   return R"(usage: beryl-loadgen SCENARIO [options]
-Scenarios: connect, fanout, echo, churn, capacity. Prints one JSON result on stdout.
+Scenarios: connect, fanout, echo, churn, room, capacity. Prints one JSON result on stdout.
   --url ws://127.0.0.1:4000/socket/websocket   server (loopback only)
   --server-pid PID      measure the server's RSS and CPU through /proc/PID
-  --connections N       connect: total; fanout: subscribers; echo, churn: clients
+  --connections N       connect: total; fanout: subscribers; echo, churn: clients; room: members
   --steps A,B,C         connect: sizes at which to measure RSS and joins/s
-  --rate R              fanout: messages/s offered; churn: joins/s offered (0 = unpaced)
-  --duration S          active phase of fanout, echo and churn, in seconds
+  --rate R              fanout: messages/s offered; churn, room probes: joins/s (0 = unpaced)
+  --duration S          active phase of fanout, echo, churn and room probes, in seconds
+  --topic T             churn, room: the topic (default room:churn, room:big; bench:* has no
+                        presence, the yardstick)
+  --dwell-ms MS         churn: how long each client stays joined (default 0); room: each probe
+  --probes N            room: connections that join and leave the full room, one at a time
   --per-process N       connections per generator process (default 19000)
   --max-in-flight N     concurrent handshakes per process (default 256)
   --timeout S           hard deadline for the scenario (default 120)
@@ -92,6 +96,9 @@ loadgen_options parse_options(int argc, char** argv) {
       {"--steps", [&](const std::string& v) { o.steps = to_sizes(v); }},
       {"--rate", [&](const std::string& v) { o.rate = std::stod(v); }},
       {"--duration", [&](const std::string& v) { o.duration_s = std::stod(v); }},
+      {"--topic", [&](const std::string& v) { o.topic = v; }},
+      {"--dwell-ms", [&](const std::string& v) { o.dwell_ms = std::stod(v); }},
+      {"--probes", [&](const std::string& v) { o.probes = to_size(v); }},
       {"--per-process", [&](const std::string& v) { o.per_process = to_size(v); }},
       {"--max-in-flight", [&](const std::string& v) { o.max_in_flight = to_size(v); }},
       {"--timeout", [&](const std::string& v) { o.timeout_s = std::stod(v); }},

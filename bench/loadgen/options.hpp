@@ -20,7 +20,9 @@ struct loadgen_options {
   std::size_t connections = 1000;   // connect: total; fanout: subscribers; echo, churn: clients
   std::vector<std::size_t> steps;   // connect: sizes at which to measure; default {connections}
   double rate = 100;                // fanout: messages/s; churn: joins/s (0: as fast as possible)
-  double duration_s = 5;            // active phase of fanout, echo, churn
+  double duration_s = 5;            // active phase of fanout, echo, churn, room probes
+  std::string topic;                // churn, room: the topic (empty: the scenario's default)
+  double dwell_ms = 0;              // churn: how long a client stays joined; room: each probe
   std::size_t per_process = 19000;  // connections per generator process (fd cap is 20,000)
   std::size_t max_in_flight = 256;  // concurrent handshakes per process
   // Local ports to connect from (see source_ports.hpp); below the kernel's ephemeral range.
@@ -34,6 +36,8 @@ struct loadgen_options {
   std::size_t senders = 4;  // concurrent broadcasters, each waits for its broadcast to land
   double limit_ms = 250;
   double limit_percentile = 95;
+  // room
+  std::size_t probes = 0;  // connections that join and leave the full room at --rate joins/s
 };
 
 // Parses argv; throws std::invalid_argument with a message for the user.

@@ -20,6 +20,19 @@ FULL = [
     ("echo-50", "echo", ["--connections", "50", "--duration", "10"]),
     ("churn-50x4000", "churn", ["--connections", "50", "--rate", "4000", "--duration", "10"]),
     ("churn-50-max", "churn", ["--connections", "50", "--rate", "0", "--duration", "5"]),
+    # Presence at scale, each beside its presence-free yardstick on a bench:* topic (issue 12):
+    # 800 clients staying 150 ms per join; a storm of 2,000 joins into one room; probes joining
+    # a room of 10,000 members, whose diffs must reach every member.
+    ("churn-800-dwell150", "churn",
+     ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150"]),
+    ("churn-800-dwell150-bench", "churn",
+     ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150",
+      "--topic", "bench:churn"]),
+    ("room-2000", "room", ["--connections", "2000"]),
+    ("room-2000-bench", "room", ["--connections", "2000", "--topic", "bench:storm"]),
+    ("room-10000", "room",
+     ["--connections", "10000", "--probes", "20", "--rate", "5", "--duration", "8",
+      "--dwell-ms", "300"]),
     ("capacity", "capacity",
      ["--step", "1000", "--max-clients", "19000", "--sample", "40", "--senders", "4"]),
 ]
@@ -29,6 +42,11 @@ SMOKE = [
     ("fanout-50x50", "fanout", ["--connections", "50", "--rate", "50", "--duration", "1"]),
     ("echo-5", "echo", ["--connections", "5", "--duration", "1"]),
     ("churn-5x100", "churn", ["--connections", "5", "--rate", "100", "--duration", "1"]),
+    ("churn-20-dwell50", "churn",
+     ["--connections", "20", "--rate", "0", "--duration", "1", "--dwell-ms", "50"]),
+    ("room-100", "room",
+     ["--connections", "100", "--probes", "2", "--rate", "5", "--duration", "1",
+      "--dwell-ms", "100"]),
     ("capacity", "capacity",
      ["--step", "50", "--max-clients", "150", "--sample", "10", "--senders", "2"]),
 ]

@@ -57,6 +57,7 @@ class Report:
         self._fanout()
         self._echo()
         self._churn()
+        self._room()
         self._capacity()
         self._comparison()
         self._problems()
@@ -232,28 +233,71 @@ class Report:
         if not runs:
             return
         self._add("## churn: joining and leaving a presence topic", "",
-                  "Clients join `room:churn` and leave again as soon as the join is acknowledged. "
+                  "Clients join the topic, stay the dwell time (0: leave as soon as the join is "
+                  "acknowledged) and leave. On `room:*` presence is tracked; `bench:*` has none "
+                  "and is the yardstick. "
                   "Presence lag is the time from a client's phx_join (phx_leave) to an observer "
                   "seeing its key in a presence_diff's joins (leaves). A join and leave that the "
                   "server folded into one batched diff (so neither shows) count as coalesced; "
                   "seeing only one half of a pair is an error (missing).", "",
-                  "| run | clients | offered joins/s | joins/s | join p99 ms | diffs | lag p50 ms | "
-                  "lag p99 ms | lag max ms | coalesced pairs | missing |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|")
+                  "| run | topic | clients | dwell ms | offered joins/s | joins/s | join p99 ms | "
+                  "diffs | lag p50 ms | lag p99 ms | lag max ms | coalesced pairs | missing |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         for run in runs:
             r = run["result"]
             offered = "unpaced" if not r["offered_rate"] else _num(r["offered_rate"])
+            joins = (f"| {run['name']} | `{r.get('topic', 'room:churn')}` | {r['clients']} | "
+                     f"{_num(r.get('dwell_ms', 0))} | {offered} | {_num(r['joins_per_s'])} | "
+                     f"{_ms(r['join_latency']['p99_us'])} | ")
             if r.get("skipped"):
-                self._add(f"| {run['name']} | {r['clients']} | {offered} | {_num(r['joins_per_s'])} | "
-                          f"{_ms(r['join_latency']['p99_us'])} | 0 | skipped: {r['skipped']} "
-                          "| | | | |")
+                self._add(joins + f"0 | no presence ({r['skipped']}) | | | | |")
                 continue
             lag = r["presence_lag"]
-            self._add(f"| {run['name']} | {r['clients']} | {offered} | {_num(r['joins_per_s'])} | "
-                      f"{_ms(r['join_latency']['p99_us'])} | {r['presence_diffs']:,} | "
+            self._add(joins + f"{r['presence_diffs']:,} | "
                       f"{_ms(lag['p50_us'])} | {_ms(lag['p99_us'])} | {_ms(lag['max_us'])} | "
                       f"{r['coalesced_pairs']:,} | {r['missing_joins'] + r['missing_leaves']} |")
         self._add("")
+
+    def _room(self):
+        runs = _by_scenario(self.results, "room")
+        if not runs:
+            return
+        self._add("## room: one big room", "",
+                  "A storm: every member connects and joins one topic at once (256 handshakes in "
+                  "flight); join latency runs from the TCP connect to the join reply. Then probes "
+                  "join the full room one at a time, stay, and leave: their join latency, and "
+                  "their reach, from a probe's phx_join until the last member has a "
+                  "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
+                  "presence: the yardstick.", "",
+                  "| run | topic | members | joins/s | join p50 ms | join p99 ms | probes | "
+                  "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|")
+        storms, reaches = [], []
+        for run in runs:
+            r = run["result"]
+            storm, probes = r["storm"], r.get("probes")
+            lat = storm["join_latency"]
+            row = (f"| {run['name']} | `{r['topic']}` | {storm['members']:,} | "
+                   f"{_num(storm['joins_per_s'])} | {_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | ")
+            if probes:
+                reach = probes["diff_reach"]
+                row += (f"{probes['probes']} | {_ms(probes['join_latency']['p99_us'])} | "
+                        f"{_ms(reach['p50_us'])} | {_ms(reach['p99_us'])} | {_ms(reach['max_us'])} | "
+                        f"{probes['unreached']} |")
+                if reach["count"]:
+                    reaches.append((run["name"], svg.cdf_points(reach)))
+            else:
+                row += "– | – | – | – | – | – |"
+            self._add(row)
+            if lat["count"]:
+                storms.append((run["name"], svg.cdf_points(lat)))
+        self._add("")
+        self._chart("room-joins", svg.line_chart(
+            "Join latency in a join storm (CDF)", "connect to join reply (ms, log)",
+            "% of joins at or below", storms, log_x=True), "join storm latency")
+        self._chart("room-reach", svg.line_chart(
+            "Presence diff reach in a full room (CDF)", "phx_join to the last member (ms, log)",
+            "% of probes at or below", reaches, log_x=True), "presence diff reach")
 
     def _capacity(self):
         runs = _by_scenario(self.results, "capacity")

@@ -92,6 +92,17 @@ def problems_of(run):
         for key in keys:
             if r[key]:
                 out.append(f"{name}: {r[key]:,} {key.replace('_', ' ')}")
+    elif scenario == "room":
+        storm = r["storm"]
+        if storm["failed"] or storm["joined"] < storm["members"]:
+            out.append(f"{name}: {storm['joined']:,} of {storm['members']:,} members joined")
+        if r["connections_lost"]:
+            out.append(f"{name}: {r['connections_lost']:,} connections lost")
+        probes = r.get("probes")
+        if probes:
+            for key in ("join_errors", "unreached"):
+                if probes[key]:
+                    out.append(f"{name}: {probes[key]:,} probe {key.replace('_', ' ')}")
     elif scenario == "capacity" and not r["steps"]:
         out.append(f"{name}: no step completed ({r['stopped_because']})")
     return out
@@ -196,6 +207,15 @@ def headline(scenario, r):
             return f"{r['joins_per_s']:,.0f} joins/s, presence skipped: {r['skipped']}"
         return (f"{r['joins_per_s']:,.0f} joins/s, presence lag p99 "
                 f"{r['presence_lag']['p99_us'] / 1000:.2f} ms")
+    if scenario == "room":
+        storm = r["storm"]
+        text = (f"{storm['joins_per_s']:,.0f} joins/s into {storm['members']:,}, "
+                f"p99 {storm['join_latency']['p99_us'] / 1000:.1f} ms")
+        probes = r.get("probes")
+        if probes and probes["diff_reach"]["count"]:
+            text += (f"; probe join p99 {probes['join_latency']['p99_us'] / 1000:.1f} ms, "
+                     f"diff reach max {probes['diff_reach']['max_us'] / 1000:.1f} ms")
+        return text
     if scenario == "capacity":
         return f"capacity {r['capacity']:,} clients ({r['stopped_because']})"
     return ""

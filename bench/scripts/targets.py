@@ -24,6 +24,19 @@ def _churn_keeps_up(results, run):
     return r["joins_per_s"] / r["offered_rate"] if r["offered_rate"] else None
 
 
+def _ratio(results, run, yardstick, *path):
+    """A figure of `run` over the same figure of its presence-free yardstick, same suite run."""
+    a, b = _get(results, run, *path), _get(results, yardstick, *path)
+    return a / b if a is not None and b else None
+
+
+def _churn_missing(results, run):
+    r = _get(results, run)
+    if not r or r.get("skipped"):
+        return None
+    return r["missing_joins"] + r["missing_leaves"]
+
+
 # (label, run, measured(results) -> number or None, ok(value) -> bool, target text, unit)
 TARGETS = [
     ("connect: idle joined connections", "connect-19500",
@@ -55,4 +68,24 @@ TARGETS = [
     ("churn 50 clients: observer presence lag p99", "churn-50x4000",
      lambda r: _get(r, "churn-50x4000", "presence_lag", "p99_us"), lambda v: v < 200000,
      "< 200 ms", "µs"),
+    ("presence churn 800 × 150 ms dwell: joins/s vs bench:*", "churn-800-dwell150",
+     lambda r: _ratio(r, "churn-800-dwell150", "churn-800-dwell150-bench", "joins_per_s"),
+     lambda v: v >= 0.8, "≥ 80 %", "ratio"),
+    ("presence churn 800 × 150 ms dwell: observer lag p99", "churn-800-dwell150",
+     lambda r: _get(r, "churn-800-dwell150", "presence_lag", "p99_us"), lambda v: v < 200000,
+     "< 200 ms", "µs"),
+    ("presence churn 800 × 150 ms dwell: missing events", "churn-800-dwell150",
+     lambda r: _churn_missing(r, "churn-800-dwell150"), lambda v: v == 0, "0", ""),
+    ("2,000 joining one room: joins/s vs bench:*", "room-2000",
+     lambda r: _ratio(r, "room-2000", "room-2000-bench", "storm", "joins_per_s"),
+     lambda v: v >= 0.7, "≥ 70 %", "ratio"),
+    ("2,000 joining one room: join p99", "room-2000",
+     lambda r: _get(r, "room-2000", "storm", "join_latency", "p99_us"), lambda v: v < 100000,
+     "< 100 ms", "µs"),
+    ("10,000-member room: join p99", "room-10000",
+     lambda r: _get(r, "room-10000", "probes", "join_latency", "p99_us"),
+     lambda v: v < 250000, "< 250 ms", "µs"),
+    ("10,000-member room: diff reaches every member (slowest probe)", "room-10000",
+     lambda r: _get(r, "room-10000", "probes", "diff_reach", "max_us"), lambda v: v < 250000,
+     "< 250 ms", "µs"),
 ]

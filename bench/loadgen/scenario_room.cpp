@@ -1,0 +1,257 @@
+// room: one big room. First a join storm: N members connect and join the topic at once (at most
+// --max-in-flight handshakes in flight), measuring joins/s and connect-to-joined latency. Then,
+// with --probes P, probe clients join the full room at --rate joins/s, stay --dwell-ms and leave:
+// each probe join's latency, and its reach, the time from sending phx_join until the last member
+// has a presence_diff listing the probe. On a bench:* topic (no presence) only the storm counts:
+// the yardstick.
+#include "clock.hpp"
+#include "cpu_meter.hpp"
+#include "pacer.hpp"
+#include "scenarios.hpp"
+#include "swarm.hpp"
+
+#include <boost/asio/steady_timer.hpp>
+#include <boost/json.hpp>
+
+#include <spdlog/spdlog.h>
+
+#include <charconv>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace bench {
+namespace {
+
+constexpr const char* default_topic = "room:big";
+constexpr std::string_view probe_prefix = "\"probe-";
+// Once no probe has been seen by a member for this long after the last leave, what is unseen
+// will not be.
+constexpr std::int64_t reach_quiet_ns = 1'000'000'000;
+constexpr int max_drain_polls = 50;  // of 100 ms
+
+class room_scenario final : public swarm::sink {
+ public:
+  explicit room_scenario(const loadgen_options& o)
+      : o_(o),
+        topic_(o.topic.empty() ? default_topic : o.topic),
+        swarm_(io_, o.target, *this, o.max_in_flight),
+        storm_meter_(o.server_pid),
+        probe_meter_(o.server_pid),
+        timer_(io_) {}
+
+  boost::json::object run() {
+    storm_meter_.start();
+    swarm::join_spec members{
+        topic_, [](std::size_t i) { return "{\"user\":\"m" + std::to_string(i) + "\"}"; }};
+    swarm_.grow(o_.connections, members, [this] { storm_done(); });
+    const bool timed_out = run_until_stopped(io_, o_.timeout_s);
+    return result(timed_out);
+  }
+
+  void on_frame(phx_conn& conn, const phx_frame& frame) override {
+    if (conn.index() >= o_.connections) return probe_frame(conn, frame);
+    if (frame.event == "presence_diff") {
+      member_saw_probes(frame.payload.substr(0, frame.payload.find("\"leaves\"")));
+    } else if (frame.event == "presence_state") {
+      // A member whose state is still due gets no diff of what the state will hold.
+      member_saw_probes(frame.payload);
+      if (++member_states_ == o_.connections && waiting_for_states_) start_probes();
+    }
+  }
+
+ private:
+  struct probe {
+    std::size_t conn = 0;
+    std::int64_t join_sent_ns = 0;
+    std::size_t seen_by = 0;  // members whose diffs listed its join
+    std::int64_t last_seen_ns = 0;
+    std::uint64_t join_ref = 0;
+    bool joined = false;
+  };
+
+  void storm_done() {
+    storm_meter_.stop();
+    storm_s_ = seconds_between(swarm_.grow_started_ns(), swarm_.grow_finished_ns());
+    storm_latency_ = swarm_.join_latency();  // the next grow() starts its own
+    storm_joined_ = swarm_.joined();
+    if (swarm_.failed() > 0)
+      spdlog::error("room: {} members failed: {}", swarm_.failed(), swarm_.first_error());
+    if (o_.probes == 0 || swarm_.failed() > 0) return io_.stop();
+    // Probe connections, not joined yet; the probes start once every member has its
+    // presence_state (on a topic without presence, at once).
+    swarm_.grow(o_.connections + o_.probes, {}, [this] {
+      if (member_states_ >= o_.connections || topic_.rfind("room:", 0) != 0)
+        start_probes();
+      else
+        waiting_for_states_ = true;
+    });
+  }
+
+  void start_probes() {
+    waiting_for_states_ = false;
+    for (std::size_t i = o_.connections; i < swarm_.size(); ++i) idle_.push_back(i);
+    probe_meter_.start();
+    pacer_.emplace(
+        io_, o_.rate, o_.duration_s, [this] { return join_next(); }, [this] { drain(0); });
+    pacer_->start();
+  }
+
+  bool join_next() {
+    if (idle_.empty()) return false;
+    const std::size_t conn = idle_.front();
+    idle_.pop_front();
+    auto& p = probes_.emplace_back();
+    p.conn = conn;
+    p.join_sent_ns = now_ns();
+    const auto id = probes_.size() - 1;
+    active_[conn] = id;
+    p.join_ref = swarm_.at(conn).join(topic_, "{\"user\":\"probe-" + std::to_string(id) + "\"}");
+    return true;
+  }
+
+  void probe_frame(phx_conn& conn, const phx_frame& frame) {
+    if (frame.event != "phx_reply") return;
+    auto it = active_.find(conn.index());
+    if (it == active_.end()) return;
+    auto& p = probes_[it->second];
+    const auto ref = ref_number(frame.ref);
+    if (!p.joined && ref == p.join_ref) {
+      if (find_string(frame.payload, "status") != std::string_view("ok")) {
+        ++join_errors_;
+        return release(conn.index());
+      }
+      p.joined = true;
+      probe_join_latency_.record(now_ns() - p.join_sent_ns);
+      auto timer = std::make_shared<boost::asio::steady_timer>(io_);
+      timer->expires_after(std::chrono::microseconds(static_cast<long>(o_.dwell_ms * 1e3)));
+      timer->async_wait([this, timer, index = conn.index()](boost::system::error_code ec) {
+        if (!ec) leave_sent_[index] = swarm_.at(index).leave(topic_);
+      });
+    } else if (p.joined) {
+      auto sent = leave_sent_.find(conn.index());
+      if (sent != leave_sent_.end() && sent->second == ref) {
+        leave_sent_.erase(sent);
+        release(conn.index());
+      }
+    }
+  }
+
+  void release(std::size_t conn) {
+    active_.erase(conn);
+    idle_.push_back(conn);
+  }
+
+  // Every "probe-<id>" key in what a member was told of joins: a diff's joins, or its
+  // presence_state (keys of members and probes need no escaping; metas never hold the prefix).
+  void member_saw_probes(std::string_view joins) {
+    const std::int64_t now = now_ns();
+    for (auto at = joins.find(probe_prefix); at != std::string_view::npos;
+         at = joins.find(probe_prefix, at + 1)) {
+      const char* first = joins.data() + at + probe_prefix.size();
+      std::size_t id = 0;
+      auto [end, ec] = std::from_chars(first, joins.data() + joins.size(), id);
+      if (ec != std::errc() || end == joins.data() + joins.size() || *end != '"' ||
+          id >= probes_.size())
+        continue;
+      auto& p = probes_[id];
+      ++p.seen_by;
+      p.last_seen_ns = now;
+      last_reach_ns_ = now;
+    }
+  }
+
+  // Ends once every probe left and every join reached every member, or nothing came for a while.
+  void drain(int polls) {
+    if (polls == 0) {
+      probes_s_ = seconds_between(pacer_->started_ns(), now_ns());
+      drain_started_ns_ = now_ns();
+    }
+    const bool idle = active_.empty();
+    bool reached = true;
+    for (const auto& p : probes_) reached = reached && p.seen_by >= o_.connections;
+    const bool quiet = now_ns() - std::max(last_reach_ns_, drain_started_ns_) > reach_quiet_ns;
+    if ((idle && (reached || quiet)) || polls >= max_drain_polls) {
+      probe_meter_.stop();
+      return io_.stop();
+    }
+    timer_.expires_after(std::chrono::milliseconds(100));
+    timer_.async_wait([this, polls](boost::system::error_code ec) {
+      if (!ec) drain(polls + 1);
+    });
+  }
+
+  boost::json::object result(bool timed_out) {
+    boost::json::object storm{
+        {"members", o_.connections},
+        {"joined", storm_joined_},
+        {"failed", swarm_.failed()},
+        {"duration_s", storm_s_},
+        {"joins_per_s", storm_s_ > 0 ? static_cast<double>(storm_joined_) / storm_s_ : 0.0},
+        {"join_latency", storm_latency_.to_json()},
+        {"cpu", storm_meter_.to_json(static_cast<double>(storm_joined_), 1)},
+    };
+    boost::json::object out{
+        {"topic", topic_},
+        {"storm", std::move(storm)},
+        {"connections_lost", swarm_.lost()},
+        {"timed_out", timed_out},
+    };
+    if (o_.probes > 0) {
+      histogram reach;
+      std::size_t unreached = 0;
+      for (const auto& p : probes_) {
+        if (!p.joined) continue;
+        if (p.seen_by >= o_.connections)
+          reach.record(p.last_seen_ns - p.join_sent_ns);
+        else
+          ++unreached;
+      }
+      out["probes"] = boost::json::object{
+          {"probes", probes_.size()},
+          {"offered_rate", o_.rate},
+          {"dwell_ms", o_.dwell_ms},
+          {"duration_s", probes_s_},
+          {"join_errors", join_errors_},
+          {"join_latency", probe_join_latency_.to_json()},
+          {"diff_reach", reach.to_json()},
+          {"unreached", unreached},
+          {"cpu", probe_meter_.to_json(static_cast<double>(probes_.size()), 1)},
+      };
+    }
+    return out;
+  }
+
+  const loadgen_options& o_;
+  std::string topic_;
+  boost::asio::io_context io_{one_thread};
+  swarm swarm_;
+  cpu_meter storm_meter_;
+  cpu_meter probe_meter_;
+  boost::asio::steady_timer timer_;
+  std::optional<pacer> pacer_;
+  std::deque<std::size_t> idle_;                               // probe connections not in the room
+  std::unordered_map<std::size_t, std::size_t> active_;        // probe connection -> probe id
+  std::unordered_map<std::size_t, std::uint64_t> leave_sent_;  // probe connection -> leave ref
+  std::deque<probe> probes_;
+  histogram storm_latency_;
+  histogram probe_join_latency_;
+  std::uint64_t join_errors_ = 0;
+  std::size_t storm_joined_ = 0;
+  std::size_t member_states_ = 0;
+  bool waiting_for_states_ = false;
+  double storm_s_ = 0;
+  double probes_s_ = 0;
+  std::int64_t drain_started_ns_ = 0;
+  std::int64_t last_reach_ns_ = 0;
+};
+
+}  // namespace
+
+boost::json::object run_room(const loadgen_options& options) {
+  return room_scenario(options).run();
+}
+
+}  // namespace bench

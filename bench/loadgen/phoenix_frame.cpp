@@ -7,9 +7,19 @@ namespace {
 
 constexpr auto npos = std::string_view::npos;
 
+bool is_space(char c) {
+  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
 std::size_t skip_space(std::string_view s, std::size_t i) {
-  while (i < s.size() && (s[i] == ' ' || s[i] == '\n' || s[i] == '\r' || s[i] == '\t')) ++i;
+  while (i < s.size() && is_space(s[i])) ++i;
   return i;
+}
+
+// The end of `s` before trailing whitespace, not below `from`.
+std::size_t trim_end(std::string_view s, std::size_t from, std::size_t end) {
+  while (end > from && is_space(s[end - 1])) --end;
+  return end;
 }
 
 // `i` is at an opening quote; returns the index just past the closing quote.
@@ -50,13 +60,11 @@ std::size_t skip_value(std::string_view s, std::size_t i) {
 }
 
 // Reads one array element; strings are returned without quotes and null as empty.
-std::size_t element(std::string_view s, std::size_t i, std::string_view& out, bool raw) {
+std::size_t element(std::string_view s, std::size_t i, std::string_view& out) {
   i = skip_space(s, i);
   const std::size_t end = skip_value(s, i);
   if (end == npos) return npos;
-  if (raw) {
-    out = s.substr(i, end - i);
-  } else if (s[i] == '"') {
+  if (s[i] == '"') {
     out = s.substr(i + 1, end - i - 2);
   } else {
     out = {};
@@ -101,10 +109,17 @@ bool scan_frame(std::string_view text, phx_frame& out) {
   ++i;
   std::string_view* fields[] = {&out.join_ref, &out.ref, &out.topic, &out.event};
   for (auto* field : fields) {
-    i = element(text, i, *field, false);
+    i = element(text, i, *field);
     if (i == npos) return false;
   }
-  return element(text, i, out.payload, true) != npos;
+  // The payload is the last element: everything up to the closing bracket, taken without
+  // walking it (presence states and diffs of big rooms are hundreds of kilobytes).
+  i = skip_space(text, i);
+  std::size_t end = trim_end(text, i, text.size());
+  if (end <= i + 1 || text[end - 1] != ']') return false;
+  end = trim_end(text, i, end - 1);
+  out.payload = text.substr(i, end - i);
+  return true;
 }
 
 std::optional<std::int64_t> find_int(std::string_view json, std::string_view key) {

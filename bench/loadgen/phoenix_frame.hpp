@@ -15,7 +15,7 @@ struct phx_frame {
   std::string_view ref;       // likewise
   std::string_view topic;
   std::string_view event;
-  std::string_view payload;  // the raw JSON text of the payload
+  std::string_view payload;  // the raw JSON text of the payload (the rest of the array)
 };
 
 // Returns false when `text` is not a V2 array of at least five elements.

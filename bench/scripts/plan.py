@@ -22,7 +22,8 @@ FULL = [
     ("churn-50-max", "churn", ["--connections", "50", "--rate", "0", "--duration", "5"]),
     # Presence at scale, each beside its presence-free yardstick on a bench:* topic (issue 12):
     # 800 clients staying 150 ms per join; a storm of 2,000 joins into one room; probes joining
-    # a room of 10,000 members, whose diffs must reach every member.
+    # a room of 10,000 members (2 probe joins/s: 4 changes/s), whose diffs must reach every
+    # member.
     ("churn-800-dwell150", "churn",
      ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150"]),
     ("churn-800-dwell150-bench", "churn",
@@ -31,7 +32,7 @@ FULL = [
     ("room-2000", "room", ["--connections", "2000"]),
     ("room-2000-bench", "room", ["--connections", "2000", "--topic", "bench:storm"]),
     ("room-10000", "room",
-     ["--connections", "10000", "--probes", "20", "--rate", "5", "--duration", "8",
+     ["--connections", "10000", "--probes", "10", "--rate", "2", "--duration", "10",
       "--dwell-ms", "300"]),
     ("capacity", "capacity",
      ["--step", "1000", "--max-clients", "19000", "--sample", "40", "--senders", "4"]),

@@ -85,6 +85,9 @@ void flush(shard_self self) {
   for (auto& [topic, members] : st.waiting)
     for (auto& m : members) send_state(self, topic, m.subscriber, std::move(m.join_ref));
   st.waiting.clear();
+  // Nothing replicates yet (docs/presence.md §3.6): the replica's delta, which records every
+  // operation for the peers, is dropped here so that churn cannot grow it without bound.
+  if (st.replica->has_delta()) st.replica->take_delta();
 }
 
 void watch(shard_self self, const caf::actor& owner) {

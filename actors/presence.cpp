@@ -8,7 +8,6 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <functional>
 #include <unordered_map>
 
 namespace json = boost::json;
@@ -174,13 +173,6 @@ presence_actor::behavior_type presence_owner(presence_actor::pointer self,
 }
 
 }  // namespace
-
-presence_ref::presence_ref(std::vector<presence_shard_actor> shards)
-    : shards_(std::make_shared<const std::vector<presence_shard_actor>>(std::move(shards))) {}
-
-const presence_shard_actor& presence_ref::shard_for(std::string_view topic) const {
-  return (*shards_)[std::hash<std::string_view>{}(topic) % shards_->size()];
-}
 
 presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
                                presence_settings settings) {

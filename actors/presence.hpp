@@ -10,6 +10,7 @@
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
+#include "actors/topic_shards.hpp"
 #include "core/presence/size_limit.hpp"
 
 #include <caf/actor.hpp>
@@ -17,10 +18,7 @@
 #include <caf/typed_actor.hpp>
 
 #include <chrono>
-#include <memory>
 #include <string>
-#include <string_view>
-#include <vector>
 
 namespace beryl {
 
@@ -55,18 +53,7 @@ using presence_shard_actor = caf::typed_actor<
     caf::replies_to<atoms::list, std::string, std::string>::with<payload>>;
 
 // A copyable handle to the shards; a topic always maps to the same shard.
-class presence_ref {
- public:
-  presence_ref() = default;
-  explicit presence_ref(std::vector<presence_shard_actor> shards);
-
-  bool valid() const { return shards_ && !shards_->empty(); }
-  const presence_shard_actor& shard_for(std::string_view topic) const;
-  const std::vector<presence_shard_actor>& shards() const { return *shards_; }
-
- private:
-  std::shared_ptr<const std::vector<presence_shard_actor>> shards_;
-};
+using presence_ref = topic_shards<presence_shard_actor>;
 
 // The supervised presence actor: it is linked to every shard, so the loss of one takes the whole
 // presence down for its supervisor to restart. It answers reads from outside channels, such as

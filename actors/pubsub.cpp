@@ -9,7 +9,6 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
-#include <functional>
 #include <unordered_map>
 
 namespace beryl {
@@ -179,13 +178,6 @@ pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
 }
 
 }  // namespace
-
-pubsub_ref::pubsub_ref(std::vector<pubsub_shard_actor> shards)
-    : shards_(std::make_shared<const std::vector<pubsub_shard_actor>>(std::move(shards))) {}
-
-const pubsub_shard_actor& pubsub_ref::shard_for(std::string_view topic) const {
-  return (*shards_)[std::hash<std::string_view>{}(topic) % shards_->size()];
-}
 
 void pubsub_ref::broadcast(std::string topic, std::string event, payload body,
                            std::uint64_t except) const {

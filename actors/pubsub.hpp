@@ -5,6 +5,7 @@
 #include "actors/atoms.hpp"
 #include "actors/channel_protocol.hpp"
 #include "actors/message_types.hpp"
+#include "actors/topic_shards.hpp"
 #include "core/frame.hpp"
 #include "core/outbox.hpp"
 #include "core/payload.hpp"
@@ -53,21 +54,13 @@ using pubsub_shard_actor = caf::typed_actor<
     caf::reacts_to<atoms::broadcast, std::string, std::string, payload, std::uint64_t>>;
 
 // A copyable handle to the pubsub shards; a topic always maps to the same shard.
-class pubsub_ref {
+class pubsub_ref : public topic_shards<pubsub_shard_actor> {
  public:
-  pubsub_ref() = default;
-  explicit pubsub_ref(std::vector<pubsub_shard_actor> shards);
-
-  bool valid() const { return shards_ && !shards_->empty(); }
-  const pubsub_shard_actor& shard_for(std::string_view topic) const;
-  std::size_t shard_count() const { return shards_ ? shards_->size() : 0; }
+  using topic_shards::topic_shards;
 
   // Sends `event` to every subscription of `topic` but `except` (a channel id, 0 for none).
   void broadcast(std::string topic, std::string event, payload body,
                  std::uint64_t except = 0) const;
-
- private:
-  std::shared_ptr<const std::vector<pubsub_shard_actor>> shards_;
 };
 
 // The supervised pubsub actor: it is linked to every shard, so the loss of one takes the whole

@@ -195,13 +195,11 @@ class room_scenario final : public swarm::sink {
         {"cpu", storm_meter_.to_json(static_cast<double>(storm_joined_), 1)},
     };
     // The suite's CPU table reads "cpu": the phase the run's targets are about.
-    auto cpu = o_.probes > 0 ? probe_meter_.to_json(static_cast<double>(probes_.size()), 1)
-                             : storm["cpu"];
+    auto cpu =
+        o_.probes > 0 ? probe_meter_.to_json(static_cast<double>(probes_.size()), 1) : storm["cpu"];
     boost::json::object out{
-        {"topic", topic_},
-        {"cpu", std::move(cpu)},
-        {"storm", std::move(storm)},
-        {"connections_lost", swarm_.lost()},
+        {"topic", topic_},           {"cpu", std::move(cpu)},
+        {"storm", std::move(storm)}, {"connections_lost", swarm_.lost()},
         {"timed_out", timed_out},
     };
     if (o_.probes > 0) {

@@ -54,7 +54,9 @@ class room_scenario final : public swarm::sink {
   void on_frame(phx_conn& conn, const phx_frame& frame) override {
     if (conn.index() >= o_.connections) return probe_frame(conn, frame);
     if (frame.event == "presence_diff") {
-      member_saw_probes(frame.payload.substr(0, frame.payload.find("\"leaves\"")));
+      // During the storm there is no probe to look for: skip the search for "leaves".
+      if (!probes_.empty())
+        member_saw_probes(frame.payload.substr(0, frame.payload.find("\"leaves\"")));
     } else if (frame.event == "presence_state") {
       // A member whose state is still due gets no diff of what the state will hold.
       member_saw_probes(frame.payload);

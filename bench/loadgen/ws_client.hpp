@@ -1,5 +1,5 @@
-// One client WebSocket connection. All Beast code lives in ws_client.cpp so that only one
-// translation unit pays for instantiating Beast's async machinery.
+// One client WebSocket connection: a lean RFC 6455 client on a Boost.Asio TCP socket
+// (ws_client.cpp; the framing is in ws_codec). No UTF-8 validation, no permessage-deflate.
 #pragma once
 
 #include <boost/asio/io_context.hpp>

@@ -162,7 +162,7 @@ pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
         if (at == it->second.position.end()) return;  // gone before its state was ready
         auto& s = it->second.list[at->second];
         s.out->send_now(s.format->push_text(join_ref, topic, "presence_state",
-                                            *presence_text(self, topic, source)));
+                                            presence_text(self, topic, source)));
         s.awaits_presence_state = false;
       },
       [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) {

@@ -116,10 +116,8 @@ std::optional<decode_error> parse_json(std::string_view data, json::value& out) 
   return std::nullopt;
 }
 
-// The frames' JSON text; `write_payload(out)` appends the payload in place.
-template <class WritePayload>
-std::string v1_text(std::string_view topic, std::string_view event, const ref_t& ref,
-                    WritePayload write_payload) {
+// The frames' JSON text up to the payload, which the caller appends in place.
+std::string v1_head(std::string_view topic, std::string_view event) {
   std::string out;
   out.reserve(128 + topic.size() + event.size());
   out += "{\"topic\":";
@@ -127,6 +125,16 @@ std::string v1_text(std::string_view topic, std::string_view event, const ref_t&
   out += ",\"event\":";
   append_json_string(out, event);
   out += ",\"payload\":";
+  return out;
+}
+
+// What follows the payload of a V1 push, which has no ref.
+constexpr std::string_view v1_push_tail = ",\"ref\":null}";
+
+template <class WritePayload>
+std::string v1_text(std::string_view topic, std::string_view event, const ref_t& ref,
+                    WritePayload write_payload) {
+  std::string out = v1_head(topic, event);
   write_payload(out);
   out += ",\"ref\":";
   append_ref(out, ref);
@@ -134,9 +142,8 @@ std::string v1_text(std::string_view topic, std::string_view event, const ref_t&
   return out;
 }
 
-template <class WritePayload>
-std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
-                    std::string_view event, WritePayload write_payload) {
+std::string v2_head(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
+                    std::string_view event) {
   std::string out;
   out.reserve(128 + topic.size() + event.size());
   out += '[';
@@ -148,6 +155,13 @@ std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view to
   out += ',';
   append_json_string(out, event);
   out += ',';
+  return out;
+}
+
+template <class WritePayload>
+std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view topic,
+                    std::string_view event, WritePayload write_payload) {
+  std::string out = v2_head(join_ref, ref, topic, event);
   write_payload(out);
   out += ']';
   return out;
@@ -157,11 +171,6 @@ std::string v2_text(const ref_t& join_ref, const ref_t& ref, std::string_view to
 template <class Json>
 auto json_writer(const Json& v) {
   return [&v](std::string& out) { append_json(out, v); };
-}
-
-// A payload already written as JSON text.
-auto text_writer(std::string_view text) {
-  return [text](std::string& out) { out += text; };
 }
 
 // A reply's payload: {"status": status, "response": response}.
@@ -211,8 +220,8 @@ frame v1_serializer::push(const ref_t&, std::string_view topic, std::string_view
 }
 
 frame v1_serializer::push_text(const ref_t&, std::string_view topic, std::string_view event,
-                               std::string_view object_text) const {
-  return frame::text(v1_text(topic, event, std::nullopt, text_writer(object_text)));
+                               std::shared_ptr<const std::string> object_text) const {
+  return frame::text_around(v1_head(topic, event), std::move(object_text), v1_push_tail);
 }
 
 frame v1_serializer::broadcast(std::string_view topic, std::string_view event,
@@ -273,8 +282,10 @@ frame v2_serializer::push(const ref_t& join_ref, std::string_view topic, std::st
 }
 
 frame v2_serializer::push_text(const ref_t& join_ref, std::string_view topic,
-                               std::string_view event, std::string_view object_text) const {
-  return frame::text(v2_text(join_ref, std::nullopt, topic, event, text_writer(object_text)));
+                               std::string_view event,
+                               std::shared_ptr<const std::string> object_text) const {
+  return frame::text_around(v2_head(join_ref, std::nullopt, topic, event), std::move(object_text),
+                            "]");
 }
 
 frame v2_serializer::broadcast(std::string_view topic, std::string_view event,

@@ -18,7 +18,7 @@ class v1_serializer final : public serializer {
   frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
              const payload& body) const override;
   frame push_text(const ref_t& join_ref, std::string_view topic, std::string_view event,
-                  std::string_view object_text) const override;
+                  std::shared_ptr<const std::string> object_text) const override;
   frame broadcast(std::string_view topic, std::string_view event,
                   const payload& body) const override;
   frame control(const ref_t& join_ref, std::string_view topic, std::string_view event,
@@ -35,7 +35,7 @@ class v2_serializer final : public serializer {
   frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
              const payload& body) const override;
   frame push_text(const ref_t& join_ref, std::string_view topic, std::string_view event,
-                  std::string_view object_text) const override;
+                  std::shared_ptr<const std::string> object_text) const override;
   frame broadcast(std::string_view topic, std::string_view event,
                   const payload& body) const override;
   frame control(const ref_t& join_ref, std::string_view topic, std::string_view event,

@@ -34,9 +34,10 @@ class serializer {
   virtual frame push(const ref_t& join_ref, std::string_view topic, std::string_view event,
                      const payload& body) const = 0;
   // The same push with a body already written as JSON object text (wire::append_json): a payload
-  // encoded once and pushed to many clients, such as a topic's presence_state.
+  // encoded once and pushed to many clients, such as a topic's presence_state. The frame shares
+  // the text instead of copying it.
   virtual frame push_text(const ref_t& join_ref, std::string_view topic, std::string_view event,
-                          std::string_view object_text) const = 0;
+                          std::shared_ptr<const std::string> object_text) const = 0;
   // A topic broadcast: [null, null, topic, event, payload].
   virtual frame broadcast(std::string_view topic, std::string_view event,
                           const payload& body) const = 0;

@@ -164,15 +164,17 @@ class longpoll_session final : public outbox,
       std::lock_guard lock(mutex_);
       if (ended_) return;
       if (buffer_.size() >= settings_.outbound_queue_limit ||
-          buffered_bytes_ + f.bytes->size() > settings_.outbound_buffer_limit) {
+          buffered_bytes_ + f.size() > settings_.outbound_buffer_limit) {
         if (settings_.slow_consumer == slow_consumer_policy::drop) return;
         client_caused_log().warn(
             "long-poll session: {} messages ({} bytes) waiting for a GET, ending it",
             buffer_.size(), buffered_bytes_);
         end_locked(make_error(stop_code::closed), waiting, body);
       } else {
-        buffered_bytes_ += f.bytes->size();
-        buffer_.push_back(std::move(f.bytes));
+        buffered_bytes_ += f.size();
+        // A poll's answer joins the messages into one JSON array: a shared body is copied then.
+        buffer_.push_back(f.shared_body ? std::make_shared<const std::string>(f.contents())
+                                        : std::move(f.bytes));
         if (waiting_) take_poll_locked(waiting, body);
       }
     }

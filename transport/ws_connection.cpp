@@ -24,6 +24,12 @@ namespace {
 constexpr std::size_t read_chunk = 64 * 1024;
 // A write buffer grown past this by a burst is released once the burst is written.
 constexpr std::size_t keep_write_capacity = 64 * 1024;
+// Frames larger than this are written from their shared buffer instead of copied into the write
+// buffer; smaller ones are cheaper to copy than to give an iovec of their own.
+constexpr std::size_t copy_limit = 2048;
+// A reply larger than this is not written from the sending actor's thread: the connection's
+// mutex would be held for the whole send, blocking the network thread meanwhile.
+constexpr std::size_t direct_write_limit = 16 * 1024;
 // How long a started close handshake may take before the socket is closed anyway.
 constexpr auto close_handshake_limit = std::chrono::seconds(3);
 
@@ -165,12 +171,17 @@ void ws_connection::on_close(std::uint16_t code, std::string_view) {
 
 // ---------------------------------------------------------------------------------- writing
 
+ws_connection::outgoing ws_connection::outgoing::of(frame f) {
+  return {std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text, false,
+          std::move(f.shared_body), f.after_body};
+}
+
 void ws_connection::send(frame f) {
-  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text});
+  enqueue(outgoing::of(std::move(f)));
 }
 
 void ws_connection::send_now(frame f) {
-  enqueue({std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text}, true);
+  enqueue(outgoing::of(std::move(f)), true);
 }
 
 void ws_connection::close(std::uint16_t code, std::string reason) {
@@ -184,7 +195,7 @@ void ws_connection::close(std::uint16_t code, std::string reason) {
 
 bool ws_connection::fits_locked(const outgoing& item) const {
   return pending_.size() < settings_.outbound_queue_limit &&
-         queued_bytes_ + item.bytes->size() <= settings_.outbound_buffer_limit;
+         queued_bytes_ + item.size() <= settings_.outbound_buffer_limit;
 }
 
 // RFC 6455 §5.5.3 allows answering only the most recent of several pings: a ping flood leaves
@@ -219,7 +230,8 @@ void ws_connection::enqueue(outgoing item, bool direct) {
     if (item.op == ws::opcode::close) {
       closing_ = true;
       close_started_ = clock::now().time_since_epoch().count();
-    } else if (direct && !writing_ && !flush_posted_ && pending_.empty()) {
+    } else if (direct && !writing_ && !flush_posted_ && pending_.empty() &&
+               item.size() <= direct_write_limit) {
       // A reply with nothing queued and nothing being written: send it from this thread at once,
       // which spares the network thread a wake-up. (Broadcasts stay queued: they coalesce.)
       // What the socket does not take waits in the queue.
@@ -231,7 +243,7 @@ void ws_connection::enqueue(outgoing item, bool direct) {
       if (outcome == write_outcome::all) return;
     }
     if (item.op == ws::opcode::pong) pending_pong_ = pending_.size();
-    queued_bytes_ += item.bytes->size();
+    queued_bytes_ += item.size();
     pending_.push_back(std::move(item));
     if (!flush_posted_ && !writing_) post = flush_posted_ = true;
   }
@@ -242,17 +254,22 @@ void ws_connection::enqueue(outgoing item, bool direct) {
 // the descriptor is open for as long as this runs. Non-blocking whatever the socket's mode.
 ws_connection::write_outcome ws_connection::write_now_locked(outgoing& item) {
   unsigned char header[ws::max_header_size];
-  iovec parts[2];
+  std::array<iovec, 4> parts;
   int count = 0;
-  std::size_t total = item.bytes->size();
-  if (!item.whole) {
-    auto n = ws::server_header(item.op, item.bytes->size(), header);
-    parts[count++] = {header, n};
-    total += n;
+  auto add = [&](const void* data, std::size_t size) {
+    if (size > 0) parts[count++] = {const_cast<void*>(data), size};
+  };
+  const std::size_t size = item.size();
+  if (!item.whole) add(header, ws::server_header(item.op, size, header));
+  add(item.bytes->data(), item.bytes->size());
+  if (item.shared_body) {
+    add(item.shared_body->data(), item.shared_body->size());
+    add(item.after_body.data(), item.after_body.size());
   }
-  parts[count++] = {const_cast<char*>(item.bytes->data()), item.bytes->size()};
+  std::size_t total = 0;
+  for (int i = 0; i < count; ++i) total += parts[i].iov_len;
   msghdr msg{};
-  msg.msg_iov = parts;
+  msg.msg_iov = parts.data();
   msg.msg_iovlen = count;
   ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (sent < 0) {
@@ -279,14 +296,27 @@ void ws_connection::flush() {
     batch_.swap(pending_);
     pending_pong_.reset();
   }
-  std::size_t total = 0;
+  // Reserved in full first, so that the parts pointing into write_buffer_ stay valid.
+  std::size_t copied = 0;
   batch_bytes_ = 0;
   for (const auto& item : batch_) {
-    batch_bytes_ += item.bytes->size();
-    total += item.bytes->size() + ws::max_header_size;
+    batch_bytes_ += item.size();
+    copied += ws::max_header_size + item.after_body.size() +
+              (item.whole || item.bytes->size() <= copy_limit ? item.bytes->size() : 0);
   }
   write_buffer_.clear();
-  write_buffer_.reserve(total);
+  write_buffer_.reserve(copied);
+  std::size_t unlisted = 0;  // where the bytes not yet in write_parts_ start
+  auto list_copied = [&] {
+    if (write_buffer_.size() > unlisted)
+      write_parts_.emplace_back(write_buffer_.data() + unlisted, write_buffer_.size() - unlisted);
+    unlisted = write_buffer_.size();
+  };
+  auto list_shared = [&](const std::shared_ptr<const std::string>& bytes) {
+    list_copied();
+    write_parts_.emplace_back(bytes->data(), bytes->size());
+    written_shared_.push_back(bytes);
+  };
   for (const auto& item : batch_) {
     if (item.whole) {
       write_buffer_ += *item.bytes;
@@ -295,13 +325,21 @@ void ws_connection::flush() {
       break;  // nothing goes after a close frame
     }
     unsigned char header[ws::max_header_size];
-    auto n = ws::server_header(item.op, item.bytes->size(), header);
+    auto n = ws::server_header(item.op, item.size(), header);
     write_buffer_.append(reinterpret_cast<const char*>(header), n);
-    write_buffer_ += *item.bytes;
+    if (item.bytes->size() <= copy_limit)
+      write_buffer_ += *item.bytes;
+    else
+      list_shared(item.bytes);
+    if (item.shared_body) {
+      list_shared(item.shared_body);
+      write_buffer_ += item.after_body;
+    }
   }
-  batch_.clear();  // the write buffer holds the bytes now: don't keep them twice
+  list_copied();
+  batch_.clear();  // the parts hold what they need now: don't keep the rest
   write_started_ = clock::now().time_since_epoch().count();
-  asio::async_write(socket_, asio::buffer(write_buffer_),
+  asio::async_write(socket_, write_parts_,
                     [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
                       self->on_written(ec);
                     });
@@ -310,6 +348,8 @@ void ws_connection::flush() {
 void ws_connection::on_written(const boost::system::error_code& ec) {
   write_started_ = 0;
   if (write_buffer_.capacity() > keep_write_capacity) std::string().swap(write_buffer_);
+  written_shared_.clear();
+  write_parts_.clear();
   if (ec) {
     finish();
     return;

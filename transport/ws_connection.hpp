@@ -64,6 +64,13 @@ class ws_connection final : public outbox,
     std::shared_ptr<const std::string> bytes;
     ws::opcode op;
     bool whole = false;  // already a complete frame (close) or raw HTTP (the upgrade response)
+    std::shared_ptr<const std::string> shared_body{};  // as in `frame`: written after `bytes`
+    std::string_view after_body{};
+
+    static outgoing of(frame f);
+    std::size_t size() const {
+      return bytes->size() + (shared_body ? shared_body->size() + after_body.size() : 0);
+    }
   };
   // ws::decoder::handler
   void on_message(std::string_view data, bool binary) override;
@@ -113,9 +120,13 @@ class ws_connection final : public outbox,
   bool finished_flag_ = false;
   std::size_t dropped_ = 0;
 
-  // Owned by the write in progress (on the connection's executor only).
+  // Owned by the write in progress (on the connection's executor only). Small frames are copied
+  // into write_buffer_; large ones and shared bodies are written from where they are, held
+  // meanwhile.
   std::vector<outgoing> batch_;
   std::string write_buffer_;
+  std::vector<std::shared_ptr<const std::string>> written_shared_;
+  std::vector<boost::asio::const_buffer> write_parts_;
   std::size_t batch_bytes_ = 0;
 };
 

@@ -53,7 +53,7 @@ class recording_outbox : public outbox {
   std::vector<boost::json::value> json_frames() const {
     std::vector<boost::json::value> out;
     for (const auto& f : frames())
-      if (!f.binary) out.push_back(boost::json::parse(*f.bytes));
+      if (!f.binary) out.push_back(boost::json::parse(f.contents()));
     return out;
   }
   std::optional<std::uint16_t> closed_with() const {

@@ -36,8 +36,8 @@ class counting_serializer : public serializer {
     return v2_.push(j, t, e, p);
   }
   frame push_text(const ref_t& j, std::string_view t, std::string_view e,
-                  std::string_view text) const override {
-    return v2_.push_text(j, t, e, text);
+                  std::shared_ptr<const std::string> text) const override {
+    return v2_.push_text(j, t, e, std::move(text));
   }
   frame broadcast(std::string_view topic, std::string_view event,
                   const payload& body) const override {

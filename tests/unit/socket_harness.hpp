@@ -128,11 +128,11 @@ class client_outbox : public outbox {
   void send(frame f) override {
     std::string text;
     if (f.binary) {
-      text = "<binary " + std::to_string(f.bytes->size()) + " bytes>";
+      text = "<binary " + std::to_string(f.size()) + " bytes>";
     } else {
       boost::system::error_code ec;
-      auto v = boost::json::parse(*f.bytes, ec);
-      text = ec ? "<not JSON: " + *f.bytes + ">" : boost::json::serialize(v);
+      auto v = boost::json::parse(f.contents(), ec);
+      text = ec ? "<not JSON: " + f.contents() + ">" : boost::json::serialize(v);
     }
     {
       std::lock_guard lock(mutex_);

@@ -29,7 +29,7 @@ bool refused(const decode_result& r) {
 
 json::value text_of(const frame& f) {
   REQUIRE_FALSE(f.binary);
-  return json::parse(*f.bytes);
+  return json::parse(f.contents());
 }
 
 std::string hex(std::string_view bytes) {
@@ -138,6 +138,21 @@ TEST_CASE("doubles leave as JavaScript prints them: 2.5, not Boost.JSON's 2.5E0"
   CHECK(
       *v1().reply(std::nullopt, std::string("1"), "t", "ok", json::value(body)).bytes ==
       R"({"topic":"t","event":"phx_reply","payload":{"status":"ok","response":{"a":2.5,"b":0.1,"c":1e+21,"d":5e-324,"e":3}},"ref":"1"})");
+}
+
+TEST_CASE("a push of JSON text shares the text: one presence_state for every joiner") {
+  auto state = std::make_shared<const std::string>(R"({"u1":{"metas":[{"phx_ref":"a"}]}})");
+  auto v2_frame = v2().push_text(std::string("7"), "room:1", "presence_state", state);
+  auto v1_frame = v1().push_text(std::string("7"), "room:1", "presence_state", state);
+  for (const auto* f : {&v2_frame, &v1_frame}) {
+    CHECK(f->shared_body.get() == state.get());
+    CHECK(f->size() == f->contents().size());
+  }
+  CHECK(v2_frame.contents() ==
+        R"(["7",null,"room:1","presence_state",{"u1":{"metas":[{"phx_ref":"a"}]}}])");
+  CHECK(
+      v1_frame.contents() ==
+      R"({"topic":"room:1","event":"presence_state","payload":{"u1":{"metas":[{"phx_ref":"a"}]}},"ref":null})");
 }
 
 TEST_CASE("text frames are UTF-8 even when a string is not") {

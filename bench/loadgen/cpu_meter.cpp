@@ -1,6 +1,7 @@
 #include "cpu_meter.hpp"
 
 #include "clock.hpp"
+#include "ws_client.hpp"
 
 #include <algorithm>
 
@@ -10,6 +11,7 @@ void cpu_meter::start() {
   started_ns_ = now_ns();
   self_start_s_ = self_cpu_seconds();
   machine_start_ = machine_cpu();
+  received_start_ = ws_bytes_received();
   if (server_pid_ > 0) server_start_s_ = process_cpu_seconds(server_pid_);
 }
 
@@ -17,6 +19,7 @@ void cpu_meter::stop() {
   stopped_ns_ = now_ns();
   self_stop_s_ = self_cpu_seconds();
   machine_stop_ = machine_cpu();
+  received_stop_ = ws_bytes_received();
   if (server_pid_ > 0) server_stop_s_ = process_cpu_seconds(server_pid_);
 }
 
@@ -51,6 +54,10 @@ boost::json::object cpu_meter::to_json(double messages, std::size_t generator_pr
   } else {
     out["server_cpu_s"] = nullptr;
   }
+  // What the server sent this process: a presence join costs bytes in proportion to its room,
+  // which the kernel copies on both sides of the loopback.
+  out["received_bytes_per_msg"] =
+      messages > 0 ? static_cast<double>(received_stop_ - received_start_) / messages : 0.0;
   return out;
 }
 

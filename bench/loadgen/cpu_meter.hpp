@@ -1,5 +1,5 @@
 // CPU used by the server and by the generator over one measured phase, so every result can say
-// how the two cores were split and what one message cost the server.
+// how the two cores were split and what one message cost the server, in CPU and in bytes sent.
 #pragma once
 
 #include "proc_stats.hpp"
@@ -32,6 +32,8 @@ class cpu_meter {
   std::int64_t stopped_ns_ = 0;
   std::optional<double> server_start_s_;
   std::optional<double> server_stop_s_;
+  std::uint64_t received_start_ = 0;  // frame bytes the generator received
+  std::uint64_t received_stop_ = 0;
   machine_cpu_time machine_start_;
   machine_cpu_time machine_stop_;
   double self_start_s_ = 0;

@@ -68,6 +68,9 @@ std::uint64_t process_seed() {
   return seed;
 }
 
+// The process's event loop runs on one thread.
+std::uint64_t frame_bytes_received = 0;
+
 std::string timed_out() {
   return asio::error::make_error_code(asio::error::timed_out).message();
 }
@@ -215,6 +218,7 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
     }
     if (ec == asio::error::eof && state_ == state::closing) return fail("closed");
     if (ec) return fail("read: " + ec.message());
+    frame_bytes_received += size;
     end_ += size;
     handle_frames();
   }
@@ -386,6 +390,10 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
   bool fragmented_ = false;
   bool finished_ = false;
 };
+
+std::uint64_t ws_bytes_received() {
+  return frame_bytes_received;
+}
 
 ws_client::ws_client(asio::io_context& io, ws_handler& handler)
     : impl_(std::make_shared<impl>(io, handler)) {}

@@ -32,6 +32,9 @@ struct ws_target {
   std::shared_ptr<source_port_range> source_ports;  // null: the kernel picks the local port
 };
 
+// Bytes of WebSocket frames this process's clients received so far (after the handshakes).
+std::uint64_t ws_bytes_received();
+
 class ws_client {
  public:
   ws_client(boost::asio::io_context& io, ws_handler& handler);

@@ -20,6 +20,10 @@ def _ms(us):
     return "–" if us is None else f"{us / 1000:,.2f}"
 
 
+def _kb(bytes_):
+    return "–" if bytes_ is None else f"{bytes_ / 1024:,.1f}"
+
+
 def _measured(value, unit):
     if value is None:
         return "–"
@@ -125,14 +129,17 @@ class Report:
                   "/proc charges to no process (the benchmark's own traffic). \"Other processes\" "
                   "is the rest of the machine's busy time (/proc/stat) minus server and generator: "
                   "anything else running skews the figures. Server CPU per message divides the server's CPU time by the "
-                  "scenario's unit of work (a join, a delivery, a reply).", "",
+                  "scenario's unit of work (a join, a delivery, a reply); KB/msg likewise "
+                  "divides the frame bytes the generator received (one generator process: its own "
+                  "share).", "",
                   "| run | wall s | server CPU | generator CPU per process (processes) | "
-                  "network softirq | other processes | server µs/msg | load avg | limited by |",
-                  "|---|---|---|---|---|---|---|---|---|")
+                  "network softirq | other processes | server µs/msg | KB/msg received | load avg | "
+                  "limited by |",
+                  "|---|---|---|---|---|---|---|---|---|---|")
         for run in self.results["runs"]:
             result = run.get("result")
             if not result or not result.get("cpu"):
-                self._add(f"| {run['name']} | – | – | – | – | – | – | – | "
+                self._add(f"| {run['name']} | – | – | – | – | – | – | – | – | "
                           f"{run.get('error', 'no result')} |")
                 continue
             cpu = result["cpu"]
@@ -142,7 +149,9 @@ class Report:
                 f"{'–' if server is None else f'{server:.0f} %'} | "
                 f"{cpu['generator_cpu_pct_per_process']:.0f} % ({cpu['generator_processes']}) | "
                 f"{cpu.get('softirq_cpu_pct', 0):.0f} % | "
-                f"{cpu.get('other_processes_cpu_pct', 0):.0f} % | {_num(cpu.get('server_cpu_us_per_msg'), 2)} | {cpu['load_avg_1m']:.2f} | "
+                f"{cpu.get('other_processes_cpu_pct', 0):.0f} % | "
+                f"{_num(cpu.get('server_cpu_us_per_msg'), 2)} | {_kb(cpu.get('received_bytes_per_msg'))} | "
+                f"{cpu['load_avg_1m']:.2f} | "
                 f"{limits.verdict(result, self.cores)} |")
         self._add("")
 

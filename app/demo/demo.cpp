@@ -3,6 +3,7 @@
 #include "core/exact_json.hpp"
 
 #include "app/demo/bench_channel.hpp"
+#include "app/demo/presence_channel.hpp"
 #include "app/demo/room_channel.hpp"
 
 #include <fstream>
@@ -22,7 +23,9 @@ std::optional<std::string> read_file(const std::string& path) {
 }  // namespace
 
 void add_demo_channels(router& routes) {
-  routes.add<room_channel>("room:*").add<bench_channel>("bench:*");
+  routes.add<room_channel>("room:*")
+      .add<presence_channel>("presence:*")
+      .add<bench_channel>("bench:*");
 }
 
 connect_result demo_connect(const connect_info& info) {

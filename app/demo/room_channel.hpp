@@ -1,27 +1,20 @@
 #pragma once
 // The demo's chat rooms, "room:*" (the README's contract). Also a tour of the channel API.
-#include "actors/channel.hpp"
+#include "app/demo/presence_channel.hpp"
 
-#include <chrono>
 #include <stdexcept>
 
 namespace beryl::app {
 
-class room_channel : public beryl::channel {
+class room_channel : public presence_channel {
  public:
-  using beryl::channel::channel;
+  using presence_channel::presence_channel;
 
  protected:
   beryl::reply join(const beryl::payload& params) override {
     if (topic() == "room:forbidden") return beryl::reply::error({{"reason", "unauthorized"}});
-    if (auto* p = beryl::as_object(params))
-      if (auto* user = p->if_contains("user"); user && user->is_string())
-        user_ = user->as_string().c_str();
-    online_at_ = now_ms();
     // A user name over --max-presence-meta: {"reason": "meta too large"}.
-    if (auto refused = track(user_, {{"online_at", online_at_}}))
-      return beryl::reply::error({{"reason", *refused}});
-    push_presence_state();  // arrives after the join reply
+    if (auto refused = track_member(params)) return *refused;
     return beryl::reply::ok({{"joined", topic()}});
   }
 
@@ -69,14 +62,6 @@ class room_channel : public beryl::channel {
       return beryl::reply::error({{"reason", *refused}});
     return beryl::reply::ok();
   }
-
-  static std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-  }
-
-  std::string user_ = "anonymous";
-  std::int64_t online_at_ = 0;
 };
 
 }  // namespace beryl::app

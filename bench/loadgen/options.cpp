@@ -71,8 +71,8 @@ Scenarios: connect, fanout, echo, churn, room, capacity. Prints one JSON result 
   --steps A,B,C         connect: sizes at which to measure RSS and joins/s
   --rate R              fanout: messages/s offered; churn, room probes: joins/s (0 = unpaced)
   --duration S          active phase of fanout, echo, churn and room probes, in seconds
-  --topic T             churn, room: the topic (default room:churn, room:big; bench:* has no
-                        presence, the yardstick)
+  --topic T             churn, room: the topic (default presence:churn, presence:big: presence
+                        alone; room:* adds the demo chat; bench:* has no presence, the yardstick)
   --dwell-ms MS         churn: how long each client stays joined (default 0); room: each probe
   --probes N            room: connections that join and leave the full room, one at a time
   --per-process N       connections per generator process (default 19000)

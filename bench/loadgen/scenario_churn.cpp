@@ -27,7 +27,7 @@ namespace bench {
 namespace {
 
 constexpr std::size_t observer_index = 0;  // connection 0 observes, 1..C churn
-constexpr const char* default_topic = "room:churn";
+constexpr const char* default_topic = "presence:churn";
 // After the last leave, diffs still due arrive within a server's batching interval; once none
 // came for this long, what is still unseen will not be.
 constexpr std::int64_t diff_quiet_ns = 500'000'000;

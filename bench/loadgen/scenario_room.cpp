@@ -25,7 +25,7 @@
 namespace bench {
 namespace {
 
-constexpr const char* default_topic = "room:big";
+constexpr const char* default_topic = "presence:big";
 constexpr std::string_view probe_prefix = "\"probe-";
 // Once no probe has been seen by a member for this long after the last leave, what is unseen
 // will not be.
@@ -85,7 +85,7 @@ class room_scenario final : public swarm::sink {
     // Probe connections, not joined yet; the probes start once every member has its
     // presence_state (on a topic without presence, at once).
     swarm_.grow(o_.connections + o_.probes, {}, [this] {
-      if (member_states_ >= o_.connections || topic_.rfind("room:", 0) != 0)
+      if (member_states_ >= o_.connections || topic_.rfind("bench:", 0) == 0)
         start_probes();
       else
         waiting_for_states_ = true;

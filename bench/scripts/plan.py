@@ -18,17 +18,23 @@ FULL = [
     ("fanout-2000x500", "fanout", ["--connections", "2000", "--rate", "500", "--duration", "4"]),
     ("fanout-2000x1000", "fanout", ["--connections", "2000", "--rate", "1000", "--duration", "3"]),
     ("echo-50", "echo", ["--connections", "50", "--duration", "10"]),
-    ("churn-50x4000", "churn", ["--connections", "50", "--rate", "4000", "--duration", "10"]),
-    ("churn-50-max", "churn", ["--connections", "50", "--rate", "0", "--duration", "5"]),
-    # Presence at scale, each beside its presence-free yardstick on a bench:* topic (issue 12):
-    # 800 clients staying 150 ms per join; a storm of 2,000 joins into one room; probes joining
-    # a room of 10,000 members (2 probe joins/s: 4 changes/s), whose diffs must reach every
-    # member.
+    # The demo's chat room (presence, and a "left" broadcast to every member per leave).
+    ("churn-50x4000", "churn",
+     ["--connections", "50", "--rate", "4000", "--duration", "10", "--topic", "room:churn"]),
+    ("churn-50-max", "churn",
+     ["--connections", "50", "--rate", "0", "--duration", "5", "--topic", "room:churn"]),
+    # Presence at scale on presence:* (presence alone), each beside its presence-free yardstick
+    # on a bench:* topic (issue 12): 800 clients staying 150 ms per join (and the same in the
+    # chat room); a storm of 2,000 joins into one room; probes joining a room of 10,000 members
+    # (2 probe joins/s: 4 changes/s), whose diffs must reach every member.
     ("churn-800-dwell150", "churn",
      ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150"]),
     ("churn-800-dwell150-bench", "churn",
      ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150",
       "--topic", "bench:churn"]),
+    ("churn-800-dwell150-room", "churn",
+     ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150",
+      "--topic", "room:churn"]),
     ("room-2000", "room", ["--connections", "2000"]),
     ("room-2000-bench", "room", ["--connections", "2000", "--topic", "bench:storm"]),
     ("room-10000", "room",

@@ -243,8 +243,9 @@ class Report:
             return
         self._add("## churn: joining and leaving a presence topic", "",
                   "Clients join the topic, stay the dwell time (0: leave as soon as the join is "
-                  "acknowledged) and leave. On `room:*` presence is tracked; `bench:*` has none "
-                  "and is the yardstick. "
+                  "acknowledged) and leave. On `presence:*` presence is tracked and nothing else; "
+                  "`room:*`, the demo chat, also broadcasts `left` to every member per leave; "
+                  "`bench:*` has no presence and is the yardstick. "
                   "Presence lag is the time from a client's phx_join (phx_leave) to an observer "
                   "seeing its key in a presence_diff's joins (leaves). A join and leave that the "
                   "server folded into one batched diff (so neither shows) count as coalesced; "
@@ -255,7 +256,7 @@ class Report:
         for run in runs:
             r = run["result"]
             offered = "unpaced" if not r["offered_rate"] else _num(r["offered_rate"])
-            joins = (f"| {run['name']} | `{r.get('topic', 'room:churn')}` | {r['clients']} | "
+            joins = (f"| {run['name']} | `{r.get('topic', 'presence:churn')}` | {r['clients']} | "
                      f"{_num(r.get('dwell_ms', 0))} | {offered} | {_num(r['joins_per_s'])} | "
                      f"{_ms(r['join_latency']['p99_us'])} | ")
             if r.get("skipped"):

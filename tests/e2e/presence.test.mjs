@@ -386,6 +386,25 @@ describe('presence frames on the wire', () => {
     assert.deepEqual(probe.state, { ann: { metas: [annMeta] } })
   })
 
+  it('presence:* is presence alone: ok {} to the join, then presence_state and diffs, and no "left" broadcast', async () => {
+    const topic = uniqueTopic('presence')
+    const ann = await RawClient.connect(server.wsUrl(), { keepPresence: true })
+    assert.deepEqual(await ann.join(topic, { user: 'ann' }, '1'), okReply('1', '1', topic, {}))
+    const [annState] = await ann.until((m) => m[3] === 'presence_state')
+    assert.deepEqual(Object.keys(annState[4]), ['ann'])
+
+    const ben = await RawClient.connect(server.wsUrl(), { keepPresence: true })
+    await ben.join(topic, { user: 'ben' }, '2')
+    const [benState] = await ben.until((m) => m[3] === 'presence_state')
+    const benMeta = benState[4].ben.metas[0]
+    assert.deepEqual(await ann.until(isDiff), [diffFrame(topic, { ben: { metas: [benMeta] } }, {})])
+    // Nothing but the diff reaches ann when ben leaves (room:* would broadcast "left" first).
+    ben.send(v2('2', '3', topic, 'phx_leave', {}))
+    assert.deepEqual(await ann.until(isDiff), [diffFrame(topic, {}, { ben: { metas: [benMeta] } })])
+    ann.send(v2('1', '4', topic, 'ping', { n: 1 }))
+    assert.deepEqual(await ann.nextJson(), okReply('1', '4', topic, { n: 1 }))
+  })
+
   it('phx_refs are unique across many joins, sessions and topics', async () => {
     const topics = [uniqueTopic(), uniqueTopic()]
     const refs = []

@@ -42,6 +42,12 @@ void phx_conn::on_text(std::string_view text) {
   listener_.on_frame(*this, frame);
 }
 
+bool phx_conn::on_text_start(std::string_view start) {
+  phx_frame head;
+  if (!scan_frame_head(start, head) || head.topic == "phoenix") return false;
+  return listener_.on_frame_start(*this, head);
+}
+
 void phx_conn::on_closed(const std::string& reason) {
   open_ = false;
   listener_.on_closed(*this, reason);

@@ -18,6 +18,13 @@ class phx_listener {
   virtual void on_open(phx_conn& conn) = 0;
   // Every frame except heartbeat replies.
   virtual void on_frame(phx_conn& conn, const phx_frame& frame) = 0;
+  // The head of a large frame (its payload cut short, see ws_handler::on_text_start): true when
+  // that was all the listener needed, and on_frame does not follow.
+  virtual bool on_frame_start(phx_conn& conn, const phx_frame& head) {
+    (void)conn;
+    (void)head;
+    return false;
+  }
   virtual void on_closed(phx_conn& conn, const std::string& reason) = 0;
 
  protected:
@@ -43,6 +50,7 @@ class phx_conn final : public ws_handler {
  private:
   void on_open() override;
   void on_text(std::string_view text) override;
+  bool on_text_start(std::string_view start) override;
   void on_closed(const std::string& reason) override;
 
   ws_client ws_;

@@ -103,7 +103,7 @@ void append_ref(std::string& out, std::uint64_t ref) {
 
 }  // namespace
 
-bool scan_frame(std::string_view text, phx_frame& out) {
+bool scan_frame_head(std::string_view text, phx_frame& out) {
   std::size_t i = skip_space(text, 0);
   if (i >= text.size() || text[i] != '[') return false;
   ++i;
@@ -112,13 +112,19 @@ bool scan_frame(std::string_view text, phx_frame& out) {
     i = element(text, i, *field);
     if (i == npos) return false;
   }
+  out.payload = text.substr(skip_space(text, i));
+  return true;
+}
+
+bool scan_frame(std::string_view text, phx_frame& out) {
+  if (!scan_frame_head(text, out)) return false;
   // The payload is the last element: everything up to the closing bracket, taken without
   // walking it (presence states and diffs of big rooms are hundreds of kilobytes).
-  i = skip_space(text, i);
-  std::size_t end = trim_end(text, i, text.size());
-  if (end <= i + 1 || text[end - 1] != ']') return false;
-  end = trim_end(text, i, end - 1);
-  out.payload = text.substr(i, end - i);
+  const std::string_view rest = out.payload;
+  std::size_t end = trim_end(rest, 0, rest.size());
+  if (end <= 1 || rest[end - 1] != ']') return false;
+  end = trim_end(rest, 0, end - 1);
+  out.payload = rest.substr(0, end);
   return true;
 }
 

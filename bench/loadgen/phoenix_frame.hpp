@@ -20,6 +20,8 @@ struct phx_frame {
 
 // Returns false when `text` is not a V2 array of at least five elements.
 bool scan_frame(std::string_view text, phx_frame& out);
+// The same for the start of a frame: the payload is whatever follows the event.
+bool scan_frame_head(std::string_view text, phx_frame& out);
 
 // The integer value of `"key": <int>` in a JSON object (the first such key at any depth; our
 // own payloads are flat).

@@ -55,6 +55,11 @@ class churn_scenario final : public swarm::sink {
     return result(timed_out);
   }
 
+  // A churner only reads replies: its presence_state and diffs are dropped unread.
+  bool on_frame_start(phx_conn& conn, const phx_frame& head) override {
+    return conn.index() != observer_index && head.event != "phx_reply";
+  }
+
   void on_frame(phx_conn& conn, const phx_frame& frame) override {
     if (conn.index() == observer_index) return observer_frame(conn, frame);
     if (frame.event != "phx_reply") return;  // presence_state and diffs a churner sees

@@ -68,6 +68,11 @@ void swarm::on_frame(phx_conn& conn, const phx_frame& frame) {
   sink_.on_frame(conn, frame);
 }
 
+bool swarm::on_frame_start(phx_conn& conn, const phx_frame& head) {
+  if (states_[conn.index()].stage == conn_stage::joining) return false;  // its join reply, whole
+  return sink_.on_frame_start(conn, head);
+}
+
 void swarm::on_closed(phx_conn& conn, const std::string& reason) {
   conn_state& state = states_[conn.index()];
   if (state.stage == conn_stage::connecting || state.stage == conn_stage::joining) {

@@ -20,6 +20,12 @@ class swarm final : public phx_listener {
   class sink {
    public:
     virtual void on_frame(phx_conn& conn, const phx_frame& frame) = 0;
+    // As phx_listener::on_frame_start, for frames past the join reply.
+    virtual bool on_frame_start(phx_conn& conn, const phx_frame& head) {
+      (void)conn;
+      (void)head;
+      return false;
+    }
 
    protected:
     ~sink() = default;
@@ -59,6 +65,7 @@ class swarm final : public phx_listener {
 
   void on_open(phx_conn& conn) override;
   void on_frame(phx_conn& conn, const phx_frame& frame) override;
+  bool on_frame_start(phx_conn& conn, const phx_frame& head) override;
   void on_closed(phx_conn& conn, const std::string& reason) override;
 
   void launch_more();

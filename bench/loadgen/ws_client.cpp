@@ -6,7 +6,11 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+
+#include <algorithm>
 #include <array>
+#include <cerrno>
 #include <chrono>
 #include <cstdint>
 #include <cstring>
@@ -238,17 +242,61 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
         protocol_error(close_protocol_error, "protocol error");
       } else if (header.payload_size > max_message) {
         protocol_error(close_too_big, "message too big");
+      } else if (skips(header, held)) {
+        // What of the payload has arrived is dropped here, the rest from the socket.
+        const std::size_t here =
+            std::min<std::size_t>(held.size() - header.header_size, header.payload_size);
+        begin_ += header.header_size + here;
+        discard_ = header.payload_size - here;
+        asked_ = no_message;
+        if (discard_ > 0) break;
       } else if (held.size() < header.header_size + header.payload_size) {
         need = header.header_size + header.payload_size;
         break;
       } else {
         begin_ += header.header_size + header.payload_size;
+        asked_ = no_message;
         on_frame(header, held.substr(header.header_size, header.payload_size));
       }
     }
     if (state_ == state::closed) return;
     if (state_ == state::draining) begin_ = end_;
     compact(need);
+    if (discard_ > 0) return discard();
+    read();
+  }
+
+  // Asks the handler once per message whether its start is enough (ws_handler::on_text_start).
+  bool skips(const ws_frame_header& header, std::string_view held) {
+    if (header.opcode != ws_opcode::text || !header.fin || fragmented_ || !handler_ ||
+        header.payload_size <= ws_peek_size || held.size() < header.header_size + ws_peek_size ||
+        asked_ == begin_)
+      return false;
+    asked_ = begin_;  // a message the handler wants whole is not asked about again
+    return handler_->on_text_start(held.substr(header.header_size, ws_peek_size));
+  }
+
+  // Drops the rest of a skipped message in the kernel, then reads on.
+  void discard() {
+    while (discard_ > 0) {
+      const ssize_t n =
+          ::recv(socket_.native_handle(), nullptr, discard_, MSG_TRUNC | MSG_DONTWAIT);
+      if (n > 0) {
+        discard_ -= static_cast<std::uint64_t>(n);
+        frame_bytes_received += static_cast<std::uint64_t>(n);
+        continue;
+      }
+      if (n == 0) return on_read(asio::error::eof, 0);
+      if (errno == EINTR) continue;
+      if (errno != EAGAIN && errno != EWOULDBLOCK)
+        return on_read(error_code(errno, boost::system::system_category()), 0);
+      socket_.async_wait(asio::socket_base::wait_read, [self = shared_from_this()](error_code ec) {
+        if (self->state_ == state::closed) return;
+        if (ec) return self->on_read(ec, 0);
+        self->discard();
+      });
+      return;
+    }
     read();
   }
 
@@ -331,6 +379,7 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
     } else if (begin_ > 0) {
       std::memmove(buffer_.get(), buffer_.get() + begin_, held);
     }
+    if (asked_ != no_message) asked_ = 0;  // it was the first held message, now at the front
     begin_ = 0;
     end_ = held;
   }
@@ -382,8 +431,11 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
   std::size_t capacity_ = initial_buffer;
   std::size_t begin_ = 0;  // received bytes not handled yet are [begin_, end_)
   std::size_t end_ = 0;
-  std::string message_;            // a fragmented message so far
-  std::deque<std::string> queue_;  // encoded frames; the front one is being written
+  static constexpr std::size_t no_message = static_cast<std::size_t>(-1);
+  std::size_t asked_ = no_message;  // where the message whose start was offered begins
+  std::uint64_t discard_ = 0;       // bytes of a skipped message still in the socket
+  std::string message_;             // a fragmented message so far
+  std::deque<std::string> queue_;   // encoded frames; the front one is being written
   std::string request_;
   const char* timeout_stage_ = "";
   state state_ = state::connecting;

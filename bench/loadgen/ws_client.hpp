@@ -18,6 +18,14 @@ class ws_handler {
  public:
   virtual void on_open() = 0;
   virtual void on_text(std::string_view text) = 0;
+  // A text message longer than ws_peek_size: `start` is its beginning. Returning true means
+  // that was all the handler needed: the rest is dropped by the kernel unread (recv with
+  // MSG_TRUNC, no copy) and on_text is not called. Big presence frames that a client only counts
+  // would otherwise cost the generator more than the server.
+  virtual bool on_text_start(std::string_view start) {
+    (void)start;
+    return false;
+  }
   // Called once, when the connection failed, was closed by the peer or by close().
   virtual void on_closed(const std::string& reason) = 0;
 
@@ -31,6 +39,8 @@ struct ws_target {
   std::string target;  // request target, e.g. "/socket/websocket?vsn=2.0.0"
   std::shared_ptr<source_port_range> source_ports;  // null: the kernel picks the local port
 };
+
+inline constexpr std::size_t ws_peek_size = 256;
 
 // Bytes of WebSocket frames this process's clients received so far (after the handshakes).
 std::uint64_t ws_bytes_received();

@@ -75,6 +75,8 @@ Scenarios: connect, fanout, echo, churn, room, capacity. Prints one JSON result 
                         alone; room:* adds the demo chat; bench:* has no presence, the yardstick)
   --dwell-ms MS         churn: how long each client stays joined (default 0); room: each probe
   --probes N            room: connections that join and leave the full room, one at a time
+  --storms K            room: join storms, each on a fresh topic and connections (default 1);
+                        the median storm's figures, every storm's latencies
   --per-process N       connections per generator process (default 19000)
   --max-in-flight N     concurrent handshakes per process (default 256)
   --timeout S           hard deadline for the scenario (default 120)
@@ -99,6 +101,7 @@ loadgen_options parse_options(int argc, char** argv) {
       {"--topic", [&](const std::string& v) { o.topic = v; }},
       {"--dwell-ms", [&](const std::string& v) { o.dwell_ms = std::stod(v); }},
       {"--probes", [&](const std::string& v) { o.probes = to_size(v); }},
+      {"--storms", [&](const std::string& v) { o.storms = std::max<std::size_t>(1, to_size(v)); }},
       {"--per-process", [&](const std::string& v) { o.per_process = to_size(v); }},
       {"--max-in-flight", [&](const std::string& v) { o.max_in_flight = to_size(v); }},
       {"--timeout", [&](const std::string& v) { o.timeout_s = std::stod(v); }},

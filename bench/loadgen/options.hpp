@@ -38,6 +38,7 @@ struct loadgen_options {
   double limit_percentile = 95;
   // room
   std::size_t probes = 0;  // connections that join and leave the full room at --rate joins/s
+  std::size_t storms = 1;  // join storms, each on a fresh topic with fresh connections
 };
 
 // Parses argv; throws std::invalid_argument with a message for the user.

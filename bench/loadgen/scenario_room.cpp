@@ -2,8 +2,9 @@
 // --max-in-flight handshakes in flight), measuring joins/s and connect-to-joined latency. Then,
 // with --probes P, probe clients join the full room at --rate joins/s, stay --dwell-ms and leave:
 // each probe join's latency, and its reach, the time from sending phx_join until the last member
-// has a presence_diff listing the probe. On a bench:* topic (no presence) only the storm counts:
-// the yardstick.
+// has a presence_diff listing the probe. With --storms K, K storms run one after another, each on
+// a fresh topic with fresh connections, and the median one counts. On a bench:* topic (no
+// presence) only the storm counts: the yardstick.
 #include "clock.hpp"
 #include "cpu_meter.hpp"
 #include "pacer.hpp"
@@ -15,8 +16,10 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <charconv>
 #include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -36,17 +39,13 @@ class room_scenario final : public swarm::sink {
  public:
   explicit room_scenario(const loadgen_options& o)
       : o_(o),
-        topic_(o.topic.empty() ? default_topic : o.topic),
-        swarm_(io_, o.target, *this, o.max_in_flight),
+        base_topic_(o.topic.empty() ? default_topic : o.topic),
         storm_meter_(o.server_pid),
         probe_meter_(o.server_pid),
         timer_(io_) {}
 
   boost::json::object run() {
-    storm_meter_.start();
-    swarm::join_spec members{
-        topic_, [](std::size_t i) { return "{\"user\":\"m" + std::to_string(i) + "\"}"; }};
-    swarm_.grow(o_.connections, members, [this] { storm_done(); });
+    start_storm();
     const bool timed_out = run_until_stopped(io_, o_.timeout_s);
     return result(timed_out);
   }
@@ -83,17 +82,49 @@ class room_scenario final : public swarm::sink {
     bool joined = false;
   };
 
+  struct storm_figures {
+    double seconds = 0;
+    std::size_t joined = 0;
+    boost::json::object cpu;
+    double joins_per_s() const { return seconds > 0 ? static_cast<double>(joined) / seconds : 0; }
+  };
+
+  // Each storm on a topic and connections of its own: a storm of a fraction of a second is
+  // noisy, so several give a median.
+  void start_storm() {
+    topic_ = o_.storms > 1 ? base_topic_ + "-" + std::to_string(storms_.size() + 1) : base_topic_;
+    member_states_ = 0;
+    swarm_ = std::make_unique<swarm>(io_, o_.target, *this, o_.max_in_flight);
+    storm_meter_.start();
+    swarm::join_spec members{
+        topic_, [](std::size_t i) { return "{\"user\":\"m" + std::to_string(i) + "\"}"; }};
+    swarm_->grow(o_.connections, members, [this] { storm_done(); });
+  }
+
   void storm_done() {
     storm_meter_.stop();
-    storm_s_ = seconds_between(swarm_.grow_started_ns(), swarm_.grow_finished_ns());
-    storm_latency_ = swarm_.join_latency();  // the next grow() starts its own
-    storm_joined_ = swarm_.joined();
-    if (swarm_.failed() > 0)
-      spdlog::error("room: {} members failed: {}", swarm_.failed(), swarm_.first_error());
-    if (o_.probes == 0 || swarm_.failed() > 0) return io_.stop();
+    auto& figures = storms_.emplace_back();
+    figures.seconds = seconds_between(swarm_->grow_started_ns(), swarm_->grow_finished_ns());
+    figures.joined = swarm_->joined();
+    figures.cpu = storm_meter_.to_json(static_cast<double>(figures.joined), 1);
+    storm_latency_.merge(swarm_->join_latency());  // the next grow() starts its own
+    if (swarm_->failed() > 0) {
+      spdlog::error("room: {} members failed: {}", swarm_->failed(), swarm_->first_error());
+      return io_.stop();
+    }
+    if (storms_.size() < o_.storms) {
+      // The members leave; the next storm starts once the server had a second to settle.
+      return swarm_->close_all([this] {
+        timer_.expires_after(std::chrono::seconds(1));
+        timer_.async_wait([this](boost::system::error_code ec) {
+          if (!ec) start_storm();
+        });
+      });
+    }
+    if (o_.probes == 0) return io_.stop();
     // Probe connections, not joined yet; the probes start once every member has its
     // presence_state (on a topic without presence, at once).
-    swarm_.grow(o_.connections + o_.probes, {}, [this] {
+    swarm_->grow(o_.connections + o_.probes, {}, [this] {
       if (member_states_ >= o_.connections || topic_.rfind("bench:", 0) == 0)
         start_probes();
       else
@@ -103,7 +134,7 @@ class room_scenario final : public swarm::sink {
 
   void start_probes() {
     waiting_for_states_ = false;
-    for (std::size_t i = o_.connections; i < swarm_.size(); ++i) idle_.push_back(i);
+    for (std::size_t i = o_.connections; i < swarm_->size(); ++i) idle_.push_back(i);
     probe_meter_.start();
     pacer_.emplace(
         io_, o_.rate, o_.duration_s, [this] { return join_next(); }, [this] { drain(0); });
@@ -119,7 +150,7 @@ class room_scenario final : public swarm::sink {
     p.join_sent_ns = now_ns();
     const auto id = probes_.size() - 1;
     active_[conn] = id;
-    p.join_ref = swarm_.at(conn).join(topic_, "{\"user\":\"probe-" + std::to_string(id) + "\"}");
+    p.join_ref = swarm_->at(conn).join(topic_, "{\"user\":\"probe-" + std::to_string(id) + "\"}");
     return true;
   }
 
@@ -139,7 +170,7 @@ class room_scenario final : public swarm::sink {
       auto timer = std::make_shared<boost::asio::steady_timer>(io_);
       timer->expires_after(std::chrono::microseconds(static_cast<long>(o_.dwell_ms * 1e3)));
       timer->async_wait([this, timer, index = conn.index()](boost::system::error_code ec) {
-        if (!ec) leave_sent_[index] = swarm_.at(index).leave(topic_);
+        if (!ec) leave_sent_[index] = swarm_->at(index).leave(topic_);
       });
     } else if (p.joined) {
       auto sent = leave_sent_.find(conn.index());
@@ -195,22 +226,36 @@ class room_scenario final : public swarm::sink {
     });
   }
 
+  // The storm with the median rate (the lower of the two middle ones for an even count).
+  const storm_figures& median_storm() const {
+    std::vector<const storm_figures*> sorted;
+    for (const auto& s : storms_) sorted.push_back(&s);
+    std::sort(sorted.begin(), sorted.end(),
+              [](auto* a, auto* b) { return a->joins_per_s() < b->joins_per_s(); });
+    return *sorted[(sorted.size() - 1) / 2];
+  }
+
   boost::json::object result(bool timed_out) {
+    static const storm_figures none;
+    const auto& median = storms_.empty() ? none : median_storm();
+    boost::json::array rates;
+    for (const auto& s : storms_) rates.push_back(s.joins_per_s());
     boost::json::object storm{
         {"members", o_.connections},
-        {"joined", storm_joined_},
-        {"failed", swarm_.failed()},
-        {"duration_s", storm_s_},
-        {"joins_per_s", storm_s_ > 0 ? static_cast<double>(storm_joined_) / storm_s_ : 0.0},
+        {"joined", median.joined},
+        {"failed", swarm_->failed()},
+        {"duration_s", median.seconds},
+        {"joins_per_s", median.joins_per_s()},
+        {"storms_joins_per_s", std::move(rates)},
         {"join_latency", storm_latency_.to_json()},
-        {"cpu", storm_meter_.to_json(static_cast<double>(storm_joined_), 1)},
+        {"cpu", median.cpu},
     };
     // The suite's CPU table reads "cpu": the phase the run's targets are about.
     auto cpu =
         o_.probes > 0 ? probe_meter_.to_json(static_cast<double>(probes_.size()), 1) : storm["cpu"];
     boost::json::object out{
         {"topic", topic_},           {"cpu", std::move(cpu)},
-        {"storm", std::move(storm)}, {"connections_lost", swarm_.lost()},
+        {"storm", std::move(storm)}, {"connections_lost", swarm_->lost()},
         {"timed_out", timed_out},
     };
     if (o_.probes > 0) {
@@ -241,7 +286,8 @@ class room_scenario final : public swarm::sink {
   const loadgen_options& o_;
   std::string topic_;
   boost::asio::io_context io_{one_thread};
-  swarm swarm_;
+  std::string base_topic_;
+  std::unique_ptr<swarm> swarm_;
   cpu_meter storm_meter_;
   cpu_meter probe_meter_;
   boost::asio::steady_timer timer_;
@@ -250,13 +296,12 @@ class room_scenario final : public swarm::sink {
   std::unordered_map<std::size_t, std::size_t> active_;        // probe connection -> probe id
   std::unordered_map<std::size_t, std::uint64_t> leave_sent_;  // probe connection -> leave ref
   std::deque<probe> probes_;
-  histogram storm_latency_;
+  std::vector<storm_figures> storms_;
+  histogram storm_latency_;  // every storm's
   histogram probe_join_latency_;
   std::uint64_t join_errors_ = 0;
-  std::size_t storm_joined_ = 0;
   std::size_t member_states_ = 0;
   bool waiting_for_states_ = false;
-  double storm_s_ = 0;
   double probes_s_ = 0;
   std::int64_t drain_started_ns_ = 0;
   std::int64_t last_reach_ns_ = 0;

@@ -35,8 +35,10 @@ FULL = [
     ("churn-800-dwell150-room", "churn",
      ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150",
       "--topic", "room:churn"]),
-    ("room-2000", "room", ["--connections", "2000"]),
-    ("room-2000-bench", "room", ["--connections", "2000", "--topic", "bench:storm"]),
+    # A storm lasts a fraction of a second: five of each, the median counts.
+    ("room-2000", "room", ["--connections", "2000", "--storms", "5"]),
+    ("room-2000-bench", "room",
+     ["--connections", "2000", "--storms", "5", "--topic", "bench:storm"]),
     ("room-10000", "room",
      ["--connections", "10000", "--probes", "10", "--rate", "2", "--duration", "10",
       "--dwell-ms", "300"]),
@@ -52,8 +54,8 @@ SMOKE = [
     ("churn-20-dwell50", "churn",
      ["--connections", "20", "--rate", "0", "--duration", "1", "--dwell-ms", "50"]),
     ("room-100", "room",
-     ["--connections", "100", "--probes", "2", "--rate", "5", "--duration", "1",
-      "--dwell-ms", "100"]),
+     ["--connections", "100", "--storms", "2", "--probes", "2", "--rate", "5", "--duration",
+      "1", "--dwell-ms", "100"]),
     ("capacity", "capacity",
      ["--step", "50", "--max-clients", "150", "--sample", "10", "--senders", "2"]),
 ]

@@ -274,21 +274,26 @@ class Report:
             return
         self._add("## room: one big room", "",
                   "A storm: every member connects and joins one topic at once (256 handshakes in "
-                  "flight); join latency runs from the TCP connect to the join reply. Then probes "
+                  "flight); join latency runs from the TCP connect to the join reply. With several "
+                  "storms (each on a fresh topic and connections), joins/s is the median storm's "
+                  "(every storm's rate in the \"storms\" column) and the latencies are all "
+                  "storms'. Then probes "
                   "join the full room one at a time, stay, and leave: their join latency, and "
                   "their reach, from a probe's phx_join until the last member has a "
                   "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
                   "presence: the yardstick.", "",
-                  "| run | topic | members | joins/s | join p50 ms | join p99 ms | probes | "
+                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | probes | "
                   "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|")
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         storms, reaches = [], []
         for run in runs:
             r = run["result"]
             storm, probes = r["storm"], r.get("probes")
             lat = storm["join_latency"]
             row = (f"| {run['name']} | `{r['topic']}` | {storm['members']:,} | "
-                   f"{_num(storm['joins_per_s'])} | {_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | ")
+                   f"{_num(storm['joins_per_s'])} | "
+                   f"{', '.join(_num(x) for x in storm.get('storms_joins_per_s', []))} | "
+                   f"{_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | ")
             if probes:
                 reach = probes["diff_reach"]
                 row += (f"{probes['probes']} | {_ms(probes['join_latency']['p99_us'])} | "

@@ -54,8 +54,7 @@ ws_connection::ws_connection(asio::ip::tcp::socket socket, const transport_setti
 void ws_connection::start(socket_actor socket, std::string handshake_response,
                           std::string early_bytes) {
   actor_ = std::move(socket);
-  enqueue(
-      {std::make_shared<const std::string>(std::move(handshake_response)), ws::opcode::text, true});
+  enqueue({frame::text(std::move(handshake_response)), ws::opcode::text, true});
   boost::system::error_code ec;
   socket_.non_blocking(true, ec);
   socket_.set_option(asio::ip::tcp::no_delay(true), ec);
@@ -160,7 +159,7 @@ void ws_connection::on_message(std::string_view data, bool binary) {
 }
 
 void ws_connection::on_ping(std::string_view data) {
-  enqueue({std::make_shared<const std::string>(data), ws::opcode::pong});
+  enqueue({frame::bin(std::string(data)), ws::opcode::pong});
 }
 
 void ws_connection::on_close(std::uint16_t code, std::string_view) {
@@ -172,8 +171,8 @@ void ws_connection::on_close(std::uint16_t code, std::string_view) {
 // ---------------------------------------------------------------------------------- writing
 
 ws_connection::outgoing ws_connection::outgoing::of(frame f) {
-  return {std::move(f.bytes), f.binary ? ws::opcode::binary : ws::opcode::text, false,
-          std::move(f.shared_body), f.after_body};
+  const auto op = f.binary ? ws::opcode::binary : ws::opcode::text;
+  return {std::move(f), op};
 }
 
 void ws_connection::send(frame f) {
@@ -189,8 +188,7 @@ void ws_connection::close(std::uint16_t code, std::string reason) {
     std::lock_guard lock(mutex_);
     if (closing_) return;
   }
-  enqueue({std::make_shared<const std::string>(ws::close_frame(code, reason)), ws::opcode::close,
-           true});
+  enqueue({frame::bin(ws::close_frame(code, reason)), ws::opcode::close, true});
 }
 
 bool ws_connection::fits_locked(const outgoing& item) const {
@@ -203,8 +201,8 @@ bool ws_connection::fits_locked(const outgoing& item) const {
 bool ws_connection::replace_pending_pong_locked(outgoing& pong) {
   if (!pending_pong_) return false;
   auto& waiting = pending_[*pending_pong_];
-  queued_bytes_ = queued_bytes_ - waiting.bytes->size() + pong.bytes->size();
-  waiting.bytes = std::move(pong.bytes);
+  queued_bytes_ = queued_bytes_ - waiting.size() + pong.size();
+  waiting.content = std::move(pong.content);
   return true;
 }
 
@@ -223,8 +221,7 @@ void ws_connection::enqueue(outgoing item, bool direct) {
       }
       client_caused_log().warn("slow consumer: {} frames ({} bytes) queued, disconnecting",
                                pending_.size(), queued_bytes_);
-      item = {std::make_shared<const std::string>(
-                  ws::close_frame(close_code::try_again_later, "slow consumer")),
+      item = {frame::bin(ws::close_frame(close_code::try_again_later, "slow consumer")),
               ws::opcode::close, true};
     }
     if (item.op == ws::opcode::close) {
@@ -261,10 +258,11 @@ ws_connection::write_outcome ws_connection::write_now_locked(outgoing& item) {
   };
   const std::size_t size = item.size();
   if (!item.whole) add(header, ws::server_header(item.op, size, header));
-  add(item.bytes->data(), item.bytes->size());
-  if (item.shared_body) {
-    add(item.shared_body->data(), item.shared_body->size());
-    add(item.after_body.data(), item.after_body.size());
+  const frame& f = item.content;
+  add(f.bytes->data(), f.bytes->size());
+  if (f.shared_body) {
+    add(f.shared_body->data(), f.shared_body->size());
+    add(f.after_body.data(), f.after_body.size());
   }
   std::size_t total = 0;
   for (int i = 0; i < count; ++i) total += parts[i].iov_len;
@@ -283,7 +281,7 @@ ws_connection::write_outcome ws_connection::write_now_locked(outgoing& item) {
   for (int i = 0; i < count; ++i)
     rest.append(static_cast<const char*>(parts[i].iov_base), parts[i].iov_len);
   rest.erase(0, sent);
-  item = {std::make_shared<const std::string>(std::move(rest)), item.op, true};
+  item = {frame::bin(std::move(rest)), item.op, true};
   return write_outcome::partial;
 }
 
@@ -301,8 +299,9 @@ void ws_connection::flush() {
   batch_bytes_ = 0;
   for (const auto& item : batch_) {
     batch_bytes_ += item.size();
-    copied += ws::max_header_size + item.after_body.size() +
-              (item.whole || item.bytes->size() <= copy_limit ? item.bytes->size() : 0);
+    const frame& f = item.content;
+    copied += ws::max_header_size + f.after_body.size() +
+              (item.whole || f.bytes->size() <= copy_limit ? f.bytes->size() : 0);
   }
   write_buffer_.clear();
   write_buffer_.reserve(copied);
@@ -319,7 +318,7 @@ void ws_connection::flush() {
   };
   for (const auto& item : batch_) {
     if (item.whole) {
-      write_buffer_ += *item.bytes;
+      write_buffer_ += *item.content.bytes;
       if (item.op != ws::opcode::close) continue;
       close_written_ = true;
       break;  // nothing goes after a close frame
@@ -327,13 +326,14 @@ void ws_connection::flush() {
     unsigned char header[ws::max_header_size];
     auto n = ws::server_header(item.op, item.size(), header);
     write_buffer_.append(reinterpret_cast<const char*>(header), n);
-    if (item.bytes->size() <= copy_limit)
-      write_buffer_ += *item.bytes;
+    const frame& f = item.content;
+    if (f.bytes->size() <= copy_limit)
+      write_buffer_ += *f.bytes;
     else
-      list_shared(item.bytes);
-    if (item.shared_body) {
-      list_shared(item.shared_body);
-      write_buffer_ += item.after_body;
+      list_shared(f.bytes);
+    if (f.shared_body) {
+      list_shared(f.shared_body);
+      write_buffer_ += f.after_body;
     }
   }
   list_copied();

@@ -61,16 +61,12 @@ class ws_connection final : public outbox,
 
  private:
   struct outgoing {
-    std::shared_ptr<const std::string> bytes;
+    frame content;
     ws::opcode op;
     bool whole = false;  // already a complete frame (close) or raw HTTP (the upgrade response)
-    std::shared_ptr<const std::string> shared_body{};  // as in `frame`: written after `bytes`
-    std::string_view after_body{};
 
     static outgoing of(frame f);
-    std::size_t size() const {
-      return bytes->size() + (shared_body ? shared_body->size() + after_body.size() : 0);
-    }
+    std::size_t size() const { return content.size(); }
   };
   // ws::decoder::handler
   void on_message(std::string_view data, bool binary) override;

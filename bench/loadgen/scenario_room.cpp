@@ -1,5 +1,8 @@
 // room: one big room. First a join storm: N members connect and join the topic at once (at most
-// --max-in-flight handshakes in flight), measuring joins/s and connect-to-joined latency. Then,
+// --max-in-flight handshakes in flight), measuring joins/s (to the last join reply) and
+// connect-to-joined latency. On a presence topic a member also waits for its presence_state (who
+// is there): the storm goes on until the last one arrives, and reports ready/s (members with their
+// state per second) and connect-to-state latency beside joins/s. Then,
 // with --probes P, probe clients join the full room at --rate joins/s, stay --dwell-ms and leave:
 // each probe join's latency, and its reach, the time from sending phx_join until the last member
 // has a presence_diff listing the probe. With --storms K, K storms run one after another, each on
@@ -68,7 +71,10 @@ class room_scenario final : public swarm::sink {
     } else if (frame.event == "presence_state") {
       // A member whose state is still due gets no diff of what the state will hold.
       member_saw_probes(frame.payload);
-      if (++member_states_ == o_.connections && waiting_for_states_) start_probes();
+      if (!storm_running_) return;
+      state_latency_.record(now_ns() - swarm_->started_ns(conn.index()));
+      last_state_ns_ = now_ns();
+      if (++member_states_ == o_.connections) end_storm_when_complete();
     }
   }
 
@@ -83,10 +89,14 @@ class room_scenario final : public swarm::sink {
   };
 
   struct storm_figures {
-    double seconds = 0;
+    double seconds = 0;        // to the last join reply
+    double ready_seconds = 0;  // to the last presence_state
     std::size_t joined = 0;
     boost::json::object cpu;
     double joins_per_s() const { return seconds > 0 ? static_cast<double>(joined) / seconds : 0; }
+    double ready_per_s() const {
+      return ready_seconds > 0 ? static_cast<double>(joined) / ready_seconds : 0;
+    }
   };
 
   // Each storm on a topic and connections of its own: a storm of a fraction of a second is
@@ -94,17 +104,32 @@ class room_scenario final : public swarm::sink {
   void start_storm() {
     topic_ = o_.storms > 1 ? base_topic_ + "-" + std::to_string(storms_.size() + 1) : base_topic_;
     member_states_ = 0;
+    last_state_ns_ = 0;
+    all_joined_ = false;
+    storm_running_ = true;
     swarm_ = std::make_unique<swarm>(io_, o_.target, *this, o_.max_in_flight);
     storm_meter_.start();
     swarm::join_spec members{
         topic_, [](std::size_t i) { return "{\"user\":\"m" + std::to_string(i) + "\"}"; }};
-    swarm_->grow(o_.connections, members, [this] { storm_done(); });
+    swarm_->grow(o_.connections, members, [this] {
+      all_joined_ = true;
+      end_storm_when_complete();
+    });
   }
 
-  void storm_done() {
+  bool has_presence() const { return topic_.rfind("bench:", 0) != 0; }
+
+  // Every member joined and, on a presence topic, has its presence_state (a failed join ends the
+  // storm at once: its state will never come).
+  void end_storm_when_complete() {
+    if (!all_joined_) return;
+    if (has_presence() && swarm_->failed() == 0 && member_states_ < o_.connections) return;
+    storm_running_ = false;
     storm_meter_.stop();
     auto& figures = storms_.emplace_back();
     figures.seconds = seconds_between(swarm_->grow_started_ns(), swarm_->grow_finished_ns());
+    if (has_presence())
+      figures.ready_seconds = seconds_between(swarm_->grow_started_ns(), last_state_ns_);
     figures.joined = swarm_->joined();
     figures.cpu = storm_meter_.to_json(static_cast<double>(figures.joined), 1);
     storm_latency_.merge(swarm_->join_latency());  // the next grow() starts its own
@@ -122,18 +147,11 @@ class room_scenario final : public swarm::sink {
       });
     }
     if (o_.probes == 0) return io_.stop();
-    // Probe connections, not joined yet; the probes start once every member has its
-    // presence_state (on a topic without presence, at once).
-    swarm_->grow(o_.connections + o_.probes, {}, [this] {
-      if (member_states_ >= o_.connections || topic_.rfind("bench:", 0) == 0)
-        start_probes();
-      else
-        waiting_for_states_ = true;
-    });
+    // Probe connections, not joined yet: every member has its presence_state already.
+    swarm_->grow(o_.connections + o_.probes, {}, [this] { start_probes(); });
   }
 
   void start_probes() {
-    waiting_for_states_ = false;
     for (std::size_t i = o_.connections; i < swarm_->size(); ++i) idle_.push_back(i);
     probe_meter_.start();
     pacer_.emplace(
@@ -250,6 +268,18 @@ class room_scenario final : public swarm::sink {
         {"join_latency", storm_latency_.to_json()},
         {"cpu", median.cpu},
     };
+    if (has_presence()) {
+      boost::json::array ready;
+      std::vector<double> ready_rates;
+      for (const auto& s : storms_) {
+        ready.push_back(s.ready_per_s());
+        ready_rates.push_back(s.ready_per_s());
+      }
+      std::sort(ready_rates.begin(), ready_rates.end());
+      storm["ready_per_s"] = ready_rates.empty() ? 0.0 : ready_rates[(ready_rates.size() - 1) / 2];
+      storm["storms_ready_per_s"] = std::move(ready);
+      storm["state_latency"] = state_latency_.to_json();
+    }
     // The suite's CPU table reads "cpu": the phase the run's targets are about.
     auto cpu =
         o_.probes > 0 ? probe_meter_.to_json(static_cast<double>(probes_.size()), 1) : storm["cpu"];
@@ -298,10 +328,13 @@ class room_scenario final : public swarm::sink {
   std::deque<probe> probes_;
   std::vector<storm_figures> storms_;
   histogram storm_latency_;  // every storm's
+  histogram state_latency_;  // every storm's: connect to presence_state
   histogram probe_join_latency_;
   std::uint64_t join_errors_ = 0;
   std::size_t member_states_ = 0;
-  bool waiting_for_states_ = false;
+  std::int64_t last_state_ns_ = 0;
+  bool all_joined_ = false;
+  bool storm_running_ = false;
   double probes_s_ = 0;
   std::int64_t drain_started_ns_ = 0;
   std::int64_t last_reach_ns_ = 0;

@@ -51,6 +51,8 @@ class swarm final : public phx_listener {
   std::size_t lost() const { return lost_; }
   // Latency from the start of the TCP connect to the join reply, for the last grow().
   const histogram& join_latency() const { return join_latency_; }
+  // When connection `index` started its TCP connect.
+  std::int64_t started_ns(std::size_t index) const { return states_[index].started_ns; }
   // When the last grow() began and when its last connection joined or failed.
   std::int64_t grow_started_ns() const { return grow_started_ns_; }
   std::int64_t grow_finished_ns() const { return grow_finished_ns_; }

@@ -274,7 +274,10 @@ class Report:
             return
         self._add("## room: one big room", "",
                   "A storm: every member connects and joins one topic at once (256 handshakes in "
-                  "flight); join latency runs from the TCP connect to the join reply. With several "
+                  "flight); join latency runs from the TCP connect to the join reply. On a "
+                  "presence topic a member also waits for its presence_state: ready/s counts "
+                  "members with their state per second, state latency runs from the connect to "
+                  "it. With several "
                   "storms (each on a fresh topic and connections), joins/s is the median storm's "
                   "(every storm's rate in the \"storms\" column) and the latencies are all "
                   "storms'. Then probes "
@@ -282,9 +285,10 @@ class Report:
                   "their reach, from a probe's phx_join until the last member has a "
                   "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
                   "presence: the yardstick.", "",
-                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | probes | "
+                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | "
+                  "ready/s | state p99 ms | probes | "
                   "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         storms, reaches = [], []
         for run in runs:
             r = run["result"]
@@ -294,6 +298,9 @@ class Report:
                    f"{_num(storm['joins_per_s'])} | "
                    f"{', '.join(_num(x) for x in storm.get('storms_joins_per_s', []))} | "
                    f"{_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | ")
+            state = storm.get("state_latency")
+            row += (f"{_num(storm['ready_per_s'])} | {_ms(state['p99_us'])} | " if state
+                    else "– | – | ")
             if probes:
                 reach = probes["diff_reach"]
                 row += (f"{probes['probes']} | {_ms(probes['join_latency']['p99_us'])} | "

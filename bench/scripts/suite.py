@@ -211,6 +211,9 @@ def headline(scenario, r):
         storm = r["storm"]
         text = (f"{storm['joins_per_s']:,.0f} joins/s into {storm['members']:,}, "
                 f"p99 {storm['join_latency']['p99_us'] / 1000:.1f} ms")
+        if "state_latency" in storm:
+            text += (f" (with presence_state: {storm['ready_per_s']:,.0f}/s, "
+                     f"p99 {storm['state_latency']['p99_us'] / 1000:.1f} ms)")
         probes = r.get("probes")
         if probes and probes["diff_reach"]["count"]:
             text += (f"; probe join p99 {probes['join_latency']['p99_us'] / 1000:.1f} ms, "

@@ -69,6 +69,16 @@ class channel : public caf::event_based_actor {
   void broadcast(const std::string& event, payload body);
   // To every subscriber of this topic but this channel.
   void broadcast_from(const std::string& event, payload body);
+  // The same with an object written in braces, as reply::ok takes it: push("tick", {{"n", 1}}).
+  void push(const std::string& event, boost::json::object body) {
+    push(event, payload(std::move(body)));
+  }
+  void broadcast(const std::string& event, boost::json::object body) {
+    broadcast(event, payload(std::move(body)));
+  }
+  void broadcast_from(const std::string& event, boost::json::object body) {
+    broadcast_from(event, payload(std::move(body)));
+  }
   // The message handle_in is handling, for an answer sent later with reply_later.
   reply_ref socket_ref() const { return current_; }
   void reply_later(const reply_ref& to, const reply& r);

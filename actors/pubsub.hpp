@@ -61,6 +61,11 @@ class pubsub_ref : public topic_shards<pubsub_shard_actor> {
   // Sends `event` to every subscription of `topic` but `except` (a channel id, 0 for none).
   void broadcast(std::string topic, std::string event, payload body,
                  std::uint64_t except = 0) const;
+  // The same with an object written in braces: broadcast(topic, "tick", {{"n", 1}}).
+  void broadcast(std::string topic, std::string event, boost::json::object body,
+                 std::uint64_t except = 0) const {
+    broadcast(std::move(topic), std::move(event), payload(std::move(body)), except);
+  }
 };
 
 // The supervised pubsub actor: it is linked to every shard, so the loss of one takes the whole

@@ -37,7 +37,7 @@ class room_channel : public presence_channel {
 
   // Tell the others who left, and why (Phoenix's terminate reasons).
   void terminate(const beryl::stop_reason& reason) override {
-    broadcast_from("left", boost::json::object{{"user", user_}, {"reason", reason.name()}});
+    broadcast_from("left", {{"user", user_}, {"reason", reason.name()}});
   }
 
  private:
@@ -47,8 +47,7 @@ class room_channel : public presence_channel {
     auto* p = beryl::as_object(body);
     auto* id = p ? p->if_contains("socket_id") : nullptr;
     if (!id || !id->is_string()) return beryl::reply::error({{"reason", "socket_id expected"}});
-    pubsub().broadcast(std::string(id->as_string()), "disconnect",
-                       boost::json::value(boost::json::object{}));
+    pubsub().broadcast(std::string(id->as_string()), "disconnect", boost::json::object{});
     return beryl::reply::ok();
   }
 

@@ -39,7 +39,7 @@ class clock_channel : public beryl::channel {
   // Any other CAF message: here, our own timer.
   caf::behavior handle_info() override {
     return {[this](tick) {
-      push("tick", boost::json::object{{"now_ms", now_ms()}});
+      push("tick", {{"now_ms", now_ms()}});
       delayed_send(this, std::chrono::seconds(1), tick::value);
     }};
   }

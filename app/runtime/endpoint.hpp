@@ -18,6 +18,10 @@ class endpoint {
   // Sends `event` with `body` to every subscriber of `topic`, as a channel's broadcast does. False
   // while no server runs (before serve() has started it, or once it stops).
   bool broadcast(std::string topic, std::string event, payload body) const;
+  // The same with an object written in braces: broadcast("room:ops", "deployed", {{"ok", true}}).
+  bool broadcast(std::string topic, std::string event, boost::json::object body) const {
+    return broadcast(std::move(topic), std::move(event), payload(std::move(body)));
+  }
 
   // Closes every connection whose on_connect gave it this socket id, with 1001, through the
   // coordinator's registry: phoenix.js reconnects and on_connect decides again. (A channel can

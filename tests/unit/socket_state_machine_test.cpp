@@ -519,10 +519,10 @@ TEST_CASE(
   CHECK(c.next(300ms * scale) ==
         v2("1", "1", "room:a", "phx_error", R"({"reason":"channel_crash"})"));
   c.round_trip("h1");
-  f.h.pubsub().broadcast("room:a", "tick", json::value(json::object{{"n", 1}}));
+  f.h.pubsub().broadcast("room:a", "tick", {{"n", 1}});         // an object in braces
   c.send("5", "5", "room:a", "phx_join", R"({"user":"ann"})");  // phoenix.js rejoins
   REQUIRE(c.out->wait_for(ok_reply("5", "5", "room:a", joined("room:a"))));
-  f.h.pubsub().broadcast("room:a", "tick", json::value(json::object{{"n", 2}}));
+  f.h.pubsub().broadcast("room:a", "tick", {{"n", 2}});
   REQUIRE(c.out->wait_for(v2(nullptr, nullptr, "room:a", "tick", R"({"n":2})")));
   auto frames = c.out->settled();
   auto count = [&](const std::string& x) { return std::count(frames.begin(), frames.end(), x); };

@@ -53,7 +53,9 @@ bool stop_reason::is_error() const {
 }
 
 caf::error exit_reason_for(const caf::error& reason) {
-  return stop_reason::from(reason).is_error() ? reason : caf::error{};
+  const auto why = stop_reason::from(reason);
+  if (why.code == stop_code::shutdown) return caf::exit_reason::user_shutdown;
+  return why.is_error() ? reason : caf::error{};
 }
 
 void send_stop(const caf::actor& dest, caf::error reason) {

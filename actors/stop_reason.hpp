@@ -36,8 +36,9 @@ struct stop_reason {
 };
 
 // What a channel ending for `reason` exits with: normal for Phoenix's {:shutdown, _} family
-// (left, closed, duplicate_join, ...), so supervisors do not count it as a crash; the reason
-// itself otherwise (a crash, or a server shutdown, after which the client should rejoin).
+// (left, closed, duplicate_join, ...), so supervisors do not count it as a crash; user_shutdown
+// for a server shutdown or a restart of the tree above it (the client still gets phx_error and
+// rejoins, but supervisors see an orderly stop, as OTP's `shutdown`); a crash's own reason.
 caf::error exit_reason_for(const caf::error& reason);
 
 // Tells `dest` to stop with `reason` through an exit message from nobody, the way a transport

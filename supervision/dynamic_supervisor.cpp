@@ -302,8 +302,8 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     auto held_back = crash_log_.admit(log_lines_per_source, log_limiter::clock::now());
     if (!held_back) return;
     spdlog::warn(
-        "dynamic supervisor '{}': child '{}' (#{}) crashed: {} ({}, restarted {} times "
-        "so far){}",
+        "dynamic supervisor '{}': child '{}' (#{}) terminated abnormally: {} ({}, restarted {} "
+        "times so far){}",
         flags_.name, child.spec.name, id, system().render(reason), to_string(child.spec.restart),
         child.restarts, *held_back ? fmt::format(" ({} similar suppressed)", *held_back) : "");
   }

@@ -232,9 +232,10 @@ class supervisor_actor : public caf::event_based_actor {
 
   void log_exit(const child_record& child, const caf::error& reason) {
     if (is_abnormal(reason))
-      spdlog::warn("supervisor '{}': child '{}' crashed: {} ({}, restarted {} times so far)",
-                   flags_.name, child.spec.name, system().render(reason),
-                   to_string(child.spec.restart), child.restarts);
+      spdlog::warn(
+          "supervisor '{}': child '{}' terminated abnormally: {} ({}, restarted {} times so far)",
+          flags_.name, child.spec.name, system().render(reason), to_string(child.spec.restart),
+          child.restarts);
     else
       spdlog::info("supervisor '{}': child '{}' exited: {} ({})", flags_.name, child.spec.name,
                    system().render(reason), to_string(child.spec.restart));

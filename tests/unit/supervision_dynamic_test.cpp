@@ -68,7 +68,8 @@ TEST_CASE_FIXTURE(fixture, "supervision: dynamic supervisor with 10000 temporary
   CHECK(field(snap, "started") == total);
   CHECK(snap.at("recent_crashes").as_array().size() == 10);
   CHECK(*exits == 1500);
-  CHECK(logs.has_line_with({"dynamic supervisor 'channels'", "crashed", "channel crashed"}));
+  CHECK(logs.has_line_with(
+      {"dynamic supervisor 'channels'", "terminated abnormally", "channel crashed"}));
 
   children.clear();
   CHECK(sv::stop_supervisor(sys, channels, 10s));

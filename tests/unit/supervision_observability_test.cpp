@@ -28,8 +28,8 @@ TEST_CASE_FIXTURE(fixture, "supervision: crash injection takes the normal restar
   CHECK(node.at("restarts") == 1);
   CHECK(str(node.at("last_exit_reason")).find("injected crash") != std::string::npos);
   // Logged like any crash and restart: supervisor, child, reason, restart count.
-  CHECK(logs.has_line_with(
-      {"supervisor 'root'", "child 'b' crashed", "injected crash", "restarted 0 times so far"}));
+  CHECK(logs.has_line_with({"supervisor 'root'", "child 'b' terminated abnormally",
+                            "injected crash", "restarted 0 times so far"}));
   CHECK(logs.has_line_with(
       {"supervisor 'root'", "restarted child 'b'", "restart #1", "injected crash"}));
 

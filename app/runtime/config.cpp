@@ -12,9 +12,9 @@ namespace beryl::app {
 namespace {
 
 struct option {
-  const char* name;  // --name, or BERYL_NAME in the environment
-  const char* value_hint;
-  const char* help;
+  std::string name;        // --name, or BERYL_NAME in the environment
+  std::string value_hint;  // empty: a flag
+  std::string help;
   std::function<void(server_config&, const std::string&)> apply;  // throws std::invalid_argument
 };
 
@@ -112,7 +112,7 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.transport.check_origin = handshake::origin_policy(v);
        }},
-      {"longpoll", nullptr,
+      {"longpoll", "",
        "enable the long-poll transport (for clients without WebSocket; off by default)",
        [](server_config& c, const std::string&) { c.transport.longpoll = true; }},
       {"longpoll-path", "P", "long-poll path (default /socket/longpoll)",
@@ -163,31 +163,28 @@ std::vector<option> options() {
        }},
       {"log-level", "LEVEL", "trace, debug, info, warn, error or off (default info)",
        [](server_config& c, const std::string& v) { c.log_level = v; }},
-      {"static-dir", "DIR", "where the demo page and phoenix.js are served from",
-       [](server_config& c, const std::string& v) { c.static_dir = v; }},
-      {"enable-crash-injection", nullptr, "enable POST /debug/crash?child=NAME (off by default)",
+      {"enable-crash-injection", "", "enable POST /debug/crash?child=NAME (off by default)",
        [](server_config& c, const std::string&) { c.enable_crash_injection = true; }},
-      {"unsupervised", nullptr,
+      {"unsupervised", "",
        "run without supervisors, like beryl.start (not recommended: nothing restarts)",
        [](server_config& c, const std::string&) { c.unsupervised = true; }},
   };
 }
 
-std::string env_name(const char* option) {
+std::string env_name(const std::string& option) {
   std::string name = "BERYL_";
-  for (const char* p = option; *p; ++p)
-    name += *p == '-' ? '_' : static_cast<char>(std::toupper(*p));
+  for (char c : option) name += c == '-' ? '_' : static_cast<char>(std::toupper(c));
   return name;
 }
 
-std::string usage(const std::vector<option>& opts) {
+std::string usage(const std::string& program, const std::vector<option>& opts) {
   std::ostringstream out;
-  out << "usage: beryl-server [options]\n\n"
+  out << "usage: " << program
+      << " [options]\n\n"
          "Phoenix-compatible channels server. Every option can also be set with an environment\n"
          "variable: --max-channels 10 is BERYL_MAX_CHANNELS=10 (the command line wins).\n\n";
   for (const auto& o : opts) {
-    std::string left =
-        std::string("  --") + o.name + (o.value_hint ? std::string(" ") + o.value_hint : "");
+    std::string left = "  --" + o.name + (o.value_hint.empty() ? "" : " " + o.value_hint);
     out << left << std::string(left.size() < 34 ? 34 - left.size() : 1, ' ') << o.help << '\n';
   }
   out << "  --help                          this text\n";
@@ -221,18 +218,23 @@ void derive_defaults(server_config& c) {
 }  // namespace
 
 parse_outcome parse_config(const std::vector<std::string>& args,
-                           const std::function<const char*(const char*)>& env) {
+                           const std::function<const char*(const char*)>& env,
+                           const program_info& program) {
   auto opts = options();
+  for (const auto& o : program.options)
+    opts.push_back({o.name, o.value_hint, o.help,
+                    [apply = o.apply](server_config&, const std::string& v) { apply(v); }});
+  auto usage = [&] { return app::usage(program.name, opts); };
   server_config config;
   try {
     for (const auto& o : opts)
       if (const char* v = env(env_name(o.name).c_str())) {
-        if (!o.value_hint && std::string(v) != "1" && std::string(v) != "true") continue;
+        if (o.value_hint.empty() && std::string(v) != "1" && std::string(v) != "true") continue;
         o.apply(config, v);
       }
     for (std::size_t i = 0; i < args.size(); ++i) {
       std::string arg = args[i];
-      if (arg == "--help" || arg == "-h") return {std::nullopt, 0, usage(opts)};
+      if (arg == "--help" || arg == "-h") return {std::nullopt, 0, usage()};
       std::string value;
       bool inline_value = false;
       if (auto eq = arg.find('='); eq != std::string::npos) {
@@ -241,10 +243,9 @@ parse_outcome parse_config(const std::vector<std::string>& args,
         inline_value = true;
       }
       auto it = std::find_if(opts.begin(), opts.end(),
-                             [&](const option& o) { return arg == std::string("--") + o.name; });
-      if (it == opts.end())
-        return {std::nullopt, 2, "unknown option " + arg + "\n\n" + usage(opts)};
-      if (it->value_hint && !inline_value) {
+                             [&](const option& o) { return arg == "--" + o.name; });
+      if (it == opts.end()) return {std::nullopt, 2, "unknown option " + arg + "\n\n" + usage()};
+      if (!it->value_hint.empty() && !inline_value) {
         if (i + 1 >= args.size())
           return {std::nullopt, 2, arg + " needs a value (" + it->value_hint + ")\n"};
         value = args[++i];

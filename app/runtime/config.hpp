@@ -5,6 +5,7 @@
 #include "transport/settings.hpp"
 
 #include <cstddef>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,7 +24,6 @@ struct server_config {
   std::size_t presence_shards = 0;  // 0: one per actor thread
   std::chrono::milliseconds presence_diff_interval{50};
   std::string log_level = "info";
-  std::string static_dir;  // the demo page and phoenix.js
   bool enable_crash_injection = false;
   bool unsupervised = false;  // no supervision tree (for comparison and embedding; not recommended)
 };
@@ -34,8 +34,24 @@ struct parse_outcome {
   std::string text;
 };
 
+// An option of the embedding app, parsed and listed in --help after the server's own, and read
+// from BERYL_<NAME> as they are: {"static-dir", "DIR", "where pages are served from", setter}.
+struct app_option {
+  std::string name;        // --name
+  std::string value_hint;  // empty: a flag, applied with ""
+  std::string help;
+  std::function<void(const std::string& value)> apply;  // throws std::invalid_argument
+};
+
+// How --help introduces the program.
+struct program_info {
+  std::string name = "beryl-server";
+  std::vector<app_option> options;
+};
+
 // `env` maps a variable name to its value (std::getenv in main, a fake in tests).
 parse_outcome parse_config(const std::vector<std::string>& args,
-                           const std::function<const char*(const char*)>& env);
+                           const std::function<const char*(const char*)>& env,
+                           const program_info& program = {});
 
 }  // namespace beryl::app

@@ -18,6 +18,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <mutex>
 #include <thread>
 
@@ -134,9 +135,13 @@ int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config
 
 }  // namespace
 
-server_config config_from_command_line(int argc, char** argv) {
+server_config config_from_command_line(int argc, char** argv, std::vector<app_option> app_options) {
   std::vector<std::string> args(argv + 1, argv + argc);
-  auto parsed = parse_config(args, [](const char* name) { return std::getenv(name); });
+  program_info program;
+  program.options = std::move(app_options);
+  if (argc > 0 && argv[0][0] != '\0') program.name = std::filesystem::path(argv[0]).filename();
+  auto parsed = parse_config(
+      args, [](const char* name) { return std::getenv(name); }, program);
   if (!parsed.config) {
     std::fputs(parsed.text.c_str(), parsed.exit_code == 0 ? stdout : stderr);
     std::exit(parsed.exit_code);

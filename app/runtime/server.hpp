@@ -13,11 +13,14 @@
 #include "transport/listener.hpp"
 
 #include <memory>
+#include <vector>
 
 namespace beryl::app {
 
 // Parses the command line and BERYL_* variables; prints help or errors and exits when asked.
-server_config config_from_command_line(int argc, char** argv);
+// --help names the program as it was started and lists the app's own options after the server's.
+server_config config_from_command_line(int argc, char** argv,
+                                       std::vector<app_option> app_options = {});
 
 // Serves until SIGINT or SIGTERM, then shuts down gracefully (sockets closed with 1001).
 // Returns the process's exit status.

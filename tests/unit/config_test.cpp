@@ -128,3 +128,31 @@ TEST_CASE(
   CHECK(from_flag.config->sockets.max_presence_meta == 0);
   CHECK(parse_config({"--max-presence-meta", "4k"}, env_of({})).exit_code == 2);
 }
+
+TEST_CASE("an embedding app's --help names it and lists its own options after the server's") {
+  std::string greeting = "hello";
+  bool loud = false;
+  beryl::app::program_info program{
+      "counter-server",
+      {{"greeting", "TEXT", "what the counter says", [&](const std::string& v) { greeting = v; }},
+       {"loud", "", "shout it", [&](const std::string&) { loud = true; }}}};
+
+  auto help = parse_config({"--help"}, env_of({}), program);
+  CHECK(help.exit_code == 0);
+  CHECK(help.text.rfind("usage: counter-server [options]\n", 0) == 0);
+  CHECK(help.text.find("beryl-server") == std::string::npos);
+  CHECK(help.text.find("--static-dir") == std::string::npos);  // the demo's, not the runtime's
+  CHECK(help.text.find("--port N") < help.text.find("--greeting TEXT"));
+  CHECK(help.text.find("--greeting TEXT") < help.text.find("--loud "));
+
+  auto out =
+      parse_config({"--loud", "--port", "4100"}, env_of({{"BERYL_GREETING", "hi"}}), program);
+  REQUIRE(out.config);
+  CHECK(out.config->transport.port == 4100);
+  CHECK(greeting == "hi");
+  CHECK(loud);
+  CHECK(parse_config({"--greeting=yo"}, env_of({{"BERYL_GREETING", "hi"}}), program).config);
+  CHECK(greeting == "yo");  // the command line wins, as for the server's options
+  CHECK(parse_config({"--greeting"}, env_of({}), program).exit_code == 2);
+  CHECK(parse_config({"--greeting", "x"}, env_of({})).exit_code == 2);  // unknown to the server
+}

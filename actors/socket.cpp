@@ -29,8 +29,11 @@ struct socket_state {
   std::shared_ptr<const socket_info> info;
   std::shared_ptr<const socket_deps> deps;
   std::vector<channel_entry> channels;  // few per connection: a vector beats a map here
-  token_bucket message_rate;            // settings.message_rate, for the whole connection
-  bool rate_limited = false;            // said once in the log per connection
+  // Channels let go (replaced, failed joins) whose exit is still to come: each ends soon (it is
+  // stopped, or killed after a timeout), and its exit is no reason for the socket to stop.
+  std::vector<caf::actor_addr> let_go;
+  token_bucket message_rate;  // settings.message_rate, for the whole connection
+  bool rate_limited = false;  // said once in the log per connection
 
   static inline const char* name = "socket";
 };
@@ -64,9 +67,14 @@ class socket_behavior {
   void on_exit(caf::exit_msg& em) {
     auto e = find_by_address(em.source);
     if (e == channels().end()) {
-      // Not one of our channels: the transport (anonymous) or a parent telling us to stop.
-      // Exits of channels we already let go (duplicate joins, refused joins) are ignored.
-      if (!em.source) self_->quit(em.reason);
+      auto& let_go = state().let_go;
+      if (auto gone = std::find(let_go.begin(), let_go.end(), em.source); gone != let_go.end()) {
+        let_go.erase(gone);
+        return;
+      }
+      // The transport (anonymous), or any actor telling us to stop: as in Erlang, a normal
+      // reason from an actor does not stop us.
+      if (!em.source || em.reason != caf::exit_reason::normal) self_->quit(em.reason);
       return;
     }
     if (e->status == channel_status::joining) {
@@ -89,6 +97,12 @@ class socket_behavior {
   std::vector<channel_entry>::iterator find_topic(const std::string& topic) {
     return std::find_if(channels().begin(), channels().end(),
                         [&](const channel_entry& e) { return e.topic == topic; });
+  }
+
+  // Forgets a channel; unless it has ended already, its exit is expected and ignored.
+  void let_go(std::vector<channel_entry>::iterator e) {
+    if (!e->ended_while_joining) state().let_go.push_back(e->channel.address());
+    channels().erase(e);
   }
 
   std::vector<channel_entry>::iterator find_by_address(const caf::actor_addr& addr) {
@@ -154,8 +168,7 @@ class socket_behavior {
     // join_ref after the new join's reply, unless the old one was leaving anyway.
     auto old_channel = old->channel;
     ref_t close_after = old->status == channel_status::leaving ? std::nullopt : old->join_ref;
-    self_->unlink_from(old_channel);
-    channels().erase(old);
+    let_go(old);
     auto pending =
         std::make_shared<std::pair<message, router::match>>(std::move(m), std::move(*route));
     auto then_join = [this, pending, close_after] {
@@ -212,7 +225,7 @@ class socket_behavior {
               if (e == channels().end()) return;
               if (joined && e->ended_while_joining) announce_end(*e, *e->ended_while_joining);
               if (!joined || e->ended_while_joining)
-                channels().erase(e);
+                let_go(e);
               else
                 e->status = channel_status::joined;
               if (close_after) control(close_after, topic, events::close, {});
@@ -220,10 +233,8 @@ class socket_behavior {
             [this, ch, close_after, topic, join_ref, ref](caf::error& err) {
               state().info->log.warn("join of {} failed: {}", log_text(topic),
                                      self_->system().render(err));
-              self_->unlink_from(ch);
               if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
-              if (auto e = find_by_address(ch.address()); e != channels().end())
-                channels().erase(e);
+              if (auto e = find_by_address(ch.address()); e != channels().end()) let_go(e);
               reply(join_ref, ref, topic, "error", object({{"reason", "join crashed"}}));
               if (close_after) control(close_after, topic, events::close, {});
             });

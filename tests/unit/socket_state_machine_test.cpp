@@ -470,6 +470,23 @@ TEST_CASE("state machine: a disconnect broadcast on the socket's id topic closes
   CHECK_FALSE(bystander.end->reason());
 }
 
+TEST_CASE("state machine: an exit message from any actor stops the socket; a normal one does not") {
+  fixture f;
+  auto c = f.h.connect();
+  join_ok(c, "1", "room:a", "ann");
+  caf::scoped_actor self{f.h.system()};
+  self->send_exit(c.socket, caf::exit_reason::normal);  // as in Erlang: no reason to stop
+  c.round_trip("h1");
+  CHECK_FALSE(c.out->closed());
+  CHECK_FALSE(c.end->reason());
+  // (The transport closes the connection when its socket actor ends: transport/connect.cpp.)
+  self->send_exit(c.socket, caf::exit_reason::user_shutdown);
+  REQUIRE(c.end->wait());
+  CHECK(*c.end->reason() == caf::exit_reason::user_shutdown);
+  // Its channel ends with it.
+  REQUIRE(f.log->wait_for("terminate room:a ann shutdown"));
+}
+
 TEST_CASE("state machine: a join that throws gets join crashed; the socket carries on") {
   fixture f;
   // The answer currently waits for the join timeout (see the next test): keep that short here.

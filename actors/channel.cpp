@@ -167,15 +167,34 @@ caf::behavior channel::make_behavior() {
 
 void channel::run_join(message& m, caf::timestamp deadline) {
   auto answer = join(m.body);  // if it throws, on_exit answers the socket
+  if (answer.is_later()) {
+    deferred_join_ = deferred_join{m.ref, deadline};
+    return;
+  }
+  finish_join(m.ref, deadline, answer);
+}
+
+void channel::complete_join(const reply& answer) {
+  if (!deferred_join_ || answer.is_later()) {
+    ctx_.socket->log.warn("channel {}: complete_join() without a join() that answers later",
+                          log_text(ctx_.topic));
+    return;
+  }
+  auto pending = std::move(*deferred_join_);
+  deferred_join_.reset();
+  finish_join(pending.ref, pending.deadline, answer);
+}
+
+void channel::finish_join(const ref_t& ref, caf::timestamp deadline, const reply& answer) {
   if (caf::make_timestamp() > deadline) {
     // The socket has answered the client already; subscribing now would write a second reply.
-    ctx_.socket->log.error("channel {}: join() returned after the join timeout",
+    ctx_.socket->log.error("channel {}: join answered after the join timeout",
                            log_text(ctx_.topic));
     quit(make_error(stop_code::crashed, "join timed out"));
     return;
   }
   auto reply_frame =
-      ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, answer.status, answer.response);
+      ctx_.socket->format->reply(ctx_.join_ref, ref, ctx_.topic, answer.status, answer.response);
   if (!answer.is_ok()) {
     send_frame(std::move(reply_frame));
     answer_join(false);

@@ -4,7 +4,8 @@
 // Subclass beryl::channel, override the callbacks you need (Phoenix's channel callbacks), and
 // register the class for a topic pattern with beryl::router::add<YourChannel>("room:*").
 //
-//   join        -> reply::ok(...) joins; any other status refuses (the actor then ends)
+//   join        -> reply::ok(...) joins; any other status refuses (the actor then ends);
+//                  reply::later() answers with complete_join() (after asking another actor)
 //   handle_in   -> a client event; return a reply, or noreply
 //   handle_info -> extra CAF message handlers (timers, other actors), merged into the behavior
 //   handle_out  -> a broadcast of an event named in intercept(); push it (changed) or drop it
@@ -82,6 +83,10 @@ class channel : public caf::event_based_actor {
   // The message handle_in is handling, for an answer sent later with reply_later.
   reply_ref socket_ref() const { return current_; }
   void reply_later(const reply_ref& to, const reply& r);
+  // Answers a join() that returned reply::later(), as its return value would have: the reply
+  // still reaches the client before any broadcast. Later messages from the client wait for it,
+  // as for any join; past the socket's join timeout the client has had an error instead.
+  void complete_join(const reply& answer);
   // Ends the channel normally: the client gets phx_close and does not rejoin.
   void stop();
 
@@ -115,6 +120,7 @@ class channel : public caf::event_based_actor {
   void on_exit() final;
 
   void run_join(message& m, caf::timestamp deadline);
+  void finish_join(const ref_t& ref, caf::timestamp deadline, const reply& answer);
   template <class Answer>
   void answer_join(Answer answer);
   void run_handle_in(message& m);
@@ -134,6 +140,12 @@ class channel : public caf::event_based_actor {
   bool terminated_ = false;
   // The socket's join request until it is answered; on_exit answers it if the channel ends first.
   std::optional<caf::response_promise> pending_join_;
+  // A join() that answered reply::later(): its message's ref and the socket's deadline.
+  struct deferred_join {
+    ref_t ref;
+    caf::timestamp deadline;
+  };
+  std::optional<deferred_join> deferred_join_;
   bool subscribe_sent_ = false;
   bool presence_state_on_join_ = false;
   std::vector<frame> pushed_while_joining_;

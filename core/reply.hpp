@@ -22,7 +22,11 @@ struct reply {
   }
   static reply error(payload response) { return {"error", std::move(response)}; }
 
+  // From a channel's join(): the answer comes later, through complete_join().
+  static reply later() { return {}; }
+
   bool is_ok() const { return status == "ok"; }
+  bool is_later() const { return status.empty(); }
 };
 
 // handle_in's "no reply" ({:noreply, socket}).

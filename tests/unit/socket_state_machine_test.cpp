@@ -97,16 +97,49 @@ class scripted_channel : public channel {
   std::string user_ = "-";
 };
 
+using get_atom = caf::atom_constant<caf::atom("get")>;
+
+// A channel whose join asks another actor for the value it joins with (reply::later()). Join
+// payload: {} (then it pushes, completes the join and broadcasts, in that order), "refuse" (it
+// completes with an error) or "never" (it never completes).
+class deferred_channel : public channel {
+ public:
+  deferred_channel(caf::actor_config& cfg, channel_context ctx, caf::actor keeper)
+      : channel(cfg, std::move(ctx)), keeper_(std::move(keeper)) {}
+
+ protected:
+  reply join(const payload& params) override {
+    const auto& p = *as_object(params);
+    if (p.contains("never")) return reply::later();
+    const bool refuse = p.contains("refuse");
+    request(keeper_, caf::infinite, get_atom::value).then([this, refuse](int value) {
+      if (refuse) return complete_join(reply::error({{"reason", "no"}}));
+      push("pushed", {{"value", value}});
+      complete_join(reply::ok({{"value", value}}));
+      broadcast("value", {{"value", value}});
+    });
+    return reply::later();
+  }
+
+ private:
+  caf::actor keeper_;
+};
+
 // A harness whose routes are room:* (plain channels) and icpt:* (channels intercepting "shout"),
-// both logging to `log`.
+// both logging to `log`, and later:* (deferred joins asking `keeper`, which answers 7).
 struct fixture {
   socket_harness h;
   std::shared_ptr<journal> log = std::make_shared<journal>();
+  caf::actor keeper =
+      h.system().spawn([]() -> caf::behavior { return {[](get_atom) { return 7; }}; });
 
   fixture() {
     h.routes().add<scripted_channel>("room:*", log, false);
     h.routes().add<scripted_channel>("icpt:*", log, true);
+    h.routes().add<deferred_channel>("later:*", keeper);
   }
+
+  ~fixture() { caf::anon_send_exit(keeper, caf::exit_reason::user_shutdown); }
 };
 
 std::string joined(std::string_view topic) {
@@ -485,6 +518,40 @@ TEST_CASE("state machine: an exit message from any actor stops the socket; a nor
   CHECK(*c.end->reason() == caf::exit_reason::user_shutdown);
   // Its channel ends with it.
   REQUIRE(f.log->wait_for("terminate room:a ann shutdown"));
+}
+
+TEST_CASE(
+    "state machine: a join answered later (after asking another actor) replies before any push "
+    "or broadcast; the client's next messages wait for it") {
+  fixture f;
+  auto c = f.h.connect();
+  c.send("1", "1", "later:a", "phx_join");
+  c.send(nullptr, "h1", "phoenix", "heartbeat");  // the socket answers it once the join is
+  CHECK(c.next() == ok_reply("1", "1", "later:a", R"({"value":7})"));
+  // The push and the broadcast come from two actors (channel and pubsub shard): either first.
+  const auto pushed = v2("1", nullptr, "later:a", "pushed", R"({"value":7})");
+  const auto broadcast = v2(nullptr, nullptr, "later:a", "value", R"({"value":7})");
+  const auto heartbeat = ok_reply(nullptr, "h1", "phoenix");
+  std::vector<std::string> after{c.next(), c.next(), c.next()};
+  CHECK(lines(sorted(after)) == lines(sorted({pushed, broadcast, heartbeat})));
+  CHECK(std::find(after.begin(), after.end(), pushed) <
+        std::find(after.begin(), after.end(), heartbeat));
+  CHECK(lines(c.out->rest()) == "");
+}
+
+TEST_CASE("state machine: a join refused later leaves no channel; one never answered times out") {
+  fixture f;
+  f.h.settings().join_timeout = 50ms;
+  auto c = f.h.connect();
+  c.send("1", "1", "later:a", "phx_join", R"({"refuse":true})");
+  CHECK(c.next() == error_reply("1", "1", "later:a", R"({"reason":"no"})"));
+  c.send("1", "2", "later:a", "ping");
+  CHECK(c.next() == error_reply(nullptr, "2", "later:a", unmatched));
+  c.send("3", "3", "later:b", "phx_join", R"({"never":true})");
+  CHECK(c.next() == error_reply("3", "3", "later:b", R"({"reason":"join crashed"})"));
+  c.send(nullptr, "h1", "phoenix", "heartbeat");  // the socket carries on
+  CHECK(c.next() == ok_reply(nullptr, "h1", "phoenix"));
+  CHECK(lines(c.out->rest()) == "");
 }
 
 TEST_CASE("state machine: a join that throws gets join crashed; the socket carries on") {

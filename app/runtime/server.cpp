@@ -94,11 +94,12 @@ int wait_for_stop(caf::actor_system& sys, const caf::actor& root, const sigset_t
 }
 
 int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
-                   std::shared_ptr<const router> routes, server_hooks hooks, root_slot& root,
-                   std::atomic<bool>& ready, const sigset_t& signals, endpoint& app_endpoint) {
+                   std::shared_ptr<const router> routes, server_hooks hooks,
+                   std::vector<sv::child_spec> services, root_slot& root, std::atomic<bool>& ready,
+                   const sigset_t& signals, endpoint& app_endpoint) {
   auto started = sv::start_supervisor(
       sys, {"root", sv::restart_strategy::rest_for_one, 3, std::chrono::seconds(5)},
-      application_tree(io, config, std::move(routes), std::move(hooks)));
+      application_tree(io, config, std::move(routes), std::move(hooks), std::move(services)));
   if (!started) {
     spdlog::critical("the server could not start: {}", sys.render(started.error()));
     return 1;
@@ -150,7 +151,11 @@ server_config config_from_command_line(int argc, char** argv, std::vector<app_op
 }
 
 int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks,
-          std::shared_ptr<endpoint> app_endpoint) {
+          std::shared_ptr<endpoint> app_endpoint, std::vector<sv::child_spec> services) {
+  if (config.unsupervised && !services.empty()) {
+    std::fputs("--unsupervised: this program's services need the supervision tree\n", stderr);
+    return 2;
+  }
   if (!app_endpoint) app_endpoint = std::make_shared<endpoint>();
   spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
   spdlog::set_level(spdlog::level::from_str(config.log_level));
@@ -184,8 +189,8 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   int status = config.unsupervised
                    ? run_unsupervised(sys, io, config, std::move(routes), std::move(hooks), *ready,
                                       signals, *app_endpoint)
-                   : run_supervised(sys, io, config, std::move(routes), std::move(hooks), *root,
-                                    *ready, signals, *app_endpoint);
+                   : run_supervised(sys, io, config, std::move(routes), std::move(hooks),
+                                    std::move(services), *root, *ready, signals, *app_endpoint);
   // Let the sockets finish their closing handshakes, then end the rest of the connections (and
   // so their actors); the system's destructor waits for every actor.
   io.drain(std::chrono::seconds(3));

@@ -10,6 +10,7 @@
 #include "actors/router.hpp"
 #include "app/runtime/config.hpp"
 #include "app/runtime/endpoint.hpp"
+#include "supervision/child_spec.hpp"
 #include "transport/listener.hpp"
 
 #include <memory>
@@ -25,7 +26,12 @@ server_config config_from_command_line(int argc, char** argv,
 // Serves until SIGINT or SIGTERM, then shuts down gracefully (sockets closed with 1001).
 // Returns the process's exit status.
 // With an `endpoint`, the app's own code can broadcast while the server runs (see endpoint.hpp).
+// `services` are the app's own actors (state that outlives a channel): supervised one_for_one
+// under "services", started before any channel and stopped after every channel (tree.hpp).
+// Register a spec (`registered = true`) to find its current incarnation with
+// supervision::lookup(system(), name), from a channel or anywhere.
 int serve(const server_config& config, std::shared_ptr<const router> routes, server_hooks hooks,
-          std::shared_ptr<endpoint> app_endpoint = nullptr);
+          std::shared_ptr<endpoint> app_endpoint = nullptr,
+          std::vector<supervision::child_spec> services = {});
 
 }  // namespace beryl::app

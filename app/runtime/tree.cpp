@@ -5,9 +5,12 @@
 #include "actors/pubsub.hpp"
 #include "supervision/dynamic_supervisor.hpp"
 #include "supervision/registry.hpp"
+#include "supervision/supervisor.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
+
+#include <algorithm>
 
 namespace beryl::app {
 namespace {
@@ -41,7 +44,8 @@ sv::child_spec named(std::string name, sv::start_function start) {
 
 std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config& config,
                                              const std::shared_ptr<const router>& routes,
-                                             const server_hooks& hooks) {
+                                             const server_hooks& hooks,
+                                             std::vector<sv::child_spec> services) {
   // Written when pubsub and presence (re)start, read when the listener (re)starts: always after.
   auto shards = std::make_shared<pubsub_ref>();
   auto presence = std::make_shared<presence_ref>();
@@ -49,7 +53,7 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
   auto port = std::make_shared<std::uint16_t>(config.transport.port);
   auto channels = sv::dynamic_supervisor_spec({"channels"});
   channels.registered = true;
-  return {
+  std::vector<sv::child_spec> tree{
       named("pubsub",
             [shards, count = config.pubsub_shards](caf::local_actor* parent) {
               auto handle = spawn_pubsub(parent->system(), count);
@@ -79,6 +83,12 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               return caf::actor_cast<caf::actor>(listener.actor);
             }),
   };
+  if (!services.empty()) {
+    auto channels_at = std::find_if(tree.begin(), tree.end(),
+                                    [](const sv::child_spec& c) { return c.name == "channels"; });
+    tree.insert(channels_at, sv::supervisor_spec({"services"}, std::move(services)));
+  }
+  return tree;
 }
 
 unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,

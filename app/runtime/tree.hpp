@@ -17,12 +17,15 @@
 
 namespace beryl::app {
 
-// [pubsub, presence, coordinator, channels, listener] for a rest_for_one root supervisor: a
-// crash restarts that child and every child after it. A coordinator crash restarts the channel
-// supervisor and the listener too, which closes the sockets; phoenix.js reconnects and rejoins.
-std::vector<supervision::child_spec> application_tree(io_runtime& io, const server_config& config,
-                                                      const std::shared_ptr<const router>& routes,
-                                                      const server_hooks& hooks);
+// [pubsub, presence, coordinator, services, channels, listener] for a rest_for_one root
+// supervisor: a crash restarts that child and every child after it. A coordinator crash restarts
+// the channel supervisor and the listener too, which closes the sockets; phoenix.js reconnects and
+// rejoins. `services`, the app's own actors, go under a one_for_one supervisor of that name
+// (absent when there are none): started before any channel, stopped after every channel, and one
+// crashing is restarted alone.
+std::vector<supervision::child_spec> application_tree(
+    io_runtime& io, const server_config& config, const std::shared_ptr<const router>& routes,
+    const server_hooks& hooks, std::vector<supervision::child_spec> services);
 
 // The same actors, unsupervised, like beryl's `beryl.start`: for a program that embeds the
 // server in its own actor system and wants no supervisors. Not recommended: nothing restarts a

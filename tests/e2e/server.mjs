@@ -89,11 +89,11 @@ const FD_CAP_UBSAN_SUPPRESSIONS = path.join(repoRoot, 'tests/sanitizers/ubsan-fd
 // Starts a server on 127.0.0.1 with a kernel-chosen port and waits until /healthz answers 200.
 // `openFiles` caps the server's open files (soft and hard, through util-linux's prlimit, which
 // execs the server: the pid stays the server's).
-export async function startServer(args = [], { openFiles } = {}) {
+// `binary` runs another program built on the runtime (an example app) instead of beryl-server.
+export async function startServer(args = [], { openFiles, binary = serverBinary() } = {}) {
   const finalArgs = [...args]
   if (!finalArgs.includes('--host')) finalArgs.unshift('--host', '127.0.0.1')
   if (!finalArgs.includes('--port')) finalArgs.unshift('--port', '0')
-  const binary = serverBinary()
   const ubsanOptions = [process.env.UBSAN_OPTIONS, `suppressions=${FD_CAP_UBSAN_SUPPRESSIONS}`].filter(Boolean).join(':')
   const child = openFiles
     ? spawn('prlimit', [`--nofile=${openFiles}:${openFiles}`, '--', binary, ...finalArgs],

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The CMake package as a user meets it (tests/CMakeLists.txt). Usage: check.sh SOURCE BUILD SCRATCH
+set -euo pipefail
+source_dir="$1" build_dir="$2" scratch="$3"
+rm -rf "$scratch"
+mkdir -p "$scratch"
+
+echo "package: cmake --install into $scratch/prefix"
+cmake --install "$build_dir" --prefix "$scratch/prefix" >/dev/null
+test -f "$scratch/prefix/lib/cmake/beryl_cpp/beryl_cppConfigVersion.cmake"
+test -f "$scratch/prefix/include/beryl/app/runtime/server.hpp"
+
+echo "package: a tiny app built with find_package(beryl_cpp)"
+launcher=()
+if command -v ccache >/dev/null 2>&1; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+cmake -S "$source_dir/tests/package/app" -B "$scratch/app" -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_PREFIX_PATH="$scratch/prefix" "${launcher[@]}" >/dev/null
+cmake --build "$scratch/app" -j2 >/dev/null
+app="$scratch/app/tiny_app"
+"$app" --help | head -1 | grep -qx "usage: tiny_app \[options\]"
+
+echo "package: the tiny app serves"
+log="$scratch/app.log"
+"$app" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
+pid=$!
+trap 'kill "$pid" 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$log"; exit 1; }
+healthy=""
+for _ in $(seq 50); do
+  if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ]; then
+    healthy=yes
+    break
+  fi
+  sleep 0.1
+done
+[ -n "$healthy" ] || { cat "$log"; exit 1; }
+kill -TERM "$pid"
+wait "$pid"  # exits 0 after a graceful shutdown
+trap - EXIT
+
+echo "package: add_subdirectory() needs no doctest and brings none of our tests"
+cmake -S "$source_dir/tests/package/subdir" -B "$scratch/subdir" -DBERYL_SOURCE="$source_dir" \
+  -DCMAKE_DISABLE_FIND_PACKAGE_doctest=ON >/dev/null
+tests=$(cd "$scratch/subdir" && ctest -N | sed -n 's/^Total Tests: //p')
+[ "$tests" = 0 ] || { echo "add_subdirectory registered $tests tests"; exit 1; }
+echo "package: ok"

@@ -17,6 +17,7 @@ using broadcast = caf::atom_constant<caf::atom("broadcast")>;
 using disconnect = caf::atom_constant<caf::atom("disconnect")>;
 using enroll = caf::atom_constant<caf::atom("enroll")>;
 using stats = caf::atom_constant<caf::atom("stats")>;
+using drain = caf::atom_constant<caf::atom("drain")>;
 using track = caf::atom_constant<caf::atom("track")>;
 using untrack = caf::atom_constant<caf::atom("untrack")>;
 using update = caf::atom_constant<caf::atom("update")>;

@@ -95,6 +95,26 @@ class beast_listener_impl final : public beast_listener,
   }
   std::uint64_t accepted() const override { return accepted_; }
 
+  std::size_t drain(std::size_t batch) override {
+    if (!draining_.exchange(true))
+      spdlog::info("listener on port {} draining: new connections get 503", port_);
+    std::size_t closed = 0;
+    std::size_t left = 0;
+    for (auto& c : live(connections_)) {
+      if (c->closing()) continue;
+      if (closed < batch) {
+        c->shut_down(make_error(stop_code::shutdown), close_code::service_restart);
+        ++closed;
+      } else {
+        ++left;
+      }
+    }
+    if (closed > 0)
+      spdlog::info("listener on port {} draining: closed {} connection(s) with {}, {} left", port_,
+                   closed, close_code::service_restart, left);
+    return left;
+  }
+
   // Waits until the acceptor is closed, so that a restarted listener can bind the same port.
   void stop(const caf::error& reason, std::uint16_t code) override {
     auto closed = std::make_shared<std::promise<void>>();
@@ -118,6 +138,7 @@ class beast_listener_impl final : public beast_listener,
   // A place under the connection caps for a client at `peer`; a refusal is logged at most every
   // 10 s, with how many were refused since.
   admission_gate::outcome admit(std::string_view peer) {
+    if (draining_) return {admission::verdict::over_total, nullptr};  // 503: go elsewhere
     auto outcome = gate_->admit(peer_address(peer));
     if (outcome.ticket) return outcome;
     std::lock_guard lock(mutex_);
@@ -193,6 +214,7 @@ class beast_listener_impl final : public beast_listener,
   asio::steady_timer retry_;
   std::uint16_t port_ = 0;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> accepted_{0};
   std::uint64_t accept_failures_ = 0;  // in a row; touched on the strand only
   std::chrono::steady_clock::time_point last_accept_warning_;

@@ -22,6 +22,9 @@ class beast_listener {
   virtual std::uint64_t accepted() const = 0;
   // Stops accepting, stops every socket actor with `reason` and closes with `close_code`.
   virtual void stop(const caf::error& reason, std::uint16_t close_code) = 0;
+  // Refuses new connections from now on (503), and closes up to `batch` open WebSocket
+  // connections with 1012; returns how many are still open and not closing.
+  virtual std::size_t drain(std::size_t batch) = 0;
 };
 
 std::shared_ptr<beast_listener> make_beast_listener(caf::actor_system& sys, io_runtime& io,

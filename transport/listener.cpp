@@ -27,6 +27,7 @@ listener_actor::behavior_type listener_behavior(listener_actor::pointer self,
   self->attach_functor(
       [core](const caf::error& reason) { stop_core(*core, reason); });  // after a kill
   return {
+      [core](atoms::drain, std::uint64_t batch) -> std::uint64_t { return core->drain(batch); },
       [core](atoms::stats) -> boost::json::value {
         return boost::json::object{{"port", core->port()},
                                    {"connections", core->connections()},

@@ -20,7 +20,11 @@ namespace beryl {
 
 using listener_actor = caf::typed_actor<
     // -> {"port", "connections", "accepted"}
-    caf::replies_to<atoms::stats>::with<boost::json::value>>;
+    caf::replies_to<atoms::stats>::with<boost::json::value>,
+    // (batch) -> connections still open and not yet closing. The first drain makes the listener
+    // refuse new connections (503); each closes up to `batch` WebSocket connections with 1012 and
+    // stops their socket actors with `shutdown` (Phoenix's drainer, one batch per call).
+    caf::replies_to<atoms::drain, std::uint64_t>::with<std::uint64_t>>;
 
 struct listener_handle {
   listener_actor actor;

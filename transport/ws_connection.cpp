@@ -401,6 +401,11 @@ void ws_connection::shut_down(const caf::error& reason, std::uint16_t code) {
   close(code, "server shutting down");
 }
 
+bool ws_connection::closing() const {
+  std::lock_guard lock(mutex_);
+  return closing_;
+}
+
 void ws_connection::stop_actor(const caf::error& reason) {
   send_stop(caf::actor_cast<caf::actor>(actor_), reason);
   actor_ = nullptr;

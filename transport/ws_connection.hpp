@@ -55,6 +55,8 @@ class ws_connection final : public outbox,
 
   // Stops the socket actor with `reason` and closes with `code` (listener shutdown).
   void shut_down(const caf::error& reason, std::uint16_t code);
+  // Our close frame is queued (after shut_down, close, or a client's close).
+  bool closing() const;
 
   // The actors dropped a message of `bytes` (transport/inbound_lease.hpp); any thread.
   void release_inbound(std::size_t bytes);

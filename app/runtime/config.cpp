@@ -126,6 +126,23 @@ std::vector<option> options() {
          c.transport.longpoll_window =
              std::chrono::milliseconds(to_int<long>(v, "--longpoll-window-ms"));
        }},
+      {"drain-batch-size", "N",
+       "on SIGTERM, connections closed (1012) per batch while draining (default 10000)",
+       [](server_config& c, const std::string& v) {
+         c.drain.batch_size = to_int<std::size_t>(v, "--drain-batch-size");
+         if (c.drain.batch_size == 0)
+           throw std::invalid_argument("--drain-batch-size must be at least 1");
+       }},
+      {"drain-batch-interval-ms", "MS", "between two drain batches (default 2000)",
+       [](server_config& c, const std::string& v) {
+         c.drain.batch_interval =
+             std::chrono::milliseconds(to_int<long>(v, "--drain-batch-interval-ms"));
+       }},
+      {"drain-timeout-ms", "MS",
+       "the longest a drain lasts; what is left then closes at once (default 30000, 0: no drain)",
+       [](server_config& c, const std::string& v) {
+         c.drain.timeout = std::chrono::milliseconds(to_int<long>(v, "--drain-timeout-ms"));
+       }},
       {"io-threads", "N", "network threads (default: half the cores, at least 1)",
        [](server_config& c, const std::string& v) {
          c.io_threads = to_int<std::size_t>(v, "--io-threads");

@@ -12,6 +12,15 @@
 
 namespace beryl::app {
 
+// On SIGTERM, before the tree stops, as Phoenix's socket drainer: /healthz answers 503, new
+// connections are refused, and open ones are closed with 1012 in batches, so their clients
+// reconnect elsewhere gradually instead of all at once.
+struct drain_settings {
+  std::size_t batch_size = 10000;
+  std::chrono::milliseconds batch_interval{2000};
+  std::chrono::milliseconds timeout{30000};  // then the rest close at once, with 1001
+};
+
 struct server_config {
   transport_settings transport;
   socket_settings sockets;
@@ -25,6 +34,7 @@ struct server_config {
   std::chrono::milliseconds presence_diff_interval{50};
   std::string log_level = "info";
   bool enable_crash_injection = false;
+  drain_settings drain;
   bool unsupervised = false;  // no supervision tree (for comparison and embedding; not recommended)
 };
 

@@ -93,6 +93,38 @@ int wait_for_stop(caf::actor_system& sys, const caf::actor& root, const sigset_t
   return status;
 }
 
+// Phoenix's drainer: /healthz says 503 (`ready`), the listener refuses new connections and
+// closes the open ones in batches, until none is left or the drain's time is up. A second
+// SIGINT or SIGTERM cuts it short. Whatever is left closes with the listener, with 1001.
+void drain(caf::actor_system& sys, const listener_actor& listener, const drain_settings& settings,
+           std::atomic<bool>& ready, const sigset_t& signals) {
+  ready = false;
+  if (!listener || settings.timeout <= std::chrono::milliseconds::zero()) return;
+  caf::scoped_actor self{sys};
+  const auto deadline = std::chrono::steady_clock::now() + settings.timeout;
+  for (;;) {
+    std::uint64_t left = 0;
+    self->request(listener, std::chrono::seconds(5), atoms::drain::value,
+                  std::uint64_t{settings.batch_size})
+        .receive([&](std::uint64_t open) { left = open; },
+                 [&](caf::error& err) {
+                   spdlog::warn("drain: the listener did not answer: {}", sys.render(err));
+                 });
+    if (left == 0) return;
+    if (std::chrono::steady_clock::now() + settings.batch_interval >= deadline) {
+      spdlog::warn("drain: {} connection(s) left at the drain timeout: closing them now", left);
+      return;
+    }
+    auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(settings.batch_interval);
+    timespec pause{static_cast<time_t>(wait.count() / 1'000'000'000),
+                   static_cast<long>(wait.count() % 1'000'000'000)};
+    if (sigtimedwait(&signals, nullptr, &pause) > 0) {
+      spdlog::info("drain: second signal: closing the {} connection(s) left now", left);
+      return;
+    }
+  }
+}
+
 int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& config,
                    std::shared_ptr<const router> routes, server_hooks hooks,
                    std::vector<sv::child_spec> services, root_slot& root, std::atomic<bool>& ready,
@@ -110,6 +142,9 @@ int run_supervised(caf::actor_system& sys, io_runtime& io, const server_config& 
       [&sys] { return caf::actor_cast<coordinator_actor>(sv::lookup(sys, "coordinator")); });
   ready = true;
   int status = wait_for_stop(sys, *started, signals);
+  if (status == 0)
+    drain(sys, caf::actor_cast<listener_actor>(sv::lookup(sys, "listener")), config.drain, ready,
+          signals);
   app_endpoint.unbind();
   if (status == 0 && !sv::stop_supervisor(sys, *started, std::chrono::seconds(30)))
     spdlog::warn("the supervision tree did not stop in 30 s");
@@ -129,6 +164,7 @@ int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config
   app_endpoint.bind([&server] { return server.pubsub; }, [&server] { return server.coordinator; });
   ready = true;
   int status = wait_for_stop(sys, caf::actor{}, signals);
+  drain(sys, server.listener, config.drain, ready, signals);
   app_endpoint.unbind();
   stop_unsupervised(sys, server);
   return status;

@@ -1,15 +1,17 @@
-// SIGTERM: open sockets are closed with 1001 and the process exits with status 0, inside the
-// supervisors' limits even while a presence room churns at full speed.
+// SIGTERM: open sockets are drained (closed with 1012, in batches, while /healthz says 503 and new
+// connections are refused) and the process exits with status 0, inside the supervisors' limits
+// even while a presence room churns at full speed.
 import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import {
-  startServer, cleanupAll, RawClient, connectPhx, joinOk, nextClose, okReply, v2, delay,
+  startServer, cleanupAll, RawClient, connectPhx, joinOk, nextClose, okReply, v2, delay, until,
+  httpRequest, upgradeStatus,
 } from './harness.mjs'
 
 describe('graceful shutdown', () => {
   after(cleanupAll)
 
-  it('closes every socket with 1001 and exits 0', { timeout: 20_000 }, async () => {
+  it('drains every socket with 1012 and exits 0', { timeout: 20_000 }, async () => {
     const server = await startServer()
     const sockets = []
     for (let i = 0; i < 3; i++) {
@@ -27,8 +29,41 @@ describe('graceful shutdown', () => {
     const exit = await server.stop(5_000)
     assert.equal(exit.killed, false, 'the server did not exit within 5 s of SIGTERM')
     assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
-    assert.deepEqual(await Promise.all(closes), [1001, 1001, 1001])
-    for (const client of [rawV2, rawV1, idle]) assert.equal((await client.waitClose()).code, 1001)
+    assert.deepEqual(await Promise.all(closes), [1012, 1012, 1012])
+    for (const client of [rawV2, rawV1, idle]) assert.equal((await client.waitClose()).code, 1012)
+  })
+
+  it('drains in batches: /healthz 503, new sockets refused, one batch per interval', { timeout: 20_000 }, async () => {
+    const server = await startServer(['--drain-batch-size', '2', '--drain-batch-interval-ms', '500'])
+    const clients = await Promise.all(Array.from({ length: 5 }, () => RawClient.connect(server.wsUrl())))
+    const closes = clients.map((c) => c.waitClose(10_000).then((info) => ({ code: info.code, at: Date.now() })))
+    const exited = server.stop(10_000)
+    await until(async () => (await httpRequest(server.httpUrl('/healthz'))).status === 503, 1_000,
+      '/healthz to answer 503 while draining')
+    assert.equal((await upgradeStatus(server.wsUrl())).status, 503, 'a new WebSocket during the drain')
+    const closed = await Promise.all(closes)
+    assert.deepEqual(closed.map((c) => c.code), [1012, 1012, 1012, 1012, 1012])
+    const at = closed.map((c) => c.at).sort((a, b) => a - b)
+    // Batches of 2, 2 and 1, 500 ms apart (a busy machine only makes the gaps longer).
+    assert.ok(at[2] - at[0] >= 400, `the second batch ${at[2] - at[0]} ms after the first`)
+    assert.ok(at[4] - at[2] >= 400, `the third batch ${at[4] - at[2]} ms after the second`)
+    const exit = await exited
+    assert.equal(exit.killed, false)
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
+    assert.match(server.output, /draining: closed 2 connection\(s\) with 1012, 3 left/)
+  })
+
+  it('--drain-timeout-ms bounds the drain: what is left closes with 1001', { timeout: 20_000 }, async () => {
+    const server = await startServer(['--drain-batch-size', '1', '--drain-batch-interval-ms', '5000',
+      '--drain-timeout-ms', '300'])
+    const clients = await Promise.all(Array.from({ length: 3 }, () => RawClient.connect(server.wsUrl())))
+    const started = Date.now()
+    const exit = await server.stop(10_000)
+    const codes = (await Promise.all(clients.map((c) => c.waitClose()))).map((info) => info.code).sort()
+    assert.deepEqual(codes, [1001, 1001, 1012])
+    assert.ok(Date.now() - started < 4_000, 'the drain did not wait for its 5 s interval')
+    assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
+    assert.match(server.output, /2 connection\(s\) left at the drain timeout/)
   })
 
   it('exits 0 on SIGTERM with no clients', async () => {

@@ -41,6 +41,19 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK(c.io_threads >= 1);
   CHECK(c.actor_threads >= 1);
   CHECK(c.pubsub_shards == c.actor_threads);
+  CHECK(c.drain.batch_size == 10000);
+  CHECK(c.drain.batch_interval == std::chrono::milliseconds(2000));
+  CHECK(c.drain.timeout == std::chrono::milliseconds(30000));
+}
+
+TEST_CASE("the drain's batch size, interval and timeout; a batch of 0 is refused") {
+  auto out = parse_config({"--drain-batch-size", "50", "--drain-batch-interval-ms", "100"},
+                          env_of({{"BERYL_DRAIN_TIMEOUT_MS", "0"}}));
+  REQUIRE(out.config);
+  CHECK(out.config->drain.batch_size == 50);
+  CHECK(out.config->drain.batch_interval == std::chrono::milliseconds(100));
+  CHECK(out.config->drain.timeout == std::chrono::milliseconds(0));
+  CHECK(parse_config({"--drain-batch-size", "0"}, env_of({})).exit_code == 2);
 }
 
 TEST_CASE("environment variables override defaults and the command line overrides both") {

@@ -304,14 +304,43 @@ frame v2_serializer::control(const ref_t& join_ref, std::string_view topic, std:
   return frame::text(v2_text(join_ref, join_ref, topic, event, json_writer(body)));
 }
 
-std::optional<reply_address> binary_reply_address(std::string_view frame) {
+std::optional<server_binary> decode_server_binary(std::string_view frame) {
+  if (frame.empty()) return std::nullopt;
+  const auto kind = static_cast<unsigned char>(frame[0]);
+  // Fields after the kind byte: push (join_ref, topic, event), reply (join_ref, ref, topic,
+  // status), broadcast (topic, event).
+  const std::size_t count = kind == kind_push ? 3 : kind == kind_reply ? 4 : 2;
+  if (kind != kind_push && kind != kind_reply && kind != kind_broadcast) return std::nullopt;
   std::size_t payload_at = 0;
-  if (frame.empty() || static_cast<unsigned char>(frame[0]) != kind_reply) return std::nullopt;
-  auto fields = binary_fields(frame, 4, payload_at);  // join_ref, ref, topic, status
+  auto fields = binary_fields(frame, count, payload_at);
   if (!fields) return std::nullopt;
   auto optional_ref = [](std::string_view r) { return r.empty() ? ref_t() : ref_t(r); };
-  return reply_address{optional_ref((*fields)[0]), optional_ref((*fields)[1]),
-                       std::string((*fields)[2])};
+  const auto& f = *fields;
+  server_binary out;
+  out.m.body = binary{std::string(frame.substr(payload_at))};
+  if (kind == kind_push) {
+    out.m.join_ref = optional_ref(f[0]);
+    out.m.topic = std::string(f[1]);
+    out.m.event = std::string(f[2]);
+  } else if (kind == kind_reply) {
+    out.m.join_ref = optional_ref(f[0]);
+    out.m.ref = optional_ref(f[1]);
+    out.m.topic = std::string(f[2]);
+    out.m.event = events::reply;
+    out.reply_status = std::string(f[3]);
+  } else {
+    out.m.topic = std::string(f[0]);
+    out.m.event = std::string(f[1]);
+  }
+  return out;
+}
+
+std::optional<reply_address> binary_reply_address(std::string_view frame) {
+  if (frame.empty() || static_cast<unsigned char>(frame[0]) != kind_reply) return std::nullopt;
+  auto decoded = decode_server_binary(frame);
+  if (!decoded) return std::nullopt;
+  return reply_address{std::move(decoded->m.join_ref), std::move(decoded->m.ref),
+                       std::move(decoded->m.topic)};
 }
 
 // ---------------------------------------------------------------------------------- vsn

@@ -43,8 +43,17 @@ class v2_serializer final : public serializer {
   bool supports_binary() const override { return true; }
 };
 
-// Whom a V2 binary reply frame (docs/protocol.md §3.1) answers; nullopt for any other frame.
-// Long-poll carries only text, so it answers that push with an error reply instead (§8.5).
+// A V2 binary frame the server wrote (docs/protocol.md §3.1), read as phoenix.js reads it: a
+// push, a reply (event phx_reply, its status apart and its bytes as the body) or a broadcast.
+// nullopt for a frame shorter than its header or of another kind.
+struct server_binary {
+  message m;
+  std::string reply_status;  // replies only
+};
+std::optional<server_binary> decode_server_binary(std::string_view frame);
+
+// Whom a V2 binary reply frame answers; nullopt for any other frame. Long-poll carries only text,
+// so it answers that push with an error reply instead (§8.5).
 struct reply_address {
   ref_t join_ref;
   ref_t ref;

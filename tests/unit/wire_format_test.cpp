@@ -188,6 +188,41 @@ TEST_CASE("V2 binary frames match the protocol's worked examples") {
   CHECK(hex(*broadcast.bytes) == "02 06 04 72 6f 6f 6d 3a 31 70 69 6e 67 ca fe");
 }
 
+TEST_CASE("the server's binary push, reply and broadcast read back as a client reads them") {
+  auto push = wire::decode_server_binary(
+      *v2().push(std::string("1"), "room:1", "ping", binary{unhex("ca fe")}).bytes);
+  REQUIRE(push);
+  CHECK(push->m.join_ref == std::string("1"));
+  CHECK_FALSE(push->m.ref);
+  CHECK(push->m.topic == "room:1");
+  CHECK(push->m.event == "ping");
+  CHECK(std::get<binary>(push->m.body).bytes == unhex("ca fe"));
+
+  auto reply = wire::decode_server_binary(
+      *v2().reply(std::string("1"), std::string("2"), "room:1", "ok", binary{unhex("be ef")})
+           .bytes);
+  REQUIRE(reply);
+  CHECK(reply->m.ref == std::string("2"));
+  CHECK(reply->m.event == "phx_reply");
+  CHECK(reply->reply_status == "ok");
+  CHECK(std::get<binary>(reply->m.body).bytes == unhex("be ef"));
+
+  auto broadcast =
+      wire::decode_server_binary(*v2().broadcast("room:1", "ping", binary{unhex("00")}).bytes);
+  REQUIRE(broadcast);
+  CHECK_FALSE(broadcast->m.join_ref);
+  CHECK(broadcast->m.topic == "room:1");
+  CHECK(broadcast->m.event == "ping");
+
+  CHECK_FALSE(wire::decode_server_binary(""));
+  CHECK_FALSE(wire::decode_server_binary(unhex("03 00 00")));        // no such kind
+  CHECK_FALSE(wire::decode_server_binary(unhex("02 06 04 72 6f")));  // shorter than its header
+  CHECK(wire::binary_reply_address(
+            *v2().reply(std::nullopt, std::string("7"), "t", "ok", binary{"x"}).bytes)
+            ->ref == std::string("7"));
+  CHECK_FALSE(wire::binary_reply_address(unhex("02 01 01 74 65")));  // a broadcast
+}
+
 TEST_CASE("V2 binary decoding refuses bad kinds and short frames; encoding refuses long fields") {
   CHECK(refused(v2().decode(unhex("01 01 01 06 04 31 32 72 6f 6f 6d 3a 31 70 69 6e 67"), true)));
   CHECK(refused(v2().decode(unhex("00 01 01 06"), true)));

@@ -14,8 +14,9 @@ set(layers
   "actors|actors,core,supervision|boost/asio,boost/beast,boost/url"
   "transport|transport,actors,core,supervision|"
   "app/runtime|app/runtime,transport,actors,core,supervision|"
+  "app/testing|app/testing,actors,core,supervision|boost/asio,boost/beast,boost/url"
   "app/demo|app/demo,app/runtime,transport,actors,core,supervision|"
-  "app/examples|app/runtime,transport,actors,core,supervision|"
+  "app/examples|app/examples,app/runtime,transport,actors,core,supervision|"
   "bench/loadgen|bench/loadgen|caf/")
 
 set(violations "")

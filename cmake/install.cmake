@@ -7,7 +7,8 @@ include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
 set(BERYL_PACKAGE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/beryl_cpp)
-set(_beryl_libraries beryl_core beryl_supervision beryl_actors beryl_transport beryl_runtime)
+set(_beryl_libraries beryl_core beryl_supervision beryl_actors beryl_transport beryl_runtime
+    beryl_testing)
 foreach(library IN LISTS _beryl_libraries)
   string(REPLACE "beryl_" "" name ${library})
   set_target_properties(${library} PROPERTIES EXPORT_NAME ${name})
@@ -15,7 +16,7 @@ endforeach()
 
 install(TARGETS ${_beryl_libraries} EXPORT beryl_cppTargets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(dir core actors transport supervision app/runtime)
+foreach(dir core actors transport supervision app/runtime app/testing)
   get_filename_component(parent ${dir} DIRECTORY)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir} DESTINATION ${BERYL_INSTALL_INCLUDEDIR}/${parent}
           FILES_MATCHING PATTERN "*.hpp")

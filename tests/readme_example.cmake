@@ -1,7 +1,10 @@
-# Fails when the README's example differs from the file the build compiles.
+# Fails when the README's example differs from the files the build compiles.
 file(READ "${README}" readme)
-file(READ "${EXAMPLE}" example)
-string(FIND "${readme}" "<!-- example: app/examples/clock_server.cpp -->\n```cpp\n${example}```" at)
-if(at EQUAL -1)
-  message(FATAL_ERROR "README.md's example is not app/examples/clock_server.cpp verbatim")
-endif()
+string(REPLACE "," ";" examples "${EXAMPLES}")  # a comma list: one -D value
+foreach(example IN LISTS examples)
+  file(READ "${SOURCE_DIR}/${example}" text)
+  string(FIND "${readme}" "<!-- example: ${example} -->\n```cpp\n${text}```" at)
+  if(at EQUAL -1)
+    message(FATAL_ERROR "README.md's example is not ${example} verbatim")
+  endif()
+endforeach()

@@ -18,6 +18,7 @@ cmake -S "$source_dir/tests/package/app" -B "$scratch/app" -DCMAKE_BUILD_TYPE=Re
 cmake --build "$scratch/app" -j2 >/dev/null
 app="$scratch/app/tiny_app"
 "$app" --help | head -1 | grep -qx "usage: tiny_app \[options\]"
+"$scratch/app/echo_test"  # its channel, tested with the installed kit
 
 echo "package: the tiny app serves"
 log="$scratch/app.log"

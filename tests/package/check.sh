@@ -41,6 +41,10 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 [ -n "$healthy" ] || { cat "$log"; exit 1; }
+tree=$(curl -s "http://127.0.0.1:$port/debug/supervision")
+echo "$tree" | grep -q '"name":"services"' || { echo "no services in $tree"; exit 1; }
+echo "$tree" | grep -q '"name":"greeter","kind":"worker","restart":"permanent","state":"running"' ||
+  { echo "the app's greeter is not running under services: $tree"; exit 1; }
 kill -TERM "$pid"
 wait "$pid"  # exits 0 after a graceful shutdown
 trap - EXIT

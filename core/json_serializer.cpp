@@ -306,11 +306,23 @@ frame v2_serializer::control(const ref_t& join_ref, std::string_view topic, std:
 
 std::optional<server_binary> decode_server_binary(std::string_view frame) {
   if (frame.empty()) return std::nullopt;
-  const auto kind = static_cast<unsigned char>(frame[0]);
   // Fields after the kind byte: push (join_ref, topic, event), reply (join_ref, ref, topic,
   // status), broadcast (topic, event).
-  const std::size_t count = kind == kind_push ? 3 : kind == kind_reply ? 4 : 2;
-  if (kind != kind_push && kind != kind_reply && kind != kind_broadcast) return std::nullopt;
+  std::size_t count = 0;
+  const auto kind = static_cast<unsigned char>(frame[0]);
+  switch (kind) {
+    case kind_push:
+      count = 3;
+      break;
+    case kind_reply:
+      count = 4;
+      break;
+    case kind_broadcast:
+      count = 2;
+      break;
+    default:
+      return std::nullopt;
+  }
   std::size_t payload_at = 0;
   auto fields = binary_fields(frame, count, payload_at);
   if (!fields) return std::nullopt;

@@ -19,16 +19,25 @@ using counter_actor =
     caf::typed_actor<caf::replies_to<get_atom, std::string>::with<std::int64_t>,
                      caf::replies_to<add_atom, std::string, std::int64_t>::with<std::int64_t>>;
 
+// Clients choose the topics: the counts a client can make the service keep are bounded.
+constexpr std::size_t max_counters = 100000;
+
 struct counter_state {
-  std::unordered_map<std::string, std::int64_t> counts;
+  std::unordered_map<std::string, std::int64_t> counts;  // topics never counted are 0, not kept
   static inline const char* name = "counter";
 };
 
 counter_actor::behavior_type counter(counter_actor::stateful_pointer<counter_state> self) {
   return {
-      [self](get_atom, const std::string& topic) { return self->state.counts[topic]; },
-      [self](add_atom, const std::string& topic, std::int64_t n) {
-        return self->state.counts[topic] += n;
+      [self](get_atom, const std::string& topic) -> std::int64_t {
+        auto it = self->state.counts.find(topic);
+        return it == self->state.counts.end() ? 0 : it->second;
+      },
+      [self](add_atom, const std::string& topic, std::int64_t n) -> caf::result<std::int64_t> {
+        auto& counts = self->state.counts;
+        if (counts.size() >= max_counters && !counts.count(topic))
+          return caf::make_error(caf::sec::runtime_error, "too many counters");
+        return counts[topic] += n;
       },
   };
 }
@@ -57,9 +66,11 @@ class counter_channel : public beryl::channel {
     auto service = counter_service();
     if (!service) return beryl::reply::error({{"reason", "counter unavailable"}});
     request(service, ask_timeout, add_atom::value, topic(), std::int64_t{1})
-        .then([this](std::int64_t count) {
-          broadcast("count", {{"count", count}});
-        });
+        .then(
+            [this](std::int64_t count) {
+              broadcast("count", {{"count", count}});
+            },
+            [](caf::error&) {});  // over the cap, or the service restarting: nothing counted
     return beryl::reply::ok();
   }
 

@@ -80,7 +80,7 @@ class channel_test {
   std::unique_ptr<impl> impl_;
 };
 
-// One client connection.
+// One client connection. It must not outlive the channel_test it came from.
 class test_socket {
  public:
   // Sends phx_join and waits for its reply (subscribe_and_join); throws when none comes.

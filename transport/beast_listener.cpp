@@ -1,5 +1,5 @@
-// The only translation unit that compiles Beast: the accept loop, plain HTTP sessions and the
-// WebSocket upgrade handshake. After the upgrade a ws_connection owns the socket.
+// The only translation unit that compiles Beast: the accept loop, HTTP sessions (plain or TLS) and
+// the WebSocket upgrade handshake. After the upgrade a ws_connection owns the socket.
 #include "transport/beast_listener.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/handshake.hpp"
@@ -8,11 +8,14 @@
 #include "transport/admission_gate.hpp"
 #include "transport/io_runtime_impl.hpp"
 #include "transport/longpoll.hpp"
+#include "transport/tls.hpp"
 #include "transport/ws_connection.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/core/detect_ssl.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 #include <boost/url/parse.hpp>
@@ -44,13 +47,25 @@ string_pairs parse_query(std::string_view target) {
   return out;
 }
 
+tcp::socket& tcp_of(tcp::socket& stream) {
+  return stream;
+}
+tcp::socket& tcp_of(tls_stream& stream) {
+  return stream.next_layer();
+}
+
 std::string peer_of(const tcp::socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-class http_session;
+// What the listener closes when it stops: an HTTP session, plain or TLS.
+class http_session_base {
+ public:
+  virtual ~http_session_base() = default;
+  virtual void close() = 0;
+};
 
 class beast_listener_impl final : public beast_listener,
                                   public std::enable_shared_from_this<beast_listener_impl> {
@@ -67,6 +82,8 @@ class beast_listener_impl final : public beast_listener,
         acceptor_(strand_),
         sweeper_(strand_),
         retry_(strand_) {
+    if (!settings_.tls_cert.empty())
+      tls_context_ = make_tls_context(settings_.tls_cert, settings_.tls_key);
     if (settings_.longpoll)
       longpoll_ = std::make_unique<longpoll_endpoint>(
           sys_, settings_, hooks_.on_connect, deps_,
@@ -80,8 +97,12 @@ class beast_listener_impl final : public beast_listener,
     acceptor_.bind(endpoint);
     acceptor_.listen(asio::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
-    spdlog::info("listening on http://{}:{} (websocket at {})", settings_.host, port_,
-                 settings_.socket_path);
+    if (tls_context_)
+      spdlog::info("listening on http://{0}:{1} and https://{0}:{1} (websocket at {2})",
+                   settings_.host, port_, settings_.socket_path);
+    else
+      spdlog::info("listening on http://{}:{} (websocket at {})", settings_.host, port_,
+                   settings_.socket_path);
     asio::post(strand_, [self = shared_from_this()] {
       self->accept();
       self->sweep();
@@ -134,6 +155,7 @@ class beast_listener_impl final : public beast_listener,
   const std::shared_ptr<const socket_deps>& deps() const { return deps_; }
   io_runtime::impl& io() { return io_; }
   longpoll_endpoint* longpoll() { return longpoll_.get(); }
+  asio::ssl::context& tls_context() { return *tls_context_; }
 
   // A place under the connection caps for a client at `peer`; a refusal is logged at most every
   // 10 s, with how many were refused since.
@@ -161,8 +183,11 @@ class beast_listener_impl final : public beast_listener,
     std::lock_guard lock(mutex_);
     connections_.erase(c);
   }
-  void add_session(const std::shared_ptr<http_session>& s);
-  void remove_session(http_session* s) {
+  void add_session(const std::shared_ptr<http_session_base>& s) {
+    std::lock_guard lock(mutex_);
+    sessions_.emplace(s.get(), s);
+  }
+  void remove_session(http_session_base* s) {
     std::lock_guard lock(mutex_);
     sessions_.erase(s);
   }
@@ -220,46 +245,98 @@ class beast_listener_impl final : public beast_listener,
   std::chrono::steady_clock::time_point last_accept_warning_;
   mutable std::mutex mutex_;
   std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
-  std::unordered_map<http_session*, std::weak_ptr<http_session>> sessions_;
+  std::unordered_map<http_session_base*, std::weak_ptr<http_session_base>> sessions_;
   std::uint64_t refused_ = 0;  // at a cap, since the last warning
   std::chrono::steady_clock::time_point last_cap_warning_;
   std::unique_ptr<longpoll_endpoint> longpoll_;
+  std::shared_ptr<asio::ssl::context> tls_context_;  // null: plain only
 };
 
-class http_session : public std::enable_shared_from_this<http_session> {
- public:
-  http_session(tcp::socket socket, std::shared_ptr<beast_listener_impl> server)
-      : stream_(std::move(socket)), server_(std::move(server)) {}
+// One HTTP connection, over plain TCP or TLS (`Stream` is tcp::socket or tls_stream), until it
+// ends or is upgraded to a WebSocket. `early` holds bytes already read from it.
+template <class Stream>
+class http_session final : public http_session_base,
+                           public std::enable_shared_from_this<http_session<Stream>> {
+  static constexpr bool tls = std::is_same_v<Stream, tls_stream>;
 
-  ~http_session() { server_->remove_session(this); }
+ public:
+  http_session(Stream stream, beast::flat_buffer early, std::shared_ptr<beast_listener_impl> server)
+      : stream_(std::move(stream)),
+        buffer_(std::move(early)),
+        server_(std::move(server)),
+        deadline_(stream_.get_executor()) {}
+
+  ~http_session() override { server_->remove_session(this); }
 
   void run() {
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] {
+      if constexpr (tls)
+        self->handshake();
+      else
+        self->read();
+    });
   }
 
   // Closes an idle keep-alive connection when the server stops. A request in flight is answered
   // first (its response ends the connection, see respond), so e.g. the crash-injection request
   // that restarts this listener still gets its reply.
-  void close() {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->in_flight_) return;
-      boost::system::error_code ignored;
-      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
-      self->stream_.close();
+  void close() override {
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (!self->in_flight_) self->close_now();
     });
   }
 
  private:
+  void close_now() {
+    boost::system::error_code ignored;
+    tcp_of(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_of(stream_).close(ignored);
+  }
+
+  // The socket closes when the deadline passes, whatever is in progress then (what
+  // beast::tcp_stream's timeouts do, for both kinds of stream).
+  void expire_after(std::chrono::steady_clock::duration limit) {
+    deadline_.expires_after(limit);
+    deadline_.async_wait([weak = this->weak_from_this()](boost::system::error_code ec) {
+      if (ec) return;  // cancelled or re-armed
+      if (auto self = weak.lock()) self->close_now();
+    });
+  }
+
+  void handshake() {
+    expire_after(http_read_timeout);
+    stream_.async_handshake(
+        asio::ssl::stream_base::server, buffer_.data(),
+        [self = this->shared_from_this()](boost::system::error_code ec, std::size_t used) {
+          if (ec) return;  // not TLS after all, or it timed out
+          self->buffer_.consume(used);
+          self->read();
+        });
+  }
+
+  // The response ends the connection: a TLS one says so first (close_notify), within the
+  // deadline already running.
+  void end_connection() {
+    if constexpr (tls) {
+      stream_.async_shutdown(
+          [self = this->shared_from_this()](boost::system::error_code) { self->close_now(); });
+    } else {
+      boost::system::error_code ignored;
+      stream_.shutdown(tcp::socket::shutdown_send, ignored);
+    }
+  }
+
   // The header first, so that a request whose body length is ambiguous is refused before any of
   // its body is read as a body or as the next request.
   void read() {
     parser_.emplace();
     parser_->body_limit(server_->settings().max_http_body);
     parser_->header_limit(http_header_limit);
-    stream_.expires_after(http_read_timeout);
-    http::async_read_header(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_header(ec); });
+    expire_after(http_read_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                              self->on_header(ec);
+                            });
   }
 
   void on_header(beast::error_code ec) {
@@ -273,16 +350,14 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (!unambiguous_body_length(coding ? &*coding : nullptr,
                                  req.count(http::field::content_length) > 0, req.version() >= 11))
       return refuse_framing();
-    http::async_read(
-        stream_, buffer_, *parser_,
-        [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
+                       self->on_read(ec);
+                     });
   }
 
   void on_read(beast::error_code ec) {
-    if (ec == http::error::end_of_stream) {
-      stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-      return;
-    }
+    if (ec == http::error::end_of_stream) return end_connection();
     if (ec) {
       if (ec == http::error::body_limit)
         respond(http_response{413, "text/plain", "request too large\n", {}}, false);
@@ -325,7 +400,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       return;
     }
     auto r = plain_request(req, path);
-    auto responder = [self = shared_from_this(), keep_alive](http_response res) {
+    auto responder = [self = this->shared_from_this(), keep_alive](http_response res) {
       asio::post(self->stream_.get_executor(), [self, res = std::move(res), keep_alive]() mutable {
         self->respond(std::move(res), keep_alive);
       });
@@ -352,7 +427,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
       r.headers.emplace_back(std::move(name), std::string(field.value()));
     }
     r.body = req.body();
-    r.peer = peer_of(stream_.socket());
+    r.peer = peer_of(tcp_of(stream_));
     return r;
   }
 
@@ -366,13 +441,11 @@ class http_session : public std::enable_shared_from_this<http_session> {
     out->body() = std::move(res.body);
     out->prepare_payload();
     http::async_write(stream_, *out,
-                      [self = shared_from_this(), out](beast::error_code ec, std::size_t) {
+                      [self = this->shared_from_this(), out](beast::error_code ec, std::size_t) {
                         if (ec) return;
                         self->in_flight_ = false;
-                        if (!out->keep_alive() || self->server_->stopped()) {
-                          self->stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-                          return;
-                        }
+                        if (!out->keep_alive() || self->server_->stopped())
+                          return self->end_connection();
                         self->read();
                       });
   }
@@ -389,7 +462,7 @@ class http_session : public std::enable_shared_from_this<http_session> {
     info.params = parse_query(req.target());
     info.origin = origin;
     info.user_agent = std::string(req[http::field::user_agent]);
-    info.peer = peer_of(stream_.socket());
+    info.peer = peer_of(tcp_of(stream_));
     info.uri = std::string(req.target());
     info.transport = "websocket";
     const serializer* format = wire::serializer_for_vsn(info.param("vsn"));
@@ -410,29 +483,76 @@ class http_session : public std::enable_shared_from_this<http_session> {
     if (protocols.selected) response += "Sec-WebSocket-Protocol: " + *protocols.selected + "\r\n";
     response += "\r\n";
 
-    stream_.expires_never();
+    deadline_.cancel();
     auto early = beast::buffers_to_string(buffer_.data());
     auto server = server_;
+    ws_connection::byte_stream bytes = [this]() -> ws_connection::byte_stream {
+      if constexpr (tls)
+        return std::make_unique<tls_stream>(std::move(stream_));
+      else
+        return std::move(stream_);
+    }();
     auto conn = std::make_shared<ws_connection>(
-        stream_.release_socket(), settings, format,
-        [server](ws_connection* c) { server->remove(c); }, std::move(admitted.ticket));
+        std::move(bytes), settings, format, [server](ws_connection* c) { server->remove(c); },
+        std::move(admitted.ticket));
     auto actor =
         start_socket(server->system(), conn, format, std::move(result), info, server->deps());
     server->add(conn);
     conn->start(std::move(actor), std::move(response), std::move(early));
   }
 
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<beast_listener_impl> server_;
+  asio::steady_timer deadline_;
   bool in_flight_ = false;  // a request was read and its response is not written yet
 };
 
-void beast_listener_impl::add_session(const std::shared_ptr<http_session>& s) {
-  std::lock_guard lock(mutex_);
-  sessions_.emplace(s.get(), s);
+template <class Stream>
+void start_session(Stream stream, beast::flat_buffer early,
+                   const std::shared_ptr<beast_listener_impl>& server) {
+  auto session =
+      std::make_shared<http_session<Stream>>(std::move(stream), std::move(early), server);
+  server->add_session(session);
+  session->run();
 }
+
+// With a certificate, a connection's first bytes tell whether it speaks TLS (a ClientHello) or
+// plain HTTP. Either way they stay buffered for the session that follows.
+class protocol_detector : public std::enable_shared_from_this<protocol_detector> {
+ public:
+  protocol_detector(tcp::socket socket, std::shared_ptr<beast_listener_impl> server)
+      : socket_(std::move(socket)), server_(std::move(server)), deadline_(socket_.get_executor()) {}
+
+  void run() {
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->deadline_.expires_after(http_read_timeout);
+      self->deadline_.async_wait([weak = self->weak_from_this()](boost::system::error_code ec) {
+        if (auto detector = weak.lock(); detector && !ec) detector->socket_.close(ec);
+      });
+      beast::async_detect_ssl(
+          self->socket_, self->buffer_,
+          [self](boost::system::error_code ec, bool tls) { self->on_detected(ec, tls); });
+    });
+  }
+
+ private:
+  void on_detected(boost::system::error_code ec, bool tls) {
+    deadline_.cancel();
+    if (ec || server_->stopped()) return;
+    if (tls)
+      start_session(tls_stream(std::move(socket_), server_->tls_context()), std::move(buffer_),
+                    server_);
+    else
+      start_session(std::move(socket_), std::move(buffer_), server_);
+  }
+
+  tcp::socket socket_;
+  beast::flat_buffer buffer_;
+  std::shared_ptr<beast_listener_impl> server_;
+  asio::steady_timer deadline_;
+};
 
 void beast_listener_impl::accept() {
   if (stopped_) return;
@@ -452,9 +572,10 @@ void beast_listener_impl::accept() {
         }
         self->note_accept_success();
         ++self->accepted_;
-        auto session = std::make_shared<http_session>(std::move(socket), self);
-        self->add_session(session);
-        session->run();
+        if (self->tls_context_)
+          std::make_shared<protocol_detector>(std::move(socket), self)->run();
+        else
+          start_session(std::move(socket), beast::flat_buffer(), self);
         self->accept();
       });
 }

@@ -34,6 +34,9 @@ struct transport_settings {
   // from the open-files limit (app/runtime/config.cpp).
   connection_limits max_connections;
   handshake::origin_policy check_origin;  // by default the request's own host only
+  // PEM files: with both, the port serves https and wss beside http and ws (transport/tls.hpp).
+  std::string tls_cert;
+  std::string tls_key;
   std::size_t max_http_body = 8 << 20;
   bool longpoll = false;  // off by default, as in Phoenix
   std::string longpoll_path = "/socket/longpoll";

@@ -40,10 +40,10 @@ char* thread_read_buffer() {
 
 }  // namespace
 
-ws_connection::ws_connection(asio::ip::tcp::socket socket, const transport_settings& settings,
+ws_connection::ws_connection(byte_stream stream, const transport_settings& settings,
                              const serializer* format, on_finished finished,
                              std::shared_ptr<const void> admitted)
-    : socket_(std::move(socket)),
+    : stream_(std::move(stream)),
       settings_(settings),
       format_(format),
       finished_(std::move(finished)),
@@ -51,13 +51,24 @@ ws_connection::ws_connection(asio::ip::tcp::socket socket, const transport_setti
       admitted_(std::move(admitted)),
       last_read_(clock::now().time_since_epoch().count()) {}
 
+template <class F>
+decltype(auto) ws_connection::with_stream(F&& f) {
+  if (auto* plain = std::get_if<asio::ip::tcp::socket>(&stream_)) return f(*plain);
+  return f(*std::get<std::unique_ptr<tls_stream>>(stream_));
+}
+
+asio::ip::tcp::socket& ws_connection::tcp_socket() {
+  if (auto* plain = std::get_if<asio::ip::tcp::socket>(&stream_)) return *plain;
+  return std::get<std::unique_ptr<tls_stream>>(stream_)->next_layer();
+}
+
 void ws_connection::start(socket_actor socket, std::string handshake_response,
                           std::string early_bytes) {
   actor_ = std::move(socket);
   enqueue({frame::text(std::move(handshake_response)), ws::opcode::text, true});
   boost::system::error_code ec;
-  socket_.non_blocking(true, ec);
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  tcp_socket().non_blocking(true, ec);
+  tcp_socket().set_option(asio::ip::tcp::no_delay(true), ec);
   if (!early_bytes.empty()) feed(early_bytes.data(), early_bytes.size());
   read_more_or_pause();
 }
@@ -67,9 +78,13 @@ void ws_connection::start(socket_actor socket, std::string handshake_response,
 // A read into a few bytes of the connection's own, rather than async_wait: Asio re-arms epoll
 // with a syscall for every wait, but not for a read, which it also tries at once.
 void ws_connection::wait_readable() {
-  socket_.async_read_some(asio::buffer(first_bytes_),
-                          [self = shared_from_this()](const boost::system::error_code& ec,
-                                                      std::size_t n) { self->on_readable(ec, n); });
+  with_stream([this](auto& stream) {
+    stream.async_read_some(
+        asio::buffer(first_bytes_),
+        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+          self->on_readable(ec, n);
+        });
+  });
 }
 
 void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t first) {
@@ -88,7 +103,10 @@ void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t
   // A few reads per wake-up at most, so one busy client cannot starve the others.
   for (int i = 0; i < 4 && !over_inbound_budget(); ++i) {
     boost::system::error_code read_ec;
-    auto n = socket_.read_some(asio::buffer(buffer, read_chunk), read_ec);
+    // Over TLS this decrypts what is buffered first, and reads the socket only when that is all
+    // taken; on the non-blocking socket it never waits.
+    auto n = with_stream(
+        [&](auto& stream) { return stream.read_some(asio::buffer(buffer, read_chunk), read_ec); });
     if (read_ec == asio::error::would_block) break;
     if (read_ec) {
       finish();
@@ -96,7 +114,7 @@ void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t
     }
     last_read_ = clock::now().time_since_epoch().count();
     feed(buffer, n);
-    if (n < read_chunk) break;
+    if (n < read_chunk && !tls()) break;  // a TLS read returns one record at most
   }
   read_more_or_pause();
 }
@@ -126,7 +144,8 @@ void ws_connection::read_more_or_pause() {
 void ws_connection::release_inbound(std::size_t bytes) {
   inbound_held_ -= bytes;
   if (read_paused_)
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->resume_reading(); });
+    asio::post(tcp_socket().get_executor(),
+               [self = shared_from_this()] { self->resume_reading(); });
 }
 
 void ws_connection::resume_reading() {
@@ -227,14 +246,14 @@ void ws_connection::enqueue(outgoing item, bool direct) {
     if (item.op == ws::opcode::close) {
       closing_ = true;
       close_started_ = clock::now().time_since_epoch().count();
-    } else if (direct && !writing_ && !flush_posted_ && pending_.empty() &&
+    } else if (direct && !tls() && !writing_ && !flush_posted_ && pending_.empty() &&
                item.size() <= direct_write_limit) {
       // A reply with nothing queued and nothing being written: send it from this thread at once,
       // which spares the network thread a wake-up. (Broadcasts stay queued: they coalesce.)
       // What the socket does not take waits in the queue.
       auto outcome = write_now_locked(item);
       if (outcome == write_outcome::failed) {
-        asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+        asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->finish(); });
         return;
       }
       if (outcome == write_outcome::all) return;
@@ -244,7 +263,7 @@ void ws_connection::enqueue(outgoing item, bool direct) {
     pending_.push_back(std::move(item));
     if (!flush_posted_ && !writing_) post = flush_posted_ = true;
   }
-  if (post) asio::post(socket_.get_executor(), [self = shared_from_this()] { self->flush(); });
+  if (post) asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->flush(); });
 }
 
 // Under mutex_: finish() marks the connection finished under it before closing the socket, so
@@ -269,7 +288,7 @@ ws_connection::write_outcome ws_connection::write_now_locked(outgoing& item) {
   msghdr msg{};
   msg.msg_iov = parts.data();
   msg.msg_iovlen = count;
-  ssize_t sent = ::sendmsg(socket_.native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  ssize_t sent = ::sendmsg(tcp_socket().native_handle(), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
   if (sent < 0) {
     if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return write_outcome::failed;
     sent = 0;
@@ -295,13 +314,16 @@ void ws_connection::flush() {
     pending_pong_.reset();
   }
   // Reserved in full first, so that the parts pointing into write_buffer_ stay valid.
+  // TLS encrypts a copy anyway: one buffer makes whole records.
+  const std::size_t copy_up_to = tls() ? SIZE_MAX : copy_limit;
   std::size_t copied = 0;
   batch_bytes_ = 0;
   for (const auto& item : batch_) {
     batch_bytes_ += item.size();
     const frame& f = item.content;
     copied += ws::max_header_size + f.after_body.size() +
-              (item.whole || f.bytes->size() <= copy_limit ? f.bytes->size() : 0);
+              (item.whole || f.bytes->size() <= copy_up_to ? f.bytes->size() : 0);
+    if (tls() && f.shared_body) copied += f.shared_body->size();
   }
   write_buffer_.clear();
   write_buffer_.reserve(copied);
@@ -327,22 +349,26 @@ void ws_connection::flush() {
     auto n = ws::server_header(item.op, item.size(), header);
     write_buffer_.append(reinterpret_cast<const char*>(header), n);
     const frame& f = item.content;
-    if (f.bytes->size() <= copy_limit)
+    if (f.bytes->size() <= copy_up_to)
       write_buffer_ += *f.bytes;
     else
       list_shared(f.bytes);
     if (f.shared_body) {
-      list_shared(f.shared_body);
+      if (tls())
+        write_buffer_ += *f.shared_body;
+      else
+        list_shared(f.shared_body);
       write_buffer_ += f.after_body;
     }
   }
   list_copied();
   batch_.clear();  // the parts hold what they need now: don't keep the rest
   write_started_ = clock::now().time_since_epoch().count();
-  asio::async_write(socket_, write_parts_,
-                    [self = shared_from_this()](const boost::system::error_code& ec, std::size_t) {
-                      self->on_written(ec);
-                    });
+  with_stream([this](auto& stream) {
+    asio::async_write(stream, write_parts_,
+                      [self = shared_from_this()](const boost::system::error_code& ec,
+                                                  std::size_t) { self->on_written(ec); });
+  });
 }
 
 void ws_connection::on_written(const boost::system::error_code& ec) {
@@ -355,9 +381,10 @@ void ws_connection::on_written(const boost::system::error_code& ec) {
     return;
   }
   if (close_written_) {
-    // Half-close: the client answers our close frame and closes; reading sees the end.
+    // Half-close: the client answers our close frame and closes; reading sees the end. (Over
+    // TLS without a close_notify: the WebSocket close frame already ended the conversation.)
     boost::system::error_code ignored;
-    socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    tcp_socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   }
   bool more = false;
   {
@@ -375,7 +402,7 @@ void ws_connection::on_written(const boost::system::error_code& ec) {
 void ws_connection::check_timeouts(clock::time_point now) {
   auto started = close_started_.load();
   if (started && now - clock::time_point(clock::duration(started)) > close_handshake_limit) {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+    asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->finish(); });
     return;
   }
   // A client that takes none of our data is not kept alive by sending (pings, say): it cannot
@@ -384,7 +411,7 @@ void ws_connection::check_timeouts(clock::time_point now) {
   if (writing && now - clock::time_point(clock::duration(writing)) > settings_.idle_timeout) {
     spdlog::debug("closing a connection that has not read for {} ms",
                   settings_.idle_timeout.count());
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->finish(); });
+    asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->finish(); });
     return;
   }
   // Not reading on purpose (the inbound budget is full) is not the client's silence.
@@ -396,7 +423,7 @@ void ws_connection::check_timeouts(clock::time_point now) {
 }
 
 void ws_connection::shut_down(const caf::error& reason, std::uint16_t code) {
-  asio::post(socket_.get_executor(),
+  asio::post(tcp_socket().get_executor(),
              [self = shared_from_this(), reason] { self->stop_actor(reason); });
   close(code, "server shutting down");
 }
@@ -420,7 +447,7 @@ void ws_connection::finish() {
     pending_pong_.reset();
   }
   boost::system::error_code ignored;
-  socket_.close(ignored);
+  tcp_socket().close(ignored);
   stop_actor(make_error(stop_code::closed));
   if (finished_) finished_(this);
 }

@@ -7,6 +7,9 @@
 // sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
 // not one per frame.
 //
+// Over TLS the same, except that replies are never written from the sending actor's thread (the
+// TLS state belongs to the network thread) and each burst is copied into one buffer to encrypt.
+//
 // What a client can make the server hold is bounded in bytes: everything queued for it
 // (--outbound-buffer-limit; only the latest pong waits), and what it sent that the actors have not
 // handled yet (--inbound-buffer-limit; over it the socket is not read, so TCP pushes back).
@@ -15,6 +18,7 @@
 #include "core/serializer.hpp"
 #include "core/ws_frame.hpp"
 #include "transport/settings.hpp"
+#include "transport/tls.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
 
@@ -26,6 +30,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 namespace beryl {
@@ -36,11 +41,13 @@ class ws_connection final : public outbox,
  public:
   using clock = std::chrono::steady_clock;
   using on_finished = std::function<void(ws_connection*)>;
+  // A plain TCP socket, or TLS over one (held apart: it is larger than the rest of the
+  // connection).
+  using byte_stream = std::variant<boost::asio::ip::tcp::socket, std::unique_ptr<tls_stream>>;
 
   // `admitted` holds the connection's place under the connection caps until it ends.
-  ws_connection(boost::asio::ip::tcp::socket socket, const transport_settings& settings,
-                const serializer* format, on_finished finished,
-                std::shared_ptr<const void> admitted);
+  ws_connection(byte_stream stream, const transport_settings& settings, const serializer* format,
+                on_finished finished, std::shared_ptr<const void> admitted);
 
   // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
   void start(socket_actor socket, std::string handshake_response, std::string early_bytes);
@@ -93,7 +100,13 @@ class ws_connection final : public outbox,
   void finish();
   void stop_actor(const caf::error& reason);
 
-  boost::asio::ip::tcp::socket socket_;
+  // Calls `f` with the plain socket or the TLS stream.
+  template <class F>
+  decltype(auto) with_stream(F&& f);
+  boost::asio::ip::tcp::socket& tcp_socket();
+  bool tls() const { return stream_.index() == 1; }
+
+  byte_stream stream_;
   const transport_settings& settings_;
   const serializer* format_;
   on_finished finished_;

@@ -112,6 +112,11 @@ std::vector<option> options() {
        [](server_config& c, const std::string& v) {
          c.transport.check_origin = handshake::origin_policy(v);
        }},
+      {"tls-cert", "FILE",
+       "PEM certificate chain: the port serves https and wss beside http and ws (with --tls-key)",
+       [](server_config& c, const std::string& v) { c.transport.tls_cert = v; }},
+      {"tls-key", "FILE", "PEM private key of --tls-cert",
+       [](server_config& c, const std::string& v) { c.transport.tls_key = v; }},
       {"longpoll", "",
        "enable the long-poll transport (for clients without WebSocket; off by default)",
        [](server_config& c, const std::string&) { c.transport.longpoll = true; }},
@@ -272,6 +277,8 @@ parse_outcome parse_config(const std::vector<std::string>& args,
   } catch (const std::invalid_argument& e) {
     return {std::nullopt, 2, std::string(e.what()) + "\n"};
   }
+  if (config.transport.tls_cert.empty() != config.transport.tls_key.empty())
+    return {std::nullopt, 2, "--tls-cert and --tls-key go together\n"};
   derive_defaults(config);
   return {config, 0, {}};
 }

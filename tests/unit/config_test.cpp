@@ -35,6 +35,8 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK(c.transport.check_origin.allows("http://127.0.0.1:4000", "127.0.0.1:4000"));
   CHECK_FALSE(c.transport.check_origin.allows("http://evil.example", "127.0.0.1:4000"));
   CHECK_FALSE(c.transport.longpoll);
+  CHECK(c.transport.tls_cert.empty());
+  CHECK(c.transport.tls_key.empty());
   CHECK(c.sockets.max_channels == 100);
   CHECK_FALSE(c.sockets.message_rate.enabled());
   CHECK_FALSE(c.sockets.channel_rate.enabled());
@@ -54,6 +56,18 @@ TEST_CASE("the drain's batch size, interval and timeout; a batch of 0 is refused
   CHECK(out.config->drain.batch_interval == std::chrono::milliseconds(100));
   CHECK(out.config->drain.timeout == std::chrono::milliseconds(0));
   CHECK(parse_config({"--drain-batch-size", "0"}, env_of({})).exit_code == 2);
+}
+
+TEST_CASE("TLS: --tls-cert and --tls-key, from the command line or BERYL_TLS_*, go together") {
+  auto out = parse_config({"--tls-cert", "/etc/beryl/cert.pem"},
+                          env_of({{"BERYL_TLS_KEY", "/etc/beryl/key.pem"}}));
+  REQUIRE(out.config);
+  CHECK(out.config->transport.tls_cert == "/etc/beryl/cert.pem");
+  CHECK(out.config->transport.tls_key == "/etc/beryl/key.pem");
+  auto alone = parse_config({"--tls-cert", "/etc/beryl/cert.pem"}, env_of({}));
+  CHECK(alone.exit_code == 2);
+  CHECK(alone.text == "--tls-cert and --tls-key go together\n");
+  CHECK(parse_config({"--tls-key", "/etc/beryl/key.pem"}, env_of({})).exit_code == 2);
 }
 
 TEST_CASE("environment variables override defaults and the command line overrides both") {

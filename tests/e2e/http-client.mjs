@@ -1,15 +1,17 @@
 // Minimal HTTP client. Unlike fetch it keeps no idle keep-alive sockets, which would hold
 // the test process open for seconds after the last test.
 import http from 'node:http'
+import https from 'node:https'
 import net from 'node:net'
 import { within } from './timing.mjs'
 
 // `signal` (an AbortSignal) cancels the request; a request that times out is cancelled too, so a
-// held long-poll GET never outlives its wait.
-export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 3_000, signal } = {}) {
+// held long-poll GET never outlives its wait. An https URL is checked against `ca` (PEM).
+export function httpRequest(url, { method = 'GET', headers = {}, body, timeoutMs = 3_000, signal, ca } = {}) {
   let req
   const done = new Promise((resolve, reject) => {
-    req = http.request(url, { method, headers, agent: false, signal }, (res) => {
+    const client = String(url).startsWith('https:') ? https : http
+    req = client.request(url, { method, headers, agent: false, signal, ca }, (res) => {
       const chunks = []
       res.on('data', (chunk) => chunks.push(chunk))
       res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString() }))

@@ -20,9 +20,12 @@ app="$scratch/app/tiny_app"
 "$app" --help | head -1 | grep -qx "usage: tiny_app \[options\]"
 "$scratch/app/echo_test"  # its channel, tested with the installed kit
 
-echo "package: the tiny app serves"
+echo "package: the tiny app serves, http and https (a certificate made here)"
+cert="$scratch/cert.pem" key="$scratch/key.pem"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$key" -out "$cert" \
+  -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
 log="$scratch/app.log"
-"$app" --host 127.0.0.1 --port 0 >"$log" 2>&1 &
+"$app" --host 127.0.0.1 --port 0 --tls-cert "$cert" --tls-key "$key" >"$log" 2>&1 &
 pid=$!
 trap 'kill "$pid" 2>/dev/null || true' EXIT
 port=""
@@ -41,6 +44,14 @@ for _ in $(seq 50); do
   sleep 0.1
 done
 [ -n "$healthy" ] || { cat "$log"; exit 1; }
+status=$(curl -s --cacert "$cert" -o /dev/null -w '%{http_code}' "https://127.0.0.1:$port/healthz")
+[ "$status" = 200 ] || { echo "https /healthz answered $status"; cat "$log"; exit 1; }
+# A WebSocket upgrade over TLS: curl prints the 101 and waits on the open socket until -m.
+upgrade=$(curl -s -i -m 2 --http1.1 --cacert "$cert" -H "Connection: Upgrade" -H "Upgrade: websocket" \
+  -H "Sec-WebSocket-Version: 13" -H "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==" \
+  "https://127.0.0.1:$port/socket/websocket?vsn=2.0.0" || true)
+echo "$upgrade" | head -1 | grep -q "101 Switching Protocols" ||
+  { echo "no wss upgrade: $upgrade"; exit 1; }
 tree=$(curl -s "http://127.0.0.1:$port/debug/supervision")
 echo "$tree" | grep -q '"name":"services"' || { echo "no services in $tree"; exit 1; }
 echo "$tree" | grep -q '"name":"greeter","kind":"worker","restart":"permanent","state":"running"' ||

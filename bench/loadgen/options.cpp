@@ -1,6 +1,7 @@
 #include "options.hpp"
 
 #include <boost/asio/ip/address.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include <algorithm>
 #include <functional>
@@ -33,11 +34,24 @@ void parse_port_range(const std::string& s, loadgen_options& o) {
   o.source_port_last = static_cast<std::uint16_t>(last);
 }
 
-// Accepts ws://HOST:PORT/PATH[?QUERY] where HOST is a loopback name: this tool must never load
-// another machine.
+// The client side of wss://. The server's certificate is not checked: the target is loopback
+// only, and the suite's server uses a certificate made for the run.
+std::shared_ptr<boost::asio::ssl::context> client_tls_context() {
+  namespace ssl = boost::asio::ssl;
+  auto context = std::make_shared<ssl::context>(ssl::context::tls_client);
+  context->set_options(ssl::context::default_workarounds | ssl::context::no_tlsv1 |
+                       ssl::context::no_tlsv1_1);
+  context->set_verify_mode(ssl::verify_none);
+  return context;
+}
+
+// Accepts ws://HOST:PORT/PATH[?QUERY] (or wss://) where HOST is a loopback name: this tool must
+// never load another machine.
 ws_target parse_url(const std::string& url) {
-  const std::string scheme = "ws://";
-  if (url.rfind(scheme, 0) != 0) throw std::invalid_argument("--url must start with ws://");
+  const bool tls = url.rfind("wss://", 0) == 0;
+  const std::string scheme = tls ? "wss://" : "ws://";
+  if (url.rfind(scheme, 0) != 0)
+    throw std::invalid_argument("--url must start with ws:// or wss://");
   const std::string rest = url.substr(scheme.size());
   const auto slash = rest.find('/');
   const std::string authority = rest.substr(0, slash);
@@ -45,7 +59,7 @@ ws_target parse_url(const std::string& url) {
   if (path.find('?') == std::string::npos) path += "?vsn=2.0.0";
 
   std::string host = authority;
-  unsigned short port = 80;
+  unsigned short port = tls ? 443 : 80;
   const auto colon = authority.rfind(':');
   if (colon != std::string::npos && authority.find(']', colon) == std::string::npos) {
     host = authority.substr(0, colon);
@@ -57,7 +71,11 @@ ws_target parse_url(const std::string& url) {
   if (address != "127.0.0.1" && address != "::1") {
     throw std::invalid_argument("only 127.0.0.1, localhost or [::1] may be targeted, not " + host);
   }
-  return {{boost::asio::ip::make_address(address), port}, authority, path, nullptr};
+  return {{boost::asio::ip::make_address(address), port},
+          authority,
+          path,
+          nullptr,
+          tls ? client_tls_context() : nullptr};
 }
 
 }  // namespace
@@ -65,7 +83,7 @@ ws_target parse_url(const std::string& url) {
 std::string usage() {
   return R"(usage: beryl-loadgen SCENARIO [options]
 Scenarios: connect, fanout, echo, churn, room, capacity. Prints one JSON result on stdout.
-  --url ws://127.0.0.1:4000/socket/websocket   server (loopback only)
+  --url ws://127.0.0.1:4000/socket/websocket   server (loopback only; wss:// for TLS)
   --server-pid PID      measure the server's RSS and CPU through /proc/PID
   --connections N       connect: total; fanout: subscribers; echo, churn: clients; room: members
   --steps A,B,C         connect: sizes at which to measure RSS and joins/s

@@ -3,6 +3,7 @@
 #include "ws_codec.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/write.hpp>
 
@@ -16,6 +17,7 @@
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <random>
 
 namespace bench {
@@ -81,8 +83,8 @@ std::string timed_out() {
 
 }  // namespace
 
-// RFC 6455 on a plain socket. Beast cost the presence runs a third of the generator's CPU: UTF-8
-// validation of every text frame, and a buffer per connection as big as its largest message.
+// RFC 6455 on a plain socket or TLS. Beast cost the presence runs a third of the generator's CPU:
+// UTF-8 validation of every text frame, and a buffer per connection as big as its largest message.
 // permessage-deflate is not offered, and Sec-WebSocket-Accept is not checked: a 101 from our own
 // server is enough for a benchmark client, and the check would need SHA-1.
 class ws_client::impl : public std::enable_shared_from_this<impl> {
@@ -108,6 +110,7 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
       }
     }
     request_ = ws_handshake_request(target.host, target.target, random_key());
+    if (target.tls) tls_.emplace(socket_, *target.tls);
     arm_timer("connect");
     socket_.async_connect(target.endpoint,
                           [self = shared_from_this()](error_code ec) { self->on_connect(ec); });
@@ -168,9 +171,30 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
     error_code ignored;
     socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
     arm_timer("handshake");
-    asio::async_write(
-        socket_, asio::buffer(request_),
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_request_sent(ec); });
+    if (!tls_) return send_request();
+    tls_->async_handshake(asio::ssl::stream_base::client,
+                          [self = shared_from_this()](error_code ec) {
+                            if (self->state_ == state::closed) return;
+                            if (ec) return self->fail("tls handshake: " + ec.message());
+                            self->send_request();
+                          });
+  }
+
+  void send_request() {
+    with_stream([this](auto& stream) {
+      asio::async_write(
+          stream, asio::buffer(request_),
+          [self = shared_from_this()](error_code ec, std::size_t) { self->on_request_sent(ec); });
+    });
+  }
+
+  // Calls `f` with the TCP socket, or the TLS stream over it.
+  template <class F>
+  void with_stream(F&& f) {
+    if (tls_)
+      f(*tls_);
+    else
+      f(socket_);
   }
 
   void on_request_sent(error_code ec) {
@@ -181,10 +205,12 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
   }
 
   void read_response() {
-    socket_.async_read_some(asio::buffer(buffer_.get() + end_, capacity_ - end_),
-                            [self = shared_from_this()](error_code ec, std::size_t size) {
-                              self->on_response(ec, size);
-                            });
+    with_stream([this](auto& stream) {
+      stream.async_read_some(asio::buffer(buffer_.get() + end_, capacity_ - end_),
+                             [self = shared_from_this()](error_code ec, std::size_t size) {
+                               self->on_response(ec, size);
+                             });
+    });
   }
 
   void on_response(error_code ec, std::size_t size) {
@@ -208,9 +234,12 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
   }
 
   void read() {
-    socket_.async_read_some(
-        asio::buffer(buffer_.get() + end_, capacity_ - end_),
-        [self = shared_from_this()](error_code ec, std::size_t size) { self->on_read(ec, size); });
+    with_stream([this](auto& stream) {
+      stream.async_read_some(asio::buffer(buffer_.get() + end_, capacity_ - end_),
+                             [self = shared_from_this()](error_code ec, std::size_t size) {
+                               self->on_read(ec, size);
+                             });
+    });
   }
 
   void on_read(error_code ec, std::size_t size) {
@@ -268,7 +297,7 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
 
   // Asks the handler once per message whether its start is enough (ws_handler::on_text_start).
   bool skips(const ws_frame_header& header, std::string_view held) {
-    if (header.opcode != ws_opcode::text || !header.fin || fragmented_ || !handler_ ||
+    if (tls_ || header.opcode != ws_opcode::text || !header.fin || fragmented_ || !handler_ ||
         header.payload_size <= ws_peek_size || held.size() < header.header_size + ws_peek_size ||
         asked_ == begin_)
       return false;
@@ -391,9 +420,11 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
   }
 
   void write_front() {
-    asio::async_write(
-        socket_, asio::buffer(queue_.front()),
-        [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    with_stream([this](auto& stream) {
+      asio::async_write(
+          stream, asio::buffer(queue_.front()),
+          [self = shared_from_this()](error_code ec, std::size_t) { self->on_write(ec); });
+    });
   }
 
   void on_write(error_code ec) {
@@ -424,6 +455,7 @@ class ws_client::impl : public std::enable_shared_from_this<impl> {
   }
 
   asio::ip::tcp::socket socket_;
+  std::optional<asio::ssl::stream<asio::ip::tcp::socket&>> tls_;  // over socket_, for wss://
   asio::steady_timer timer_;
   ws_handler* handler_;
   xorshift64 prng_;

@@ -1,9 +1,10 @@
-// One client WebSocket connection: a lean RFC 6455 client on a Boost.Asio TCP socket
-// (ws_client.cpp; the framing is in ws_codec). No UTF-8 validation, no permessage-deflate.
+// One client WebSocket connection: a lean RFC 6455 client on a Boost.Asio TCP socket, or TLS over
+// one (ws_client.cpp; the framing is in ws_codec). No UTF-8 validation, no permessage-deflate.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 
 #include "source_ports.hpp"
 
@@ -20,8 +21,9 @@ class ws_handler {
   virtual void on_text(std::string_view text) = 0;
   // A text message longer than ws_peek_size: `start` is its beginning. Returning true means
   // that was all the handler needed: the rest is dropped by the kernel unread (recv with
-  // MSG_TRUNC, no copy) and on_text is not called. Big presence frames that a client only counts
-  // would otherwise cost the generator more than the server.
+  // MSG_TRUNC, no copy) and on_text is not called. (Not over TLS: every byte is decrypted.) Big
+  // presence frames that a client only counts would otherwise cost the generator more than the
+  // server.
   virtual bool on_text_start(std::string_view start) {
     (void)start;
     return false;
@@ -38,6 +40,7 @@ struct ws_target {
   std::string host;    // Host header, e.g. "127.0.0.1:4000"
   std::string target;  // request target, e.g. "/socket/websocket?vsn=2.0.0"
   std::shared_ptr<source_port_range> source_ports;  // null: the kernel picks the local port
+  std::shared_ptr<boost::asio::ssl::context> tls;   // wss://; null: ws://
 };
 
 inline constexpr std::size_t ws_peek_size = 256;

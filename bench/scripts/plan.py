@@ -60,9 +60,25 @@ SMOKE = [
      ["--step", "50", "--max-clients", "150", "--sample", "10", "--senders", "2"]),
 ]
 
+# TLS (issue 14): the server gets a certificate made for the suite, the generator connects with
+# wss://. Each run is reported beside its plain counterpart (the last name), as a ratio.
+TLS_FULL = [
+    ("echo-50-tls", "echo", ["--connections", "50", "--duration", "10"], "echo-50"),
+    # Memory per TLS connection, at steps that connect-19500 also measures.
+    ("connect-10000-tls", "connect",
+     ["--connections", "10000", "--steps", "1000,5000,10000"], "connect-19500"),
+]
+
+TLS_SMOKE = [
+    ("echo-5-tls", "echo", ["--connections", "5", "--duration", "1"], "echo-5"),
+    ("connect-300-tls", "connect", ["--connections", "300", "--steps", "100,300"], "connect-300"),
+]
+
 # Seconds a single run may take before the generator stops itself.
 TIMEOUT_S = {"full": 240, "smoke": 30}
 
 
 def runs(smoke):
-    return SMOKE if smoke else FULL
+    """(name, scenario, generator arguments, plain counterpart: None for a plain run)."""
+    plain, tls = (SMOKE, TLS_SMOKE) if smoke else (FULL, TLS_FULL)
+    return [(*run, None) for run in plain] + tls

@@ -63,6 +63,7 @@ class Report:
         self._churn()
         self._room()
         self._capacity()
+        self._tls()
         self._comparison()
         self._problems()
         path = self.base + ".md"
@@ -320,6 +321,40 @@ class Report:
         self._chart("room-reach", svg.line_chart(
             "Presence diff reach in a full room (CDF)", "phx_join to the last member (ms, log)",
             "% of probes at or below", reaches, log_x=True), "presence diff reach")
+
+    def _tls(self):
+        """Each TLS run against its plain counterpart of the same run: what TLS costs."""
+        runs = [run for run in self.results["runs"] if run.get("tls_versus") and run.get("result")]
+        if not runs:
+            return
+        plain = _by_name(self.results)
+        self._add("## TLS: the same runs over wss://", "",
+                  "The server with `--tls-cert`/`--tls-key` (a P-256 certificate made for the suite), "
+                  "the generator on wss:// (TLS 1.3). Each figure beside the plain run's, and TLS / "
+                  "plain; RSS per connection at the connection counts both runs reached.", "",
+                  "| run | versus | figure | TLS | plain | TLS / plain |", "|---|---|---|---|---|---|")
+        for run in runs:
+            other = plain.get(run["tls_versus"], {}).get("result")
+            r = run["result"]
+            rows = []
+            if run["scenario"] == "echo":
+                rows = [("replies/s", r["replies_per_s"], other and other["replies_per_s"], _num),
+                        ("p99 ms", r["latency"]["p99_us"], other and other["latency"]["p99_us"], _ms)]
+            elif run["scenario"] == "connect":
+                steps = {s["connections"]: s for s in (other or {}).get("steps", [])}
+                for step in r["steps"]:
+                    base = steps.get(step["connections"], {})
+                    rows.append((f"RSS/connection B at {step['connections']:,}",
+                                 step["rss_per_connection_bytes"],
+                                 base.get("rss_per_connection_bytes"), _num))
+                    rows.append((f"joins/s at {step['connections']:,}", step["joins_per_s"],
+                                 base.get("joins_per_s"), _num))
+            for figure, tls_value, plain_value, fmt in rows:
+                ratio = (f"{tls_value / plain_value:.2f}×" if tls_value is not None and plain_value
+                         else "–")
+                self._add(f"| {run['name']} | {run['tls_versus']} | {figure} | {fmt(tls_value)} | "
+                          f"{fmt(plain_value)} | {ratio} |")
+        self._add("")
 
     def _capacity(self):
         runs = _by_scenario(self.results, "capacity")

@@ -1,5 +1,6 @@
 """Builds the release binaries and runs the server under test."""
 
+import os
 import signal
 import socket
 import subprocess
@@ -25,28 +26,48 @@ def free_port():
         return s.getsockname()[1]
 
 
+def make_certificate(directory):
+    """A self-signed certificate for 127.0.0.1 and its key, for the TLS runs."""
+    cert, key = os.path.join(directory, "tls-cert.pem"), os.path.join(directory, "tls-key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                    "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return cert, key
+
+
 class ManagedServer:
     """One beryl-server process on 127.0.0.1, started fresh for each scenario run."""
 
-    def __init__(self, binary, log_path):
+    def __init__(self, binary, log_path, scratch_dir):
         self.binary = binary
         self.log_path = log_path
+        self.scratch_dir = scratch_dir  # where the TLS runs' certificate goes
+        self.certificate = None
         self.proc = None
         self.port = None
+        self.tls = False
 
     @property
     def url(self):
-        return f"ws://127.0.0.1:{self.port}/socket/websocket"
+        scheme = "wss" if self.tls else "ws"
+        return f"{scheme}://127.0.0.1:{self.port}/socket/websocket"
 
     @property
     def pid(self):
         return self.proc.pid
 
-    def start(self, timeout_s=30):
+    def start(self, tls=False, timeout_s=30):
+        """With `tls` the server also serves wss:// (and url says wss://)."""
         self.port = free_port()
+        self.tls = tls
+        args = [self.binary, "--host", "127.0.0.1", "--port", str(self.port)]
+        if tls:
+            self.certificate = self.certificate or make_certificate(self.scratch_dir)
+            args += ["--tls-cert", self.certificate[0], "--tls-key", self.certificate[1]]
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen(
-                [self.binary, "--host", "127.0.0.1", "--port", str(self.port)],
+                args,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

@@ -142,17 +142,22 @@ def main():
     }
     os.makedirs(base, exist_ok=True)  # charts and the server log
     server = None if args.url else ManagedServer(
-        os.path.join(args.build_dir, "app", "beryl-server"), os.path.join(base, "server.log"))
+        os.path.join(args.build_dir, "app", "beryl-server"), os.path.join(base, "server.log"),
+        base)
+    if args.url:
+        runs = [r for r in runs if r[3] is None]  # TLS runs need the server this suite starts
 
     quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0 if args.smoke else 30)
-    for name, scenario, extra in runs:
+    for name, scenario, extra, plain in runs:
         log(f"run {name}")
         run = {"name": name, "scenario": scenario}
+        if plain:
+            run["tls_versus"] = plain
         if quiet_wait > 0:
             run["busy_before_pct"] = round(quiet.wait_for_quiet(quiet_wait, log), 1)
         try:
             if server:
-                server.start()
+                server.start(tls=bool(plain))
             url = server.url if server else args.url
             pid = server.pid if server else args.server_pid
             run.update(run_loadgen(loadgen, scenario, extra, url, pid, plan.TIMEOUT_S[mode]))

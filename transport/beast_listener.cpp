@@ -130,10 +130,17 @@ class beast_listener_impl final : public beast_listener,
         ++left;
       }
     }
+    longpoll_endpoint::drained sessions;
+    if (longpoll_) {
+      sessions = longpoll_->drain(batch - closed, make_error(stop_code::shutdown));
+      if (sessions.ended > 0)
+        spdlog::info("listener on port {} draining: ended {} long-poll session(s), {} left", port_,
+                     sessions.ended, sessions.left);
+    }
     if (closed > 0)
       spdlog::info("listener on port {} draining: closed {} connection(s) with {}, {} left", port_,
                    closed, close_code::service_restart, left);
-    return left;
+    return left + sessions.left;
   }
 
   // Waits until the acceptor is closed, so that a restarted listener can bind the same port.

@@ -23,7 +23,8 @@ class beast_listener {
   // Stops accepting, stops every socket actor with `reason` and closes with `close_code`.
   virtual void stop(const caf::error& reason, std::uint16_t close_code) = 0;
   // Refuses new connections from now on (503), and closes up to `batch` open WebSocket
-  // connections with 1012; returns how many are still open and not closing.
+  // connections with 1012, then ends long-poll sessions within what is left of the batch;
+  // returns how many connections and sessions are still open and not closing.
   virtual std::size_t drain(std::size_t batch) = 0;
 };
 

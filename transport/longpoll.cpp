@@ -470,13 +470,22 @@ void longpoll_endpoint::tick(clock::time_point now) {
 }
 
 void longpoll_endpoint::stop(const caf::error& reason) {
-  std::vector<std::shared_ptr<longpoll_session>> all;
+  drain(SIZE_MAX, reason);
+}
+
+longpoll_endpoint::drained longpoll_endpoint::drain(std::size_t batch, const caf::error& reason) {
+  std::vector<std::shared_ptr<longpoll_session>> ending;
+  std::size_t left = 0;
   {
     std::lock_guard lock(mutex_);
-    for (auto& [id, session] : sessions_) all.push_back(session);
-    sessions_.clear();
+    for (auto it = sessions_.begin(); it != sessions_.end() && ending.size() < batch;) {
+      ending.push_back(std::move(it->second));
+      it = sessions_.erase(it);
+    }
+    left = sessions_.size();
   }
-  for (auto& session : all) session->end(reason);
+  for (auto& session : ending) session->end(reason);
+  return {ending.size(), left};
 }
 
 }  // namespace beryl

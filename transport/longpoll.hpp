@@ -47,6 +47,13 @@ class longpoll_endpoint {
   // Ends every session: their socket actors stop with `reason`.
   void stop(const caf::error& reason);
 
+  // Ends up to `batch` sessions as stop() does (a held GET gets {"status":410}).
+  struct drained {
+    std::size_t ended = 0;
+    std::size_t left = 0;
+  };
+  drained drain(std::size_t batch, const caf::error& reason);
+
   std::size_t sessions() const;
 
  private:

@@ -5,7 +5,7 @@ import { describe, it, after } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   startServer, cleanupAll, RawClient, connectPhx, joinOk, nextClose, okReply, v2, delay, until,
-  httpRequest, upgradeStatus,
+  httpRequest, upgradeStatus, RawLongPoll,
 } from './harness.mjs'
 
 describe('graceful shutdown', () => {
@@ -51,6 +51,32 @@ describe('graceful shutdown', () => {
     assert.equal(exit.killed, false)
     assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
     assert.match(server.output, /draining: closed 2 connection\(s\) with 1012, 3 left/)
+  })
+
+  it('long-poll sessions drain in the same batches, after the WebSockets: a GET then gets {"status":410}', { timeout: 20_000 }, async () => {
+    const server = await startServer(['--longpoll', '--longpoll-window-ms', '1000',
+      '--drain-batch-size', '1', '--drain-batch-interval-ms', '500'])
+    const ws = await RawClient.connect(server.wsUrl())
+    const sessions = await Promise.all([RawLongPoll.open(server), RawLongPoll.open(server)])
+    for (const [i, session] of sessions.entries()) await session.join(`bench:drain-lp-${i}`)
+    const wsClosed = ws.waitClose(10_000).then((info) => ({ code: info.code, at: Date.now() }))
+    // Each session keeps a GET waiting, as phoenix.js does, until one answers 410.
+    const ended = sessions.map(async (session) => {
+      for (;;) {
+        const res = await session.request('GET', { timeoutMs: 5_000 })
+        if (res.json?.status === 410) return Date.now()
+      }
+    })
+    const exited = server.stop(10_000)
+    const first = await wsClosed
+    assert.equal(first.code, 1012)
+    const at = (await Promise.all(ended)).sort((a, b) => a - b)
+    // Batches of 1: the WebSocket, then one session, then the other, 500 ms apart.
+    assert.ok(at[0] - first.at >= 400, `the first session ${at[0] - first.at} ms after the WebSocket`)
+    assert.ok(at[1] - at[0] >= 400, `the second session ${at[1] - at[0]} ms after the first`)
+    const exit = await exited
+    assert.deepEqual({ code: exit.code, signal: exit.signal, killed: exit.killed }, { code: 0, signal: null, killed: false })
+    assert.match(server.output, /draining: ended 1 long-poll session\(s\), 1 left/)
   })
 
   it('--drain-timeout-ms bounds the drain: what is left closes with 1001', { timeout: 20_000 }, async () => {

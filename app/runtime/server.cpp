@@ -170,6 +170,26 @@ int run_unsupervised(caf::actor_system& sys, io_runtime& io, const server_config
   return status;
 }
 
+// Actors spawned outside the tree and never stopped (a table of actors an app keeps in a static,
+// say) would keep the actor system's destructor waiting for them forever, and a handle destroyed
+// after the system would crash. Erlang's VM ends such processes when it halts: so does this,
+// after giving them a moment, by ending the process.
+void exit_if_stray_actors(caf::actor_system& sys, std::chrono::milliseconds patience, int status) {
+  auto deadline = std::chrono::steady_clock::now() + patience;
+  while (sys.registry().running() > 0 && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  auto left = sys.registry().running();
+  if (left == 0) return;
+  spdlog::warn(
+      "{} actor(s) outside the supervision tree still running {} ms after it stopped: exiting "
+      "without them (run the app's actors as services to stop them in order)",
+      left, patience.count());
+  spdlog::info("stopped");
+  spdlog::shutdown();
+  std::fflush(nullptr);
+  std::_Exit(status);
+}
+
 }  // namespace
 
 server_config config_from_command_line(int argc, char** argv, std::vector<app_option> app_options) {
@@ -231,6 +251,7 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   // so their actors); the system's destructor waits for every actor.
   io.drain(std::chrono::seconds(3));
   io.stop();
+  exit_if_stray_actors(sys, std::chrono::seconds(3), status);
   spdlog::info("stopped");
   return status;
 }

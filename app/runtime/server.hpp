@@ -23,8 +23,10 @@ namespace beryl::app {
 server_config config_from_command_line(int argc, char** argv,
                                        std::vector<app_option> app_options = {});
 
-// Serves until SIGINT or SIGTERM, then shuts down gracefully (sockets closed with 1001).
-// Returns the process's exit status.
+// Serves until SIGINT or SIGTERM, then shuts down gracefully (drain, then the tree in order).
+// Returns the process's exit status; but when actors spawned outside the tree are still running
+// 3 s after it stopped, it logs how many and ends the process with that status instead (they
+// would block the actor system's shutdown forever).
 // With an `endpoint`, the app's own code can broadcast while the server runs (see endpoint.hpp).
 // `services` are the app's own actors (state that outlives a channel): supervised one_for_one
 // under "services", started before any channel and stopped after every channel (tree.hpp).

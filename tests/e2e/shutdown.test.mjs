@@ -31,6 +31,8 @@ describe('graceful shutdown', () => {
     assert.deepEqual({ code: exit.code, signal: exit.signal }, { code: 0, signal: null })
     assert.deepEqual(await Promise.all(closes), [1012, 1012, 1012])
     for (const client of [rawV2, rawV1, idle]) assert.equal((await client.waitClose()).code, 1012)
+    // Every actor of the server's own ended with its tree: none was left behind at exit.
+    assert.doesNotMatch(server.output, /outside the supervision tree/)
   })
 
   it('drains in batches: /healthz 503, new sockets refused, one batch per interval', { timeout: 20_000 }, async () => {

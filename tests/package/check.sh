@@ -24,17 +24,21 @@ echo "package: the tiny app serves, http and https (a certificate made here)"
 cert="$scratch/cert.pem" key="$scratch/key.pem"
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$key" -out "$cert" \
   -days 2 -subj /CN=localhost -addext subjectAltName=IP:127.0.0.1 >/dev/null 2>&1
+# Starts the app with "$@" (log in $log), sets pid and port.
+start_app() {
+  "$app" --host 127.0.0.1 --port 0 "$@" >"$log" 2>&1 &
+  pid=$!
+  trap 'kill "$pid" 2>/dev/null || true' EXIT
+  port=""
+  for _ in $(seq 100); do
+    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
+    [ -n "$port" ] && break
+    sleep 0.1
+  done
+  [ -n "$port" ] || { cat "$log"; exit 1; }
+}
 log="$scratch/app.log"
-"$app" --host 127.0.0.1 --port 0 --tls-cert "$cert" --tls-key "$key" >"$log" 2>&1 &
-pid=$!
-trap 'kill "$pid" 2>/dev/null || true' EXIT
-port=""
-for _ in $(seq 100); do
-  port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$log" | head -1)
-  [ -n "$port" ] && break
-  sleep 0.1
-done
-[ -n "$port" ] || { cat "$log"; exit 1; }
+start_app --tls-cert "$cert" --tls-key "$key"
 healthy=""
 for _ in $(seq 50); do
   if [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/healthz")" = 200 ]; then
@@ -59,6 +63,16 @@ echo "$tree" | grep -q '"name":"greeter","kind":"worker","restart":"permanent","
 kill -TERM "$pid"
 wait "$pid"  # exits 0 after a graceful shutdown
 trap - EXIT
+
+echo "package: an actor spawned outside the tree does not keep the app from exiting"
+log="$scratch/stray.log"
+start_app --stray-actor
+started=$(date +%s)
+kill -TERM "$pid"
+wait "$pid"
+trap - EXIT
+[ $(($(date +%s) - started)) -le 15 ] || { echo "the app took over 15 s to exit"; exit 1; }
+grep -q "1 actor(s) outside the supervision tree still running" "$log" || { cat "$log"; exit 1; }
 
 echo "package: add_subdirectory() needs no doctest and brings none of our tests"
 cmake -S "$source_dir/tests/package/subdir" -B "$scratch/subdir" -DBERYL_SOURCE="$source_dir" \

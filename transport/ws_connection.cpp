@@ -102,6 +102,9 @@ void ws_connection::on_readable(const boost::system::error_code& ec, std::size_t
   char* buffer = thread_read_buffer();
   // A few reads per wake-up at most, so one busy client cannot starve the others.
   for (int i = 0; i < 4 && !over_inbound_budget(); ++i) {
+    // A TLS read may have to write (a TLS 1.3 KeyUpdate answered at once): not beside a write in
+    // progress, which the next asynchronous read waits for instead.
+    if (tls() && write_started_ != 0) break;
     boost::system::error_code read_ec;
     // Over TLS this decrypts what is buffered first, and reads the socket only when that is all
     // taken; on the non-blocking socket it never waits.

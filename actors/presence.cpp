@@ -1,6 +1,7 @@
 #include "actors/presence.hpp"
 
 #include "actors/atoms.hpp"
+#include "core/presence/coalescing_window.hpp"
 #include "core/presence/pending_changes.hpp"
 #include "core/presence/state.hpp"
 #include "core/presence/wire.hpp"
@@ -8,6 +9,7 @@
 #include <caf/all.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <unordered_map>
 
 namespace json = boost::json;
@@ -20,6 +22,7 @@ struct shard_state {
   pubsub_ref pubsub;
   presence_settings settings;
   presence::pending_changes pending;
+  std::optional<presence::coalescing_window> window;
   // Subscribers whose presence_state goes out after the next diff of their topic.
   struct waiting_member {
     std::uint64_t subscriber;
@@ -62,7 +65,11 @@ void record(shard_self self, const presence::diff& d) {
   st.pending.add(d);
   if (st.flush_scheduled) return;
   st.flush_scheduled = true;
-  self->delayed_send(self, st.settings.diff_interval, atoms::flush::value);
+  std::size_t presences = 0;  // in the biggest topic changed
+  for (const auto& [topic, changes] : d)
+    presences = std::max(presences, st.replica->entries_in(topic));
+  auto hold = st.window->open(presence::coalescing_window::clock::now(), presences);
+  self->delayed_send(self, hold, atoms::flush::value);
 }
 
 // Each topic's coalesced changes go to its pubsub shard, which broadcasts them and keeps the
@@ -78,6 +85,7 @@ void send_state(shard_self self, const std::string& topic, std::uint64_t subscri
 void flush(shard_self self) {
   auto& st = self->state;
   st.flush_scheduled = false;
+  st.window->close(presence::coalescing_window::clock::now());
   for (auto& [topic, changes] : st.pending.take_all())
     caf::anon_send(st.pubsub.shard_for(topic), atoms::presence::value, topic, self->id(),
                    std::move(changes));
@@ -99,6 +107,7 @@ shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
   st.replica = std::make_unique<presence::state>(replica_of(settings, index));
   st.pubsub = std::move(pubsub);
   st.settings = std::move(settings);
+  st.window.emplace(st.settings.diff_interval, st.settings.diff_interval_max);
   self->set_down_handler([self](caf::down_msg& dm) {
     auto it = self->state.owners.find(dm.source);
     if (it == self->state.owners.end()) return;

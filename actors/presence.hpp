@@ -3,10 +3,11 @@
 // replica (core/presence/state.hpp) for the topics that hash to it. Channels track themselves
 // under a key with a meta; the shard monitors every tracked channel, so its entries go away when
 // it ends, however it ends (no stale presences even when application code forgets to untrack).
-// Changes are coalesced as they arrive and sent every `diff_interval` to the topic's pubsub
-// shard, which broadcasts them as one "presence_diff" and keeps the topic's presence as the diffs
-// tell it. A joining member's presence_state is written there, from a text built at most once
-// per change and shared by every join: a join costs no work that grows with the room.
+// Changes are coalesced as they arrive and sent after `diff_interval` (up to `diff_interval_max`
+// while they keep coming) to the topic's pubsub shard, which broadcasts them as one "presence_diff"
+// and keeps the topic's presence as the diffs tell it. A joining member's presence_state is written
+// there, from a text built at most once per change and shared by every join: a join costs no work
+// that grows with the room.
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
@@ -24,7 +25,9 @@ namespace beryl {
 
 struct presence_settings {
   std::chrono::milliseconds diff_interval{50};  // how long changes are coalesced
-  std::string node = "beryl";                   // the replicas' node name
+  // While changes keep coming, the window doubles up to this (core/presence/coalescing_window.hpp).
+  std::chrono::milliseconds diff_interval_max{100};
+  std::string node = "beryl";  // the replicas' node name
   // Key plus meta as JSON, in bytes; a larger track or update fails with "meta too large".
   std::size_t max_meta_bytes = presence::default_max_meta_bytes;
   std::size_t shards = 1;  // --presence-shards

@@ -178,6 +178,13 @@ std::vector<option> options() {
          c.presence_diff_interval =
              std::chrono::milliseconds(to_int<long>(v, "--presence-diff-ms"));
        }},
+      {"presence-diff-max-ms", "MS",
+       "while a topic of 500 presences or more keeps changing, that window doubles up to this "
+       "(default 100)",
+       [](server_config& c, const std::string& v) {
+         c.presence_diff_max_interval =
+             std::chrono::milliseconds(to_int<long>(v, "--presence-diff-max-ms"));
+       }},
       {"max-presence-meta", "BYTES",
        "largest presence a channel may track: key plus JSON meta (default 4096; 0: unlimited)",
        [](server_config& c, const std::string& v) {

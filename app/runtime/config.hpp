@@ -32,6 +32,7 @@ struct server_config {
   std::size_t pubsub_shards = 0;    // 0: one per actor thread
   std::size_t presence_shards = 0;  // 0: one per actor thread
   std::chrono::milliseconds presence_diff_interval{50};
+  std::chrono::milliseconds presence_diff_max_interval{100};
   std::string log_level = "info";
   bool enable_crash_injection = false;
   drain_settings drain;

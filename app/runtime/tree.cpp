@@ -21,6 +21,7 @@ presence_handle start_presence(caf::actor_system& sys, const pubsub_ref& shards,
                                const server_config& config) {
   presence_settings settings;
   settings.diff_interval = config.presence_diff_interval;
+  settings.diff_interval_max = config.presence_diff_max_interval;
   settings.max_meta_bytes = config.sockets.max_presence_meta;
   settings.shards = config.presence_shards;
   return spawn_presence(sys, shards, std::move(settings));

@@ -279,6 +279,11 @@ std::vector<entry_ptr> state::list(const std::string& topic) const {
   return out;
 }
 
+std::size_t state::entries_in(const std::string& topic) const {
+  auto entries = topics_.find(topic);
+  return entries == topics_.end() ? 0 : entries->second.size();
+}
+
 std::vector<entry_ptr> state::get_by_key(const std::string& topic, const std::string& key) const {
   std::vector<entry_ptr> out;
   auto entries = topics_.find(topic);

@@ -155,6 +155,8 @@ class state {
 
   // Reads: only entries whose replica is up.
   std::vector<entry_ptr> list(const std::string& topic) const;
+  // Entries stored for the topic, visible or not: at once, where list() costs the topic's size.
+  std::size_t entries_in(const std::string& topic) const;
   std::vector<entry_ptr> get_by_key(const std::string& topic, const std::string& key) const;
   // This replica's entry for a local process, if tracked.
   entry_ptr get_local(const std::string& pid, const std::string& topic,

@@ -43,6 +43,8 @@ TEST_CASE("embedded defaults match the documented ones") {
   CHECK(c.io_threads >= 1);
   CHECK(c.actor_threads >= 1);
   CHECK(c.pubsub_shards == c.actor_threads);
+  CHECK(c.presence_diff_interval == std::chrono::milliseconds(50));
+  CHECK(c.presence_diff_max_interval == std::chrono::milliseconds(100));
   CHECK(c.drain.batch_size == 10000);
   CHECK(c.drain.batch_interval == std::chrono::milliseconds(2000));
   CHECK(c.drain.timeout == std::chrono::milliseconds(30000));

@@ -425,10 +425,12 @@ void ws_connection::check_timeouts(clock::time_point now) {
   }
 }
 
+// The close frame first: the socket actor, once stopped, closes its connection with 1001, which
+// must not overtake `code` (a busy machine can run the posted stop before this thread goes on).
 void ws_connection::shut_down(const caf::error& reason, std::uint16_t code) {
+  close(code, "server shutting down");
   asio::post(tcp_socket().get_executor(),
              [self = shared_from_this(), reason] { self->stop_actor(reason); });
-  close(code, "server shutting down");
 }
 
 bool ws_connection::closing() const {

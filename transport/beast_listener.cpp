@@ -60,7 +60,8 @@ std::string peer_of(const tcp::socket& socket) {
   return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-// What the listener closes when it stops: an HTTP session, plain or TLS.
+// What the listener closes when it stops: an HTTP session, plain or TLS, or a connection whose
+// first bytes have not told which yet.
 class http_session_base {
  public:
   virtual ~http_session_base() = default;
@@ -527,10 +528,21 @@ void start_session(Stream stream, beast::flat_buffer early,
 
 // With a certificate, a connection's first bytes tell whether it speaks TLS (a ClientHello) or
 // plain HTTP. Either way they stay buffered for the session that follows.
-class protocol_detector : public std::enable_shared_from_this<protocol_detector> {
+class protocol_detector final : public http_session_base,
+                                public std::enable_shared_from_this<protocol_detector> {
  public:
   protocol_detector(tcp::socket socket, std::shared_ptr<beast_listener_impl> server)
       : socket_(std::move(socket)), server_(std::move(server)), deadline_(socket_.get_executor()) {}
+
+  ~protocol_detector() override { server_->remove_session(this); }
+
+  // A client that has sent nothing yet must not hold the shutdown up until its deadline.
+  void close() override {
+    asio::post(socket_.get_executor(), [self = shared_from_this()] {
+      boost::system::error_code ignored;
+      self->socket_.close(ignored);
+    });
+  }
 
   void run() {
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
@@ -579,9 +591,11 @@ void beast_listener_impl::accept() {
         }
         self->note_accept_success();
         ++self->accepted_;
-        if (self->tls_context_)
-          std::make_shared<protocol_detector>(std::move(socket), self)->run();
-        else
+        if (self->tls_context_) {
+          auto detector = std::make_shared<protocol_detector>(std::move(socket), self);
+          self->add_session(detector);
+          detector->run();
+        } else
           start_session(std::move(socket), beast::flat_buffer(), self);
         self->accept();
       });

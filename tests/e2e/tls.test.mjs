@@ -26,6 +26,9 @@ function makeCertificate(dir, name) {
   return { cert, key, pem: readFileSync(cert) }
 }
 
+// What phoenix.js is given to connect to `server` over wss.
+const wssEndpoint = (server) => ({ socketEndpoint: (mount = '/socket') => `wss://127.0.0.1:${server.port}${mount}` })
+
 // phoenix.js constructs its transport with the URL (and subprotocols) only: this one also trusts
 // the test's certificate.
 function trustingWebSocket(ca) {
@@ -40,9 +43,8 @@ describe('TLS', () => {
   let dir
   let tls
   let server
-  const wss = () => ({ socketEndpoint: (mount = '/socket') => `wss://127.0.0.1:${server.port}${mount}` })
   const https = (pathname) => `https://127.0.0.1:${server.port}${pathname}`
-  const connectWss = () => connectPhx(wss(), { transport: trustingWebSocket(tls.pem) })
+  const connectWss = () => connectPhx(wssEndpoint(server), { transport: trustingWebSocket(tls.pem) })
 
   before(async () => {
     dir = mkdtempSync(path.join(os.tmpdir(), 'beryl-tls-'))
@@ -147,7 +149,7 @@ describe('TLS: shutdown and configuration errors', () => {
   it('on SIGTERM wss clients get their 1012 close frame, and the server exits 0', async () => {
     const tls = makeCertificate(dir, 'drain')
     const server = await startServer(['--tls-cert', tls.cert, '--tls-key', tls.key])
-    const socket = await connectPhx({ socketEndpoint: (mount = '/socket') => `wss://127.0.0.1:${server.port}${mount}` },
+    const socket = await connectPhx(wssEndpoint(server),
       { transport: trustingWebSocket(tls.pem), reconnectAfterMs: () => 60_000 })
     await joinOk(socket, uniqueTopic(), { user: 'leaving' })
     const stopped = server.stop(15_000)
@@ -156,6 +158,20 @@ describe('TLS: shutdown and configuration errors', () => {
     const exit = await stopped
     assert.equal(exit.code, 0)
     assert.equal(exit.killed, false)
+  })
+
+  it('a connection that has sent nothing yet does not hold the shutdown up', async () => {
+    const tls = makeCertificate(dir, 'silent')
+    const server = await startServer(['--tls-cert', tls.cert, '--tls-key', tls.key])
+    const silent = net.connect(server.port, '127.0.0.1')
+    await new Promise((resolve) => silent.once('connect', resolve))
+    silent.on('error', () => {})
+    const exit = await server.stop(10_000)
+    silent.destroy()
+    assert.deepEqual({ code: exit.code, killed: exit.killed }, { code: 0, killed: false })
+    // It waits to be told TLS from HTTP for up to 30 s; the listener closes it at once instead
+    // (before: the network threads waited their 3 s limit for it).
+    assert.ok(exit.elapsedMs < 2_000, `stopped in ${exit.elapsedMs} ms`)
   })
 
   it('refuses to start without a usable certificate, naming the file', async () => {

@@ -4,10 +4,10 @@
 // under a key with a meta; the shard monitors every tracked channel, so its entries go away when
 // it ends, however it ends (no stale presences even when application code forgets to untrack).
 // Changes are coalesced as they arrive and sent after `diff_interval` (up to `diff_interval_max`
-// while they keep coming) to the topic's pubsub shard, which broadcasts them as one "presence_diff"
-// and keeps the topic's presence as the diffs tell it. A joining member's presence_state is written
-// there, from a text built at most once per change and shared by every join: a join costs no work
-// that grows with the room.
+// while a big topic's keep coming) to the topic's pubsub shard, which broadcasts them as one
+// "presence_diff" and keeps the topic's presence as the diffs tell it. A joining member's
+// presence_state is written there, from a text built at most once per change and shared by every
+// join: a join costs no work that grows with the room.
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
@@ -25,7 +25,8 @@ namespace beryl {
 
 struct presence_settings {
   std::chrono::milliseconds diff_interval{50};  // how long changes are coalesced
-  // While changes keep coming, the window doubles up to this (core/presence/coalescing_window.hpp).
+  // While a big topic's changes keep coming, the window doubles up to this
+  // (core/presence/coalescing_window.hpp).
   std::chrono::milliseconds diff_interval_max{100};
   std::string node = "beryl";  // the replicas' node name
   // Key plus meta as JSON, in bytes; a larger track or update fails with "meta too large".

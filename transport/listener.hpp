@@ -21,9 +21,10 @@ namespace beryl {
 using listener_actor = caf::typed_actor<
     // -> {"port", "connections", "accepted"}
     caf::replies_to<atoms::stats>::with<boost::json::value>,
-    // (batch) -> connections still open and not yet closing. The first drain makes the listener
-    // refuse new connections (503); each closes up to `batch` WebSocket connections with 1012 and
-    // stops their socket actors with `shutdown` (Phoenix's drainer, one batch per call).
+    // (batch) -> connections and long-poll sessions still open and not yet closing. The first
+    // drain makes the listener refuse new connections (503); each closes up to `batch` WebSocket
+    // connections with 1012, then long-poll sessions within what is left of the batch, and stops
+    // their socket actors with `shutdown` (Phoenix's drainer, one batch per call).
     caf::replies_to<atoms::drain, std::uint64_t>::with<std::uint64_t>>;
 
 struct listener_handle {

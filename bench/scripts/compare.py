@@ -34,7 +34,8 @@ def previous_results(results_dir, current_path, mode):
     return None
 
 
-def _dig(value, path):
+def dig(value, path):
+    """The number at `path` (keys) inside `value`, or None."""
     for key in path:
         if not isinstance(value, dict):
             return None
@@ -51,7 +52,7 @@ def rows(current, previous):
         if not old or not run.get("result") or not old.get("result"):
             continue
         for label, path, higher_better in HEADLINES.get(run["scenario"], []) + HEADLINES["_cpu"]:
-            a, b = _dig(old["result"], path), _dig(run["result"], path)
+            a, b = dig(old["result"], path), dig(run["result"], path)
             if not a or not b:  # missing, or too short to register (CPU ticks are 10 ms)
                 continue
             ratio = b / a

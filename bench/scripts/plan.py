@@ -5,6 +5,13 @@ cap per process, and finish in well under ten minutes. Smoke sizes only prove th
 scenario works end to end.
 """
 
+from collections import namedtuple
+
+# server: "beryl", "beryl-tls" (beryl-server on wss://) or "yardstick" (bench/yardstick);
+# versus: the plain beryl run this one is reported beside, None for the plain beryl runs.
+# server_args: extra arguments for the server.
+Run = namedtuple("Run", "name scenario args server versus server_args")
+
 FULL = [
     # Memory per connection up to the server's own file cap (~19,500 sockets).
     ("connect-19500", "connect",
@@ -23,7 +30,7 @@ FULL = [
      ["--connections", "50", "--rate", "4000", "--duration", "10", "--topic", "room:churn"]),
     ("churn-50-max", "churn",
      ["--connections", "50", "--rate", "0", "--duration", "5", "--topic", "room:churn"]),
-    # Presence at scale on presence:* (presence alone), each beside its presence-free yardstick
+    # Presence at scale on presence:* (presence alone), each beside its presence-free baseline
     # on a bench:* topic (issue 12): 800 clients staying 150 ms per join (and the same in the
     # chat room); a storm of 2,000 joins into one room; probes joining a room of 10,000 members
     # (2 probe joins/s: 4 changes/s), whose diffs must reach every member.
@@ -74,11 +81,30 @@ TLS_SMOKE = [
     ("connect-300-tls", "connect", ["--connections", "300", "--steps", "100,300"], "connect-300"),
 ]
 
+# The yardstick (issue 16): the runs above that also run against beryl-yardstick, a Beast-only
+# server of the bench:* contract, as "<name>-yardstick" right after the beryl run, so that both
+# see the same machine; the report gives beryl / yardstick. Each maps to the yardstick's
+# arguments for its best showing here: echo with one thread (the generator has the other core;
+# a thread per core echoes ~12 % less), the rest with a thread per core (fanout ~15 % more).
+ONE_THREAD = ["--threads", "1"]
+YARDSTICK_FULL = {"connect-19500": [], "connect-5000": [], "fanout-2000x100": [],
+                  "fanout-2000x1000": [], "echo-50": ONE_THREAD, "churn-800-dwell150-bench": [],
+                  "room-2000-bench": [], "capacity": []}
+
+YARDSTICK_SMOKE = {"connect-300": [], "fanout-50x50": [], "echo-5": ONE_THREAD}
+
 # Seconds a single run may take before the generator stops itself.
 TIMEOUT_S = {"full": 240, "smoke": 30}
 
 
 def runs(smoke):
-    """(name, scenario, generator arguments, plain counterpart: None for a plain run)."""
-    plain, tls = (SMOKE, TLS_SMOKE) if smoke else (FULL, TLS_FULL)
-    return [(*run, None) for run in plain] + tls
+    """The plain runs, each followed by its yardstick run if it has one, then the TLS runs."""
+    plain, tls, yardstick = ((SMOKE, TLS_SMOKE, YARDSTICK_SMOKE) if smoke
+                             else (FULL, TLS_FULL, YARDSTICK_FULL))
+    out = []
+    for name, scenario, args in plain:
+        out.append(Run(name, scenario, args, "beryl", None, []))
+        if name in yardstick:
+            out.append(Run(name + "-yardstick", scenario, args, "yardstick", name, yardstick[name]))
+    return out + [Run(name, scenario, args, "beryl-tls", versus, [])
+                  for name, scenario, args, versus in tls]

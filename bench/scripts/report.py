@@ -33,6 +33,8 @@ def _measured(value, unit):
         return f"{value:,.0f} B"
     if unit == "ratio":
         return f"{100 * value:.1f} %"
+    if unit == "×":
+        return f"{value:.2f}×"
     return f"{value:,.0f}{unit}"
 
 
@@ -41,7 +43,41 @@ def _by_name(results):
 
 
 def _by_scenario(results, scenario):
-    return [run for run in results["runs"] if run["scenario"] == scenario and run.get("result")]
+    """The runs of a scenario with a result, but not the yardstick's: it has its own section."""
+    return [run for run in results["runs"] if run["scenario"] == scenario and run.get("result")
+            and run.get("server") != "yardstick"]
+
+
+def _by_server(results, server):
+    return [run for run in results["runs"] if run.get("server") == server and run.get("result")]
+
+
+# scenario -> [(figure, path into the result, format)] that the TLS and yardstick sections set
+# beside the same figure of another run; connect's are per step.
+_FIGURES = {
+    "connect": [("RSS/connection B", ("rss_per_connection_bytes",), _num),
+                ("joins/s", ("joins_per_s",), _num)],
+    "fanout": [("deliveries/s", ("deliveries_per_s",), _num),
+               ("p99 ms", ("latency", "p99_us"), _ms)],
+    "echo": [("replies/s", ("replies_per_s",), _num), ("p99 ms", ("latency", "p99_us"), _ms)],
+    "churn": [("joins/s", ("joins_per_s",), _num)],
+    "room": [("storm joins/s", ("storm", "joins_per_s"), _num),
+             ("storm join p99 ms", ("storm", "join_latency", "p99_us"), _ms)],
+    "capacity": [("capacity clients", ("capacity",), _num)],
+}
+
+
+def _side_by_side(scenario, a, b):
+    """[(figure, value in result a, value in result b, format)]; either result may be None.
+    Connect's figures come at every step both runs reached."""
+    pairs = [("", a, b)]
+    if scenario == "connect":
+        steps_a, steps_b = ({s["connections"]: s for s in (r or {}).get("steps", [])}
+                            for r in (a, b))
+        both = sorted(steps_a.keys() & steps_b.keys())
+        pairs = [(f" at {n:,}", steps_a[n], steps_b[n]) for n in both]
+    return [(label + at, compare.dig(x, path), compare.dig(y, path), fmt)
+            for at, x, y in pairs for label, path, fmt in _FIGURES.get(scenario, [])]
 
 
 class Report:
@@ -63,6 +99,7 @@ class Report:
         self._churn()
         self._room()
         self._capacity()
+        self._yardstick()
         self._tls()
         self._comparison()
         self._problems()
@@ -246,7 +283,7 @@ class Report:
                   "Clients join the topic, stay the dwell time (0: leave as soon as the join is "
                   "acknowledged) and leave. On `presence:*` presence is tracked and nothing else; "
                   "`room:*`, the demo chat, also broadcasts `left` to every member per leave; "
-                  "`bench:*` has no presence and is the yardstick. "
+                  "`bench:*` has no presence and is the baseline. "
                   "Presence lag is the time from a client's phx_join (phx_leave) to an observer "
                   "seeing its key in a presence_diff's joins (leaves). A join and leave that the "
                   "server folded into one batched diff (so neither shows) count as coalesced; "
@@ -285,7 +322,7 @@ class Report:
                   "join the full room one at a time, stay, and leave: their join latency, and "
                   "their reach, from a probe's phx_join until the last member has a "
                   "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
-                  "presence: the yardstick.", "",
+                  "presence: the baseline.", "",
                   "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | "
                   "ready/s | state p99 ms | probes | "
                   "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
@@ -322,9 +359,35 @@ class Report:
             "Presence diff reach in a full room (CDF)", "phx_join to the last member (ms, log)",
             "% of probes at or below", reaches, log_x=True), "presence diff reach")
 
+    def _versus_rows(self, first, scenario, a, b):
+        """A row per figure of results a and b: `first` (the leading cells), a, b, a / b."""
+        for figure, x, y, fmt in _side_by_side(scenario, a, b):
+            ratio = f"{x / y:.2f}×" if x is not None and y else "–"
+            self._add(f"| {first} | {figure} | {fmt(x)} | {fmt(y)} | {ratio} |")
+
+    def _yardstick(self):
+        """Each yardstick run against the beryl run just before it: beryl / yardstick."""
+        runs = _by_server(self.results, "yardstick")
+        if not runs:
+            return
+        beryl = _by_name(self.results)
+        self._add("## Against the Beast-only yardstick", "",
+                  "The yardstick (`bench/yardstick/`) is a minimal server built only for "
+                  "benchmarking: the `bench:*` contract on Boost.Beast and Boost.JSON, the "
+                  "libraries beryl-server uses, without the actor framework. Each of its runs (the same "
+                  "scenario and arguments) comes right after the beryl run it is set beside, on a "
+                  "server started fresh like beryl's; beryl / yardstick above 1 means beryl does "
+                  "more (for p99 and RSS, less is better).", "",
+                  "| run | figure | beryl | yardstick | beryl / yardstick |",
+                  "|---|---|---|---|---|")
+        for run in runs:
+            other = beryl.get(run["versus"], {}).get("result")
+            self._versus_rows(run["versus"], run["scenario"], other, run["result"])
+        self._add("")
+
     def _tls(self):
         """Each TLS run against its plain counterpart of the same run: what TLS costs."""
-        runs = [run for run in self.results["runs"] if run.get("tls_versus") and run.get("result")]
+        runs = _by_server(self.results, "beryl-tls")
         if not runs:
             return
         plain = _by_name(self.results)
@@ -334,26 +397,9 @@ class Report:
                   "plain; RSS per connection at the connection counts both runs reached.", "",
                   "| run | versus | figure | TLS | plain | TLS / plain |", "|---|---|---|---|---|---|")
         for run in runs:
-            other = plain.get(run["tls_versus"], {}).get("result")
-            r = run["result"]
-            rows = []
-            if run["scenario"] == "echo":
-                rows = [("replies/s", r["replies_per_s"], other and other["replies_per_s"], _num),
-                        ("p99 ms", r["latency"]["p99_us"], other and other["latency"]["p99_us"], _ms)]
-            elif run["scenario"] == "connect":
-                steps = {s["connections"]: s for s in (other or {}).get("steps", [])}
-                for step in r["steps"]:
-                    base = steps.get(step["connections"], {})
-                    rows.append((f"RSS/connection B at {step['connections']:,}",
-                                 step["rss_per_connection_bytes"],
-                                 base.get("rss_per_connection_bytes"), _num))
-                    rows.append((f"joins/s at {step['connections']:,}", step["joins_per_s"],
-                                 base.get("joins_per_s"), _num))
-            for figure, tls_value, plain_value, fmt in rows:
-                ratio = (f"{tls_value / plain_value:.2f}×" if tls_value is not None and plain_value
-                         else "–")
-                self._add(f"| {run['name']} | {run['tls_versus']} | {figure} | {fmt(tls_value)} | "
-                          f"{fmt(plain_value)} | {ratio} |")
+            other = plain.get(run["versus"], {}).get("result")
+            self._versus_rows(f"{run['name']} | {run['versus']}", run["scenario"], run["result"],
+                              other)
         self._add("")
 
     def _capacity(self):

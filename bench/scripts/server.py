@@ -1,4 +1,4 @@
-"""Builds the release binaries and runs the server under test."""
+"""Builds the release binaries and runs the server under test (beryl-server or the yardstick)."""
 
 import os
 import signal
@@ -7,7 +7,12 @@ import subprocess
 import time
 import urllib.request
 
-BUILD_TARGETS = ["beryl-server", "beryl-loadgen"]
+BUILD_TARGETS = ["beryl-server", "beryl-yardstick", "beryl-loadgen"]
+
+# A run's server (plan.Run.server, "beryl-tls" being beryl-server with a certificate) -> its binary
+# in the build dir and its log in the results directory.
+BINARIES = {"beryl": (os.path.join("app", "beryl-server"), "server.log"),
+            "yardstick": (os.path.join("bench", "beryl-yardstick"), "yardstick.log")}
 
 
 def build(repo, build_dir, targets, log):
@@ -37,12 +42,11 @@ def make_certificate(directory):
 
 
 class ManagedServer:
-    """One beryl-server process on 127.0.0.1, started fresh for each scenario run."""
+    """One server process on 127.0.0.1, started fresh for each scenario run."""
 
-    def __init__(self, binary, log_path, scratch_dir):
-        self.binary = binary
-        self.log_path = log_path
-        self.scratch_dir = scratch_dir  # where the TLS runs' certificate goes
+    def __init__(self, build_dir, scratch_dir):
+        self.build_dir = build_dir
+        self.scratch_dir = scratch_dir  # where the logs and the TLS runs' certificate go
         self.certificate = None
         self.proc = None
         self.port = None
@@ -57,22 +61,25 @@ class ManagedServer:
     def pid(self):
         return self.proc.pid
 
-    def start(self, tls=False, timeout_s=30):
-        """With `tls` the server also serves wss:// (and url says wss://)."""
+    def start(self, server, extra_args=(), timeout_s=30):
+        """server: "beryl", "beryl-tls" (also serves wss://, and url says wss://) or "yardstick"."""
         self.port = free_port()
-        self.tls = tls
-        args = [self.binary, "--host", "127.0.0.1", "--port", str(self.port)]
-        if tls:
+        self.tls = server == "beryl-tls"
+        binary, log_name = BINARIES["beryl" if self.tls else server]
+        log_path = os.path.join(self.scratch_dir, log_name)
+        args = [os.path.join(self.build_dir, binary), "--host", "127.0.0.1",
+                "--port", str(self.port), *extra_args]
+        if self.tls:
             self.certificate = self.certificate or make_certificate(self.scratch_dir)
             args += ["--tls-cert", self.certificate[0], "--tls-key", self.certificate[1]]
-        with open(self.log_path, "a") as log:
+        with open(log_path, "a") as log:
             self.proc = subprocess.Popen(
                 args,
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited with {self.proc.returncode}; see {self.log_path}")
+                raise RuntimeError(f"server exited with {self.proc.returncode}; see {log_path}")
             if _healthy(self.port):
                 return
             time.sleep(0.1)

@@ -1,4 +1,4 @@
-"""bench/run: builds, starts the server, runs the scenarios, writes results and the report."""
+"""bench/run: builds, starts the servers, runs the scenarios, writes results and the report."""
 
 import argparse
 import datetime
@@ -29,7 +29,8 @@ def parse_args():
     p.add_argument("--smoke", action="store_true",
                    help="tiny sizes, well under a minute: proves every scenario works")
     p.add_argument("--url", help="benchmark an already running Phoenix-compatible server at this "
-                                 "ws:// URL (loopback only) instead of starting beryl-server")
+                                 "ws:// URL (loopback only) instead of starting beryl-server; "
+                                 "the yardstick and TLS runs are left out")
     p.add_argument("--server-pid", type=int,
                    help="with --url: the server's pid, to measure its RSS and CPU")
     p.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"),
@@ -126,7 +127,7 @@ def main():
     runs = plan.runs(args.smoke)
     if args.only:
         keep = set(args.only.split(","))
-        runs = [r for r in runs if r[0] in keep]
+        runs = [r for r in runs if r.name in keep]
         if not runs:
             sys.exit(f"bench/run: no run named {args.only}; see bench/scripts/plan.py")
 
@@ -136,31 +137,33 @@ def main():
         "commit": machine.git_commit(REPO),
         "machine": machine.describe(),
         "server": {"description": f"external server at {args.url}" if args.url else
-                   "beryl-server (Release), restarted for each run",
+                   "beryl-server (Release), restarted for each run (and beryl-yardstick for the "
+                   "yardstick runs)",
                    "url": args.url, "pid": args.server_pid},
         "runs": [],
     }
-    os.makedirs(base, exist_ok=True)  # charts and the server log
-    server = None if args.url else ManagedServer(
-        os.path.join(args.build_dir, "app", "beryl-server"), os.path.join(base, "server.log"),
-        base)
+    os.makedirs(base, exist_ok=True)  # charts and the server logs
+    server = None if args.url else ManagedServer(args.build_dir, base)
     if args.url:
-        runs = [r for r in runs if r[3] is None]  # TLS runs need the server this suite starts
+        # The yardstick and TLS runs need the servers this suite starts.
+        runs = [r for r in runs if r.server == "beryl"]
 
     quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0 if args.smoke else 30)
-    for name, scenario, extra, plain in runs:
-        log(f"run {name}")
-        run = {"name": name, "scenario": scenario}
-        if plain:
-            run["tls_versus"] = plain
+    for spec in runs:
+        log(f"run {spec.name}")
+        run = {"name": spec.name, "scenario": spec.scenario,
+               "server": "external" if args.url else spec.server}
+        if spec.versus:
+            run["versus"] = spec.versus
         if quiet_wait > 0:
             run["busy_before_pct"] = round(quiet.wait_for_quiet(quiet_wait, log), 1)
         try:
             if server:
-                server.start(tls=bool(plain))
+                server.start(spec.server, spec.server_args)
             url = server.url if server else args.url
             pid = server.pid if server else args.server_pid
-            run.update(run_loadgen(loadgen, scenario, extra, url, pid, plan.TIMEOUT_S[mode]))
+            run.update(run_loadgen(loadgen, spec.scenario, spec.args, url, pid,
+                                   plan.TIMEOUT_S[mode]))
             if server and not server.alive():
                 run["server_exit"] = server.stop()
         except (RuntimeError, subprocess.SubprocessError, OSError) as e:
@@ -187,12 +190,13 @@ def main():
 def summary(results):
     """One line per run for the terminal; the report has the details."""
     out = []
+    width = max((len(run["name"]) for run in results["runs"]), default=0)
     for run in results["runs"]:
         r = run.get("result")
         if not r:
-            out.append(f"{run['name']:<18} FAILED: {run.get('error')}")
+            out.append(f"{run['name']:<{width}} FAILED: {run.get('error')}")
             continue
-        out.append(f"{run['name']:<18} {headline(run['scenario'], r)}")
+        out.append(f"{run['name']:<{width}} {headline(run['scenario'], r)}")
     out.append(f"{len(results['problems'])} problem(s)")
     return "\n".join(out)
 

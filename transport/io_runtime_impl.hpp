@@ -1,6 +1,7 @@
 #pragma once
 // Transport-internal: the Asio objects behind io_runtime.
 #include "transport/io_runtime.hpp"
+#include "transport/network_unit.hpp"
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -26,6 +27,9 @@ struct io_runtime::impl {
   stoppable_io_context ioc;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work;
   std::vector<std::thread> threads;
+  // One per thread. They outlive the actor system: an actor keeps a pointer to the unit that ran
+  // it last.
+  std::vector<std::unique_ptr<network_unit>> units;
   std::mutex mutex;
   std::condition_variable all_done;
   std::size_t running = 0;

@@ -7,10 +7,9 @@ namespace beryl {
 io_runtime::io_runtime(std::size_t threads) : impl_(std::make_unique<impl>()) {
   impl_->work.emplace(impl_->ioc.get_executor());
   impl_->running = threads;
-  for (std::size_t i = 0; i < threads; ++i)
-    impl_->units.push_back(std::make_unique<network_unit>());
   for (std::size_t i = 0; i < threads; ++i) {
-    impl_->threads.emplace_back([this, unit = impl_->units[i].get()] {
+    auto* unit = impl_->units.emplace_back(std::make_unique<network_unit>()).get();
+    impl_->threads.emplace_back([this, unit] {
       unit->bind_to_this_thread();
       try {
         impl_->ioc.run();

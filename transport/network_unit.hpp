@@ -1,8 +1,9 @@
 #pragma once
 // Transport-internal: lets a network thread run the actors its reads wake, instead of handing
-// them to the actor threads (docs/architecture.md §3.3). A client message wakes its socket
-// actor, which wakes the channel; both then run on the network thread right after the read, and
-// the channel's reply is written from there: no thread hand-off, no sleeping thread to wake.
+// them to the actor threads (docs/architecture.md §3.1; what it gained: §3.3). A client message
+// wakes its socket actor, which wakes the channel; both then run on the network thread right after
+// the read, and the channel's reply is written from there: no thread hand-off, no sleeping thread
+// to wake.
 //
 // Only those two levels run here. Whatever they wake in turn (a pubsub or presence shard, a
 // supervisor, the socket's answer to a join) goes to the actor threads, and so does an actor with

@@ -365,12 +365,17 @@ class Report:
             ratio = f"{x / y:.2f}×" if x is not None and y else "–"
             self._add(f"| {first} | {figure} | {fmt(x)} | {fmt(y)} | {ratio} |")
 
+    def _with_versus(self, server):
+        """[(run, result of the plain beryl run it is set beside)] for the runs against `server`."""
+        by_name = _by_name(self.results)
+        return [(run, by_name.get(run["versus"], {}).get("result"))
+                for run in _by_server(self.results, server)]
+
     def _yardstick(self):
         """Each yardstick run against the beryl run just before it: beryl / yardstick."""
-        runs = _by_server(self.results, "yardstick")
-        if not runs:
+        pairs = self._with_versus("yardstick")
+        if not pairs:
             return
-        beryl = _by_name(self.results)
         self._add("## Against the Beast-only yardstick", "",
                   "The yardstick (`bench/yardstick/`) is a minimal server built only for "
                   "benchmarking: the `bench:*` contract on Boost.Beast and Boost.JSON, the "
@@ -380,26 +385,23 @@ class Report:
                   "more (for p99 and RSS, less is better).", "",
                   "| run | figure | beryl | yardstick | beryl / yardstick |",
                   "|---|---|---|---|---|")
-        for run in runs:
-            other = beryl.get(run["versus"], {}).get("result")
-            self._versus_rows(run["versus"], run["scenario"], other, run["result"])
+        for run, beryl in pairs:
+            self._versus_rows(run["versus"], run["scenario"], beryl, run["result"])
         self._add("")
 
     def _tls(self):
         """Each TLS run against its plain counterpart of the same run: what TLS costs."""
-        runs = _by_server(self.results, "beryl-tls")
-        if not runs:
+        pairs = self._with_versus("beryl-tls")
+        if not pairs:
             return
-        plain = _by_name(self.results)
         self._add("## TLS: the same runs over wss://", "",
                   "The server with `--tls-cert`/`--tls-key` (a P-256 certificate made for the suite), "
                   "the generator on wss:// (TLS 1.3). Each figure beside the plain run's, and TLS / "
                   "plain; RSS per connection at the connection counts both runs reached.", "",
                   "| run | versus | figure | TLS | plain | TLS / plain |", "|---|---|---|---|---|---|")
-        for run in runs:
-            other = plain.get(run["versus"], {}).get("result")
+        for run, plain in pairs:
             self._versus_rows(f"{run['name']} | {run['versus']}", run["scenario"], run["result"],
-                              other)
+                              plain)
         self._add("")
 
     def _capacity(self):

@@ -38,6 +38,8 @@ namespace {
 // Frames queued for one slow client before it is dropped.
 constexpr std::size_t max_queued_frames = 4096;
 constexpr std::size_t max_message_bytes = 1 << 20;
+// Topics one connection may join, as beryl-server's --max-channels default.
+constexpr std::size_t max_topics = 100;
 
 class ws_session;
 
@@ -122,10 +124,11 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
 
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) return;
-    auto text = beast::buffers_to_string(buffer_.data());
-    buffer_.consume(buffer_.size());
     json::error_code parse_error;
-    auto parsed = json::parse(text, parse_error);
+    auto data = buffer_.cdata();  // a flat_buffer's data is one contiguous range
+    auto parsed = json::parse(json::string_view(static_cast<const char*>(data.data()), data.size()),
+                              parse_error);
+    buffer_.consume(buffer_.size());
     if (!parse_error && parsed.is_array() && parsed.as_array().size() == 5)
       handle(parsed.as_array());
     do_read();
@@ -148,7 +151,10 @@ class ws_session : public std::enable_shared_from_this<ws_session> {
   void join(const json::array& msg, std::string topic) {
     if (topic.rfind("bench:", 0) != 0)
       return queue(reply(msg, "error", json::object{{"reason", "unmatched topic"}}));
-    if (std::find(joined_.begin(), joined_.end(), topic) == joined_.end()) {
+    bool joined = std::find(joined_.begin(), joined_.end(), topic) != joined_.end();
+    if (!joined && joined_.size() >= max_topics)
+      return queue(reply(msg, "error", json::object{{"reason", "too many channels joined"}}));
+    if (!joined) {
       topics_.join(topic, shared_from_this());
       joined_.push_back(std::move(topic));
     }

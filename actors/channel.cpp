@@ -1,7 +1,9 @@
 #include "actors/channel.hpp"
 
 #include "actors/atoms.hpp"
+#include "core/counters.hpp"
 #include "core/log_text.hpp"
+#include "core/telemetry.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -19,6 +21,45 @@ std::string describe(const std::exception_ptr& ep) {
   }
 }
 
+telemetry::metadata channel_metadata(const channel_context& ctx) {
+  telemetry::metadata meta;
+  meta.transport = ctx.socket->transport;
+  meta.remote_address = ctx.socket->peer;
+  if (ctx.socket->id) meta.socket_id = *ctx.socket->id;
+  meta.topic = ctx.topic;
+  return meta;
+}
+
+// Tells telemetry that a handle_in starts, and when it ends (returning or throwing), how long it
+// took. The clock is read only when a handler listens to the end.
+class handle_in_span {
+ public:
+  handle_in_span(const channel_context& ctx, const std::string& event) : ctx_(ctx), event_(event) {
+    if (telemetry::attached(telemetry::event::handle_in_start))
+      telemetry::execute(telemetry::event::handle_in_start, {}, metadata());
+    if (telemetry::attached(telemetry::event::handle_in_stop))
+      started_ = std::chrono::steady_clock::now();
+  }
+  ~handle_in_span() {
+    if (started_)
+      telemetry::execute(telemetry::event::handle_in_stop,
+                         {std::chrono::steady_clock::now() - *started_, 0}, metadata());
+  }
+  handle_in_span(const handle_in_span&) = delete;
+  handle_in_span& operator=(const handle_in_span&) = delete;
+
+ private:
+  telemetry::metadata metadata() const {
+    auto meta = channel_metadata(ctx_);
+    meta.event = event_;
+    return meta;
+  }
+
+  const channel_context& ctx_;
+  const std::string& event_;
+  std::optional<std::chrono::steady_clock::time_point> started_;
+};
+
 }  // namespace
 
 channel::channel(caf::actor_config& cfg, channel_context ctx)
@@ -29,6 +70,7 @@ channel::channel(caf::actor_config& cfg, channel_context ctx)
   set_exception_handler([this](std::exception_ptr& ep) -> caf::error {
     auto what = log_text(describe(ep));
     ctx_.socket->log.error("channel {} crashed: {}", log_text(ctx_.topic), what);
+    counters::add(counters::error::channel_crashed);
     auto reason = make_error(stop_code::crashed, what);
     call_terminate(stop_reason::from(reason));
     return reason;
@@ -234,7 +276,11 @@ void channel::answer_join(Answer answer) {
 
 void channel::run_handle_in(message& m) {
   current_ = {ctx_.join_ref, m.ref};
-  auto answer = handle_in(m.event, m.body);
+  std::optional<reply> answer;
+  {
+    handle_in_span span(ctx_, m.event);
+    answer = handle_in(m.event, m.body);
+  }
   if (answer)
     send_frame(ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, answer->status,
                                           answer->response));
@@ -255,12 +301,22 @@ void channel::end(const caf::error& reason) {
 void channel::call_terminate(const stop_reason& reason) {
   if (terminated_ || !joined_) return;  // a channel that never joined has nothing to terminate
   terminated_ = true;
+  report_leave(reason);
   try {
     terminate(reason);
   } catch (const std::exception& e) {
     ctx_.socket->log.error("channel {}: terminate threw: {}", log_text(ctx_.topic),
                            log_text(e.what()));
   }
+}
+
+void channel::report_leave(const stop_reason& reason) const {
+  counters::add(counters::count::leaves);
+  if (!telemetry::attached(telemetry::event::leave)) return;
+  auto meta = channel_metadata(ctx_);
+  auto why = reason.name();
+  meta.reason = why;
+  telemetry::execute(telemetry::event::leave, {}, meta);
 }
 
 void channel::send_frame(frame f) {

@@ -128,6 +128,7 @@ class channel : public caf::event_based_actor {
   void end(const caf::error& reason);
   void send_frame(frame f);
   void call_terminate(const stop_reason& reason);
+  void report_leave(const stop_reason& reason) const;
   const presence_shard_actor& presence_tracker() const;
   template <class Operation>
   std::optional<std::string> change_presence(Operation op, const std::string& key,

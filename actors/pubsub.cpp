@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/limited_log.hpp"
+#include "core/counters.hpp"
 #include "core/log_text.hpp"
 #include "core/presence/topic_view.hpp"
 #include "core/presence/wire.hpp"
@@ -95,12 +96,15 @@ using shard_pointer = pubsub_shard_actor::stateful_pointer<shard_state>;
 // for their format. A presence_diff skips subscribers whose presence_state will include it.
 void deliver(shard_pointer self, const std::string& topic, const std::string& event,
              const payload& body, std::uint64_t except, bool presence_diff = false) {
+  counters::add(presence_diff ? counters::count::presence_diffs : counters::count::broadcasts);
   auto it = self->state.topics.find(topic);
   if (it == self->state.topics.end()) return;
   encoded_once encoded{topic, event, body, self->state.log};
   caf::message to_interceptors;
+  std::uint64_t delivered = 0;
   for (const auto& s : it->second.list) {
     if (s.id == except || (presence_diff && s.awaits_presence_state)) continue;
+    ++delivered;
     if (intercepted(s, event)) {
       if (to_interceptors.empty())
         to_interceptors = caf::make_message(atoms::out::value, event, body);
@@ -111,6 +115,7 @@ void deliver(shard_pointer self, const std::string& topic, const std::string& ev
       s.out->send(*f);
     }
   }
+  counters::add(counters::count::deliveries, delivered);
 }
 
 // Where `source`'s changes to the topic's presence go. A larger id is a restarted presence: what

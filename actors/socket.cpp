@@ -2,7 +2,9 @@
 
 #include "actors/atoms.hpp"
 #include "actors/stop_reason.hpp"
+#include "core/counters.hpp"
 #include "core/log_text.hpp"
+#include "core/telemetry.hpp"
 #include "supervision/messages.hpp"
 
 #include <caf/all.hpp>
@@ -39,6 +41,7 @@ struct socket_state {
 };
 
 using socket_self = socket_actor::stateful_pointer<socket_state>;
+using clock = std::chrono::steady_clock;
 
 payload object(std::initializer_list<std::pair<json::string_view, json::value_ref>> init) {
   return json::value(json::object(init));
@@ -120,6 +123,7 @@ class socket_behavior {
       if (auto e = find_topic(m.topic); e != channels().end())
         within = e->rate.try_take(settings.channel_rate, now);
     }
+    if (!within) report_rate_limited(m);
     if (!within && !state().rate_limited) {
       state().rate_limited = true;
       state().info->log.info(
@@ -127,6 +131,41 @@ class socket_behavior {
           state().info->transport, log_text(state().info->id.value_or("(no id)")));
     }
     return within;
+  }
+
+  // What telemetry is told about this connection in every event.
+  telemetry::metadata connection_metadata() const {
+    const auto& info = *self_->state.info;
+    telemetry::metadata meta;
+    meta.transport = info.transport;
+    meta.remote_address = info.peer;
+    if (info.id) meta.socket_id = *info.id;
+    return meta;
+  }
+
+  void report_rate_limited(const message& m) {
+    counters::add(counters::error::rate_limited);
+    if (!telemetry::attached(telemetry::event::rate_limited)) return;
+    auto meta = connection_metadata();
+    meta.topic = m.topic;
+    meta.event = m.event;
+    telemetry::execute(telemetry::event::rate_limited, {}, meta);
+  }
+
+  // Every join's answer is counted and told to telemetry; `refusal` is why it was refused.
+  void report_join(const std::string& topic, clock::time_point started,
+                   std::optional<counters::error> refusal = std::nullopt,
+                   std::string_view reason = {}) {
+    if (refusal)
+      counters::add(*refusal);
+    else
+      counters::add(counters::count::joins);
+    if (!telemetry::attached(telemetry::event::join)) return;
+    auto meta = connection_metadata();
+    meta.topic = topic;
+    meta.result = refusal ? "error" : "ok";
+    meta.reason = reason;
+    telemetry::execute(telemetry::event::join, {clock::now() - started, 0}, meta);
   }
 
   void reply(const ref_t& join_ref, const ref_t& ref, const std::string& topic, const char* status,
@@ -150,16 +189,18 @@ class socket_behavior {
   }
 
   void on_join(message& m) {
+    auto started = clock::now();
     auto route = state().deps->routes->route(m.topic);
     if (!route) {
       state().info->log.warn("join of unmatched topic {} from {}", log_text(m.topic),
                              state().info->peer);
       reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
+      report_join(m.topic, started, counters::error::unmatched_topic, "unmatched topic");
       return;
     }
     auto old = find_topic(m.topic);
     if (old == channels().end()) {
-      start_join(std::move(m), std::move(*route), std::nullopt);
+      start_join(std::move(m), std::move(*route), std::nullopt, started);
       return;
     }
     // A second join of a live topic replaces the first. As in Phoenix, the connection waits for
@@ -171,8 +212,8 @@ class socket_behavior {
     let_go(old);
     auto pending =
         std::make_shared<std::pair<message, router::match>>(std::move(m), std::move(*route));
-    auto then_join = [this, pending, close_after] {
-      start_join(std::move(pending->first), std::move(pending->second), close_after);
+    auto then_join = [this, pending, close_after, started] {
+      start_join(std::move(pending->first), std::move(pending->second), close_after, started);
     };
     self_
         ->request(old_channel, state().deps->settings.stop_timeout, atoms::stop::value,
@@ -185,11 +226,13 @@ class socket_behavior {
                });
   }
 
-  void start_join(message m, router::match route, const ref_t& close_after) {
+  void start_join(message m, router::match route, const ref_t& close_after,
+                  clock::time_point started) {
     const auto& deps = *state().deps;
     ref_t join_ref = m.join_ref ? m.join_ref : m.ref;
     if (channels().size() >= deps.settings.max_channels) {
       reply(join_ref, m.ref, m.topic, "error", object({{"reason", "too many channels joined"}}));
+      report_join(m.topic, started, counters::error::too_many_channels, "too many channels joined");
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
@@ -203,11 +246,11 @@ class socket_behavior {
     if (deps.channel_supervisor)
       caf::anon_send(deps.channel_supervisor, supervision::adopt_atom::value, log_text(m.topic),
                      caf::actor_cast<caf::actor>(ch));
-    run_join(ch, std::move(m), join_ref, close_after);
+    run_join(ch, std::move(m), join_ref, close_after, started);
   }
 
-  void run_join(const channel_actor& ch, message m, const ref_t& join_ref,
-                const ref_t& close_after) {
+  void run_join(const channel_actor& ch, message m, const ref_t& join_ref, const ref_t& close_after,
+                clock::time_point started) {
     const auto& deps = *state().deps;
     self_->link_to(ch);
     channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt,
@@ -220,7 +263,11 @@ class socket_behavior {
     auto deadline = caf::make_timestamp() + deps.settings.join_timeout;
     self_->request(ch, 2 * deps.settings.join_timeout, atoms::join::value, std::move(m), deadline)
         .await(
-            [this, ch, close_after, topic](bool joined) {
+            [this, ch, close_after, topic, started](bool joined) {
+              if (joined)
+                report_join(topic, started);
+              else
+                report_join(topic, started, counters::error::join_refused, "refused");
               auto e = find_by_address(ch.address());
               if (e == channels().end()) return;
               if (joined && e->ended_while_joining) announce_end(*e, *e->ended_while_joining);
@@ -230,9 +277,10 @@ class socket_behavior {
                 e->status = channel_status::joined;
               if (close_after) control(close_after, topic, events::close, {});
             },
-            [this, ch, close_after, topic, join_ref, ref](caf::error& err) {
+            [this, ch, close_after, topic, join_ref, ref, started](caf::error& err) {
               state().info->log.warn("join of {} failed: {}", log_text(topic),
                                      self_->system().render(err));
+              report_join(topic, started, counters::error::join_crashed, "join crashed");
               if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
               if (auto e = find_by_address(ch.address()); e != channels().end()) let_go(e);
               reply(join_ref, ref, topic, "error", object({{"reason", "join crashed"}}));
@@ -255,6 +303,7 @@ class socket_behavior {
     auto e = find_topic(m.topic);
     if (e == channels().end()) {
       reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
+      counters::add(counters::error::unmatched_topic);
       return;
     }
     if (m.join_ref && *m.join_ref != e->join_ref) return;  // stale: meant for an older join

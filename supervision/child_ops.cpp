@@ -11,6 +11,7 @@
 #include "caf/message_view.hpp"
 #include "caf/send.hpp"
 
+#include "core/telemetry.hpp"
 #include "supervision/errors.hpp"
 #include "supervision/registry.hpp"
 
@@ -51,6 +52,33 @@ void send_shutdown(caf::event_based_actor* self, const caf::actor& child,
 
 void kill_orphan(const caf::actor& child) {
   caf::anon_send_exit(child, caf::exit_reason::kill);
+}
+
+namespace {
+
+void report(telemetry::event e, caf::actor_system& sys, const std::string& supervisor_name,
+            const std::string& child_name, const caf::error& reason, const char* action) {
+  if (!telemetry::attached(e)) return;
+  auto why = reason ? describe(sys, reason) : std::string("normal");  // a permanent child's restart
+  telemetry::metadata meta;
+  meta.supervisor = supervisor_name;
+  meta.child = child_name;
+  meta.reason = why;
+  meta.action = action;
+  telemetry::execute(e, {}, meta);
+}
+
+}  // namespace
+
+void report_crash(caf::actor_system& sys, const std::string& supervisor_name,
+                  const std::string& child_name, const caf::error& reason, const char* action) {
+  if (is_abnormal(reason))
+    report(telemetry::event::crash, sys, supervisor_name, child_name, reason, action);
+}
+
+void report_restart(caf::actor_system& sys, const std::string& supervisor_name,
+                    const std::string& child_name, const caf::error& reason, const char* action) {
+  report(telemetry::event::restart, sys, supervisor_name, child_name, reason, action);
 }
 
 std::string describe(caf::actor_system& sys, const caf::error& err) {

@@ -44,6 +44,16 @@ std::string describe(caf::actor_system& sys, const caf::error& err);
                                  caf::timespan within, const std::string& child_name,
                                  const caf::error& reason);
 
+/// Tells telemetry (core/telemetry.hpp) that a child ended abnormally and what its supervisor
+/// does about it (`action`: "restart", "none" or "give up"); nothing for a normal exit.
+void report_crash(caf::actor_system& sys, const std::string& supervisor_name,
+                  const std::string& child_name, const caf::error& reason, const char* action);
+
+/// Tells telemetry that a child was restarted after `reason` (`action`: "restarted" or "restart
+/// failed").
+void report_restart(caf::actor_system& sys, const std::string& supervisor_name,
+                    const std::string& child_name, const caf::error& reason, const char* action);
+
 /// Milliseconds, for log lines and snapshots.
 long long to_millis(caf::timespan span);
 

@@ -143,11 +143,16 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     } else {
       ++exited_total_;
     }
-    if (!should_restart(child.spec.restart, reason)) return;
+    if (!should_restart(child.spec.restart, reason)) {
+      detail::report_crash(system(), flags_.name, child.spec.name, reason, "none");
+      return;
+    }
     if (!intensity_.record(restart_intensity::clock::now())) {
+      detail::report_crash(system(), flags_.name, child.spec.name, reason, "give up");
       give_up(child, reason);
       return;
     }
+    detail::report_crash(system(), flags_.name, child.spec.name, reason, "restart");
     restart(std::move(child), reason);
   }
 
@@ -171,6 +176,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     if (!started) {
       spdlog::error("dynamic supervisor '{}': restart #{} of child '{}' failed: {}", flags_.name,
                     child.restarts, child.spec.name, detail::describe(system(), started.error()));
+      detail::report_restart(system(), flags_.name, child.spec.name, reason, "restart failed");
       // Retried through the mailbox, so repeated failures hit the intensity limit.
       auto id = ++retry_seq_;
       retrying_.emplace(id, pending_restart{std::move(child), started.error()});
@@ -180,6 +186,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     child.handle = std::move(*started);
     spdlog::warn("dynamic supervisor '{}': restarted child '{}' (restart #{}) after {}",
                  flags_.name, child.spec.name, child.restarts, system().render(reason));
+    detail::report_restart(system(), flags_.name, child.spec.name, reason, "restarted");
     auto addr = child.handle.address();
     children_.emplace(std::move(addr), std::move(child));
   }

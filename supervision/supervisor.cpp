@@ -243,11 +243,16 @@ class supervisor_actor : public caf::event_based_actor {
 
   void handle_child_exit(std::size_t index, const caf::error& reason) {
     auto& child = children_[index];
-    if (!should_restart(child.spec.restart, reason)) return;
+    if (!should_restart(child.spec.restart, reason)) {
+      detail::report_crash(system(), flags_.name, child.spec.name, reason, "none");
+      return;
+    }
     if (!intensity_.record(restart_intensity::clock::now())) {
+      detail::report_crash(system(), flags_.name, child.spec.name, reason, "give up");
       give_up(child, reason);
       return;
     }
+    detail::report_crash(system(), flags_.name, child.spec.name, reason, "restart");
     child.state = child_state::restarting;
     restart(index, reason);
   }
@@ -289,6 +294,7 @@ class supervisor_actor : public caf::event_based_actor {
         child.last_exit_reason = started.error();
         spdlog::error("supervisor '{}': restart #{} of child '{}' failed: {}", flags_.name,
                       child.restarts, child.spec.name, detail::describe(system(), started.error()));
+        detail::report_restart(system(), flags_.name, child.spec.name, reason, "restart failed");
         send(this, retry_atom::value, i);
         return;
       }
@@ -299,6 +305,7 @@ class supervisor_actor : public caf::event_based_actor {
           "with {})",
           flags_.name, child.spec.name, child.restarts, to_string(flags_.strategy),
           children_[cause].spec.name, system().render(reason));
+      detail::report_restart(system(), flags_.name, child.spec.name, reason, "restarted");
     }
   }
 

@@ -8,6 +8,7 @@
 #include "transport/admission_gate.hpp"
 #include "transport/io_runtime_impl.hpp"
 #include "transport/longpoll.hpp"
+#include "transport/peer.hpp"
 #include "transport/tls.hpp"
 #include "transport/ws_connection.hpp"
 
@@ -52,12 +53,6 @@ tcp::socket& tcp_of(tcp::socket& stream) {
 }
 tcp::socket& tcp_of(tls_stream& stream) {
   return stream.next_layer();
-}
-
-std::string peer_of(const tcp::socket& socket) {
-  boost::system::error_code ec;
-  auto ep = socket.remote_endpoint(ec);
-  return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
 // What the listener closes when it stops: an HTTP session, plain or TLS, or a connection whose

@@ -2,6 +2,7 @@
 
 #include "actors/stop_reason.hpp"
 #include "core/log_text.hpp"
+#include "core/telemetry.hpp"
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
@@ -18,14 +19,27 @@ std::uint16_t close_code_for(const caf::error& reason) {
 }  // namespace
 
 connect_result run_on_connect(const connect_handler& on_connect, const connect_info& info) {
-  if (!on_connect) return connect_result::accept();
-  try {
-    return on_connect(info);
-  } catch (const std::exception& e) {
-    // The hook's exception may quote the connect params.
-    spdlog::error("on_connect threw: {}", log_text(e.what()));
-    return connect_result::refuse();
+  auto started = std::chrono::steady_clock::now();
+  auto result = connect_result::accept();
+  if (on_connect) {
+    try {
+      result = on_connect(info);
+    } catch (const std::exception& e) {
+      // The hook's exception may quote the connect params.
+      spdlog::error("on_connect threw: {}", log_text(e.what()));
+      result = connect_result::refuse();
+    }
   }
+  if (telemetry::attached(telemetry::event::connect)) {
+    telemetry::metadata meta;
+    meta.transport = info.transport;
+    meta.remote_address = info.peer;
+    if (result.id) meta.socket_id = *result.id;
+    meta.result = result.accepted ? "ok" : "error";
+    telemetry::execute(telemetry::event::connect, {std::chrono::steady_clock::now() - started, 0},
+                       meta);
+  }
+  return result;
 }
 
 socket_actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,

@@ -3,8 +3,10 @@
 #include "actors/message_types.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/base64.hpp"
+#include "core/counters.hpp"
 #include "core/json_serializer.hpp"
 #include "core/json_text.hpp"
+#include "core/telemetry.hpp"
 #include "transport/client_log.hpp"
 #include "transport/inbound_lease.hpp"
 
@@ -118,6 +120,8 @@ class longpoll_session final : public outbox,
       held_ += bytes;
     }
     m.lease = make_inbound_lease(shared_from_this(), bytes);
+    counters::add(counters::count::messages_in);
+    counters::add(counters::count::bytes_in, bytes);
     caf::anon_send(actor, std::move(m));
   }
 
@@ -160,17 +164,22 @@ class longpoll_session final : public outbox,
     }
     http_responder waiting;
     std::string body;
+    std::optional<std::size_t> overflowed;  // bytes waiting when the buffer overflowed
     {
       std::lock_guard lock(mutex_);
       if (ended_) return;
       if (buffer_.size() >= settings_.outbound_queue_limit ||
           buffered_bytes_ + f.size() > settings_.outbound_buffer_limit) {
-        if (settings_.slow_consumer == slow_consumer_policy::drop) return;
-        client_caused_log().warn(
-            "long-poll session: {} messages ({} bytes) waiting for a GET, ending it",
-            buffer_.size(), buffered_bytes_);
-        end_locked(make_error(stop_code::closed), waiting, body);
+        overflowed = buffered_bytes_;
+        if (settings_.slow_consumer == slow_consumer_policy::disconnect) {
+          client_caused_log().warn(
+              "long-poll session: {} messages ({} bytes) waiting for a GET, ending it",
+              buffer_.size(), buffered_bytes_);
+          end_locked(make_error(stop_code::closed), waiting, body);
+        }
       } else {
+        counters::add(counters::count::messages_out);
+        counters::add(counters::count::bytes_out, f.size());
         buffered_bytes_ += f.size();
         // A poll's answer joins the messages into one JSON array: a shared body is copied then.
         buffer_.push_back(f.shared_body ? std::make_shared<const std::string>(f.contents())
@@ -178,6 +187,7 @@ class longpoll_session final : public outbox,
         if (waiting_) take_poll_locked(waiting, body);
       }
     }
+    if (overflowed) report_slow_consumer(*overflowed);
     if (waiting) waiting(json_response(std::move(body)));
   }
 
@@ -261,6 +271,16 @@ class longpoll_session final : public outbox,
   }
 
   // A held poll learns that the session is gone (410): phoenix.js reconnects and rejoins.
+  void report_slow_consumer(std::size_t waiting_bytes) {
+    counters::add(counters::error::slow_consumer);
+    if (!telemetry::attached(telemetry::event::slow_consumer)) return;
+    telemetry::metadata meta;
+    meta.transport = "longpoll";
+    meta.action = settings_.slow_consumer == slow_consumer_policy::drop ? "drop" : "disconnect";
+    telemetry::execute(telemetry::event::slow_consumer,
+                       {std::chrono::nanoseconds(0), waiting_bytes}, meta);
+  }
+
   void end_locked(const caf::error& reason, http_responder& waiting, std::string& body) {
     if (ended_) return;
     ended_ = true;
@@ -432,6 +452,7 @@ void longpoll_endpoint::publish(const http_request& req, const http_responder& r
   auto refuse = [&](unsigned status, const std::string& what) {
     client_caused_log().info("ending a long-poll session after a message it cannot take: {}",
                              log_text(what));
+    counters::add(counters::error::bad_message);
     session->end(make_error(stop_code::closed));
     respond({status, "text/plain", what + "\n", {}});
   };

@@ -2,9 +2,12 @@
 
 #include "actors/message_types.hpp"
 #include "actors/stop_reason.hpp"
+#include "core/counters.hpp"
+#include "core/telemetry.hpp"
 #include "transport/client_log.hpp"
 #include "transport/inbound_lease.hpp"
 #include "transport/network_unit.hpp"
+#include "transport/peer.hpp"
 
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
@@ -170,8 +173,11 @@ void ws_connection::on_message(std::string_view data, bool binary) {
     std::lock_guard lock(mutex_);
     if (closing_) return;
   }
+  counters::add(counters::count::messages_in);
+  counters::add(counters::count::bytes_in, data.size());
   auto decoded = format_->decode(data, binary);
   if (auto* error = std::get_if<decode_error>(&decoded)) {
+    counters::add(counters::error::bad_message);
     client_caused_log().info("closing a connection after an undecodable message: {}",
                              log_text(error->what));
     close(close_code::invalid_payload, "invalid message");
@@ -240,22 +246,32 @@ bool ws_connection::replace_pending_pong_locked(outgoing& pong) {
 }
 
 void ws_connection::enqueue(outgoing item, bool direct) {
+  if (!enqueue_within_budget(item, direct)) report_slow_consumer();
+}
+
+// False when the outbound buffer overflowed (the frame is dropped, or the connection closed).
+bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
   bool post = false;
+  bool within = true;
   {
     std::lock_guard lock(mutex_);
-    if (closing_ || finished_flag_) return;
-    if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return;
+    if (closing_ || finished_flag_) return true;
+    if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return true;
     if (!item.whole && !fits_locked(item)) {
-      if (item.op == ws::opcode::pong) return;  // the client's next ping is answered instead
+      if (item.op == ws::opcode::pong) return true;  // the client's next ping is answered instead
       if (settings_.slow_consumer == slow_consumer_policy::drop) {
         if (dropped_++ % 1000 == 0)
           client_caused_log().warn("slow consumer: dropped {} frames so far", dropped_);
-        return;
+        return false;
       }
       client_caused_log().warn("slow consumer: {} frames ({} bytes) queued, disconnecting",
                                pending_.size(), queued_bytes_);
       item = {frame::bin(ws::close_frame(close_code::try_again_later, "slow consumer")),
               ws::opcode::close, true};
+      within = false;
+    } else if (!item.whole && item.op != ws::opcode::pong) {
+      counters::add(counters::count::messages_out);
+      counters::add(counters::count::bytes_out, item.size());
     }
     if (item.op == ws::opcode::close) {
       closing_ = true;
@@ -268,9 +284,9 @@ void ws_connection::enqueue(outgoing item, bool direct) {
       auto outcome = write_now_locked(item);
       if (outcome == write_outcome::failed) {
         asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->finish(); });
-        return;
+        return within;
       }
-      if (outcome == write_outcome::all) return;
+      if (outcome == write_outcome::all) return within;
     }
     if (item.op == ws::opcode::pong) pending_pong_ = pending_.size();
     queued_bytes_ += item.size();
@@ -278,6 +294,22 @@ void ws_connection::enqueue(outgoing item, bool direct) {
     if (!flush_posted_ && !writing_) post = flush_posted_ = true;
   }
   if (post) asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->flush(); });
+  return within;
+}
+
+void ws_connection::report_slow_consumer() {
+  counters::add(counters::error::slow_consumer);
+  if (!telemetry::attached(telemetry::event::slow_consumer)) return;
+  std::size_t queued = 0;
+  {
+    std::lock_guard lock(mutex_);
+    queued = queued_bytes_;
+  }
+  auto address = peer_of(tcp_socket());
+  telemetry::metadata meta;
+  meta.remote_address = address;
+  meta.action = settings_.slow_consumer == slow_consumer_policy::drop ? "drop" : "disconnect";
+  telemetry::execute(telemetry::event::slow_consumer, {std::chrono::nanoseconds(0), queued}, meta);
 }
 
 // Under mutex_: finish() marks the connection finished under it before closing the socket, so

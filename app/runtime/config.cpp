@@ -197,6 +197,9 @@ std::vector<option> options() {
       {"unsupervised", "",
        "run without supervisors, like beryl.start (not recommended: nothing restarts)",
        [](server_config& c, const std::string&) { c.unsupervised = true; }},
+      {"no-metrics", "",
+       "count no messages and time no handle_in: /metrics keeps the tree and connections only",
+       [](server_config& c, const std::string&) { c.metrics = false; }},
   };
 }
 

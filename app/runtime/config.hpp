@@ -35,6 +35,8 @@ struct server_config {
   std::chrono::milliseconds presence_diff_max_interval{100};
   std::string log_level = "info";
   bool enable_crash_injection = false;
+  // The per-thread message counters and latency histograms of /metrics (core/counters.hpp).
+  bool metrics = true;
   drain_settings drain;
   bool unsupervised = false;  // no supervision tree (for comparison and embedding; not recommended)
 };

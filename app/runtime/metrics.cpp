@@ -1,10 +1,12 @@
 #include "app/runtime/metrics.hpp"
 
 #include "actors/atoms.hpp"
+#include "core/telemetry.hpp"
 #include "supervision/messages.hpp"
 #include "supervision/registry.hpp"
 #include "transport/listener.hpp"
 
+#include <spdlog/fmt/fmt.h>
 #include <boost/json.hpp>
 #include <caf/all.hpp>
 
@@ -57,9 +59,24 @@ struct exposition {
     text += '\n';
   }
   void sample(const char* metric, const std::string& labels, std::uint64_t value) {
+    sample_text(metric, labels, std::to_string(value));
+  }
+  void sample_text(std::string_view metric, const std::string& labels, const std::string& value) {
     text += metric;
     if (!labels.empty()) text += '{' + labels + '}';
-    text += ' ' + std::to_string(value) + '\n';
+    text += ' ' + value + '\n';
+  }
+  // Buckets cumulative, as the format wants them, then _sum (seconds) and _count.
+  void histogram(const std::string& metric, const counters::histogram& h) {
+    std::uint64_t below = 0;
+    for (std::size_t b = 0; b < h.buckets.size(); ++b) {
+      below += h.buckets[b];
+      auto le = b < counters::bucket_bounds.size() ? fmt::format("{}", counters::bucket_bounds[b])
+                                                   : std::string("+Inf");
+      sample_text(metric + "_bucket", "le=\"" + le + '"', std::to_string(below));
+    }
+    sample_text(metric + "_sum", "", fmt::format("{}", static_cast<double>(h.sum_ns) / 1e9));
+    sample_text(metric + "_count", "", std::to_string(h.count));
   }
 };
 
@@ -127,6 +144,61 @@ std::string prometheus_text(const json::value& tree, const json::value& listener
   return out.text;
 }
 
+std::string prometheus_text(const counters::totals& counts) {
+  using counters::count;
+  struct counted {
+    count what;
+    const char* metric;
+    const char* help;
+  };
+  static constexpr counted counted_metrics[] = {
+      {count::messages_in, "beryl_messages_in_total",
+       "Client messages decoded (WebSocket and long-poll)."},
+      {count::bytes_in, "beryl_received_bytes_total", "Bytes of those client messages."},
+      {count::messages_out, "beryl_messages_out_total", "Frames queued to clients."},
+      {count::bytes_out, "beryl_sent_bytes_total", "Bytes of those frames."},
+      {count::broadcasts, "beryl_broadcasts_total",
+       "Messages broadcast to a topic (presence_diffs apart)."},
+      {count::presence_diffs, "beryl_presence_diffs_total", "presence_diffs sent to a topic."},
+      {count::deliveries, "beryl_deliveries_total",
+       "Broadcast and presence_diff frames handed to subscribers."},
+      {count::joins, "beryl_joins_total", "Joins answered ok."},
+      {count::leaves, "beryl_leaves_total", "Joined channels that ended, for any reason."},
+  };
+  exposition out;
+  for (const auto& c : counted_metrics) {
+    out.header(c.metric, "counter", c.help);
+    out.sample(c.metric, "", counts[c.what]);
+  }
+  out.header("beryl_errors_total", "counter",
+             "Refused joins, dropped messages, crashes and overflows, by kind.");
+  for (std::size_t e = 0; e < counters::error_kinds; ++e) {
+    auto kind = static_cast<counters::error>(e);
+    out.sample("beryl_errors_total", "kind=\"" + std::string(counters::name(kind)) + '"',
+               counts[kind]);
+  }
+  out.header("beryl_join_duration_seconds", "histogram",
+             "From a join's arrival at its socket to its answer.");
+  out.histogram("beryl_join_duration_seconds", counts[counters::latency::join]);
+  out.header("beryl_handle_in_duration_seconds", "histogram", "One channel handle_in call.");
+  out.histogram("beryl_handle_in_duration_seconds", counts[counters::latency::handle_in]);
+  return out.text;
+}
+
+metrics_attachment::metrics_attachment() {
+  telemetry::attach(
+      "beryl.metrics", {telemetry::event::join, telemetry::event::handle_in_stop},
+      [](telemetry::event e, const telemetry::measurements& m, const telemetry::metadata&) {
+        counters::observe(
+            e == telemetry::event::join ? counters::latency::join : counters::latency::handle_in,
+            m.duration);
+      });
+}
+
+metrics_attachment::~metrics_attachment() {
+  telemetry::detach("beryl.metrics");
+}
+
 http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> root) {
   return [&sys, root = std::move(root)](const http_request& req, const http_responder& respond) {
     if (req.path != "/metrics" || req.method != "GET") return false;
@@ -135,7 +207,8 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
     auto answer = [respond](const json::value& tree_json, const json::value& listener_json) {
       respond({200,
                "text/plain; version=0.0.4; charset=utf-8",
-               prometheus_text(tree_json, listener_json),
+               prometheus_text(tree_json, listener_json) +
+                   (counters::enabled() ? prometheus_text(counters::read()) : std::string()),
                {{"cache-control", "no-store"}}});
     };
     // A short-lived actor asks, so that no network thread waits; whatever fails is left out.

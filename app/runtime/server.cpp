@@ -4,6 +4,9 @@
 #include "app/runtime/debug_routes.hpp"
 #include "app/runtime/metrics.hpp"
 #include "app/runtime/tree.hpp"
+#include "core/counters.hpp"
+#include "core/log_text.hpp"
+#include "core/telemetry.hpp"
 #include "supervision/blocking.hpp"
 #include "supervision/errors.hpp"
 #include "supervision/supervisor.hpp"
@@ -20,6 +23,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace beryl::app {
@@ -217,6 +221,13 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   auto signals = block_stop_signals();
   raise_open_files_limit();
+  telemetry::on_handler_failure([](std::string_view id, std::string_view what) {
+    spdlog::error("telemetry handler '{}' threw and was detached: {}", log_text(id),
+                  log_text(what));
+  });
+  counters::set_enabled(config.metrics);
+  std::optional<metrics_attachment> metrics;
+  if (config.metrics) metrics.emplace();
 
   caf::actor_system_config cfg;
   cfg.set("scheduler.max-threads", config.actor_threads);

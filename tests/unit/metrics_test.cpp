@@ -57,3 +57,32 @@ TEST_CASE("metrics without a tree or a listener: beryl_up 0 and nothing else mad
   CHECK(text.find("beryl_restarts_total") == std::string::npos);
   CHECK(text.find("beryl_connections") == std::string::npos);
 }
+
+TEST_CASE("metrics: the counters, errors by kind, and cumulative latency histograms") {
+  beryl::counters::totals t;
+  t.counts[static_cast<std::size_t>(beryl::counters::count::messages_in)] = 12;
+  t.counts[static_cast<std::size_t>(beryl::counters::count::deliveries)] = 3000;
+  t.errors[static_cast<std::size_t>(beryl::counters::error::unmatched_topic)] = 2;
+  auto& joins = t.latencies[static_cast<std::size_t>(beryl::counters::latency::join)];
+  joins.buckets[0] = 1;      // le 0.0001
+  joins.buckets[3] = 2;      // le 0.001
+  joins.buckets.back() = 1;  // +Inf only
+  joins.count = 4;
+  joins.sum_ns = 7'500'000'000;
+  auto text = prometheus_text(t);
+  CHECK(has_line(text, "# TYPE beryl_messages_in_total counter"));
+  CHECK(has_line(text, "beryl_messages_in_total 12"));
+  CHECK(has_line(text, "beryl_deliveries_total 3000"));
+  CHECK(has_line(text, "beryl_joins_total 0"));
+  CHECK(has_line(text, R"(beryl_errors_total{kind="unmatched_topic"} 2)"));
+  CHECK(has_line(text, R"(beryl_errors_total{kind="slow_consumer"} 0)"));
+  CHECK(has_line(text, "# TYPE beryl_join_duration_seconds histogram"));
+  CHECK(has_line(text, R"(beryl_join_duration_seconds_bucket{le="0.0001"} 1)"));
+  CHECK(has_line(text, R"(beryl_join_duration_seconds_bucket{le="0.0005"} 1)"));
+  CHECK(has_line(text, R"(beryl_join_duration_seconds_bucket{le="0.001"} 3)"));
+  CHECK(has_line(text, R"(beryl_join_duration_seconds_bucket{le="5"} 3)"));
+  CHECK(has_line(text, R"(beryl_join_duration_seconds_bucket{le="+Inf"} 4)"));
+  CHECK(has_line(text, "beryl_join_duration_seconds_sum 7.5"));
+  CHECK(has_line(text, "beryl_join_duration_seconds_count 4"));
+  CHECK(has_line(text, R"(beryl_handle_in_duration_seconds_bucket{le="+Inf"} 0)"));
+}

@@ -152,8 +152,8 @@ class socket_behavior {
   void on_join(message& m) {
     auto route = state().deps->routes->route(m.topic);
     if (!route) {
-      state().info->log.warn("join of unmatched topic {} from {}", log_text(m.topic),
-                             state().info->peer);
+      state().info->log.warn(log_topic(m.topic), "join of unmatched topic {} from {}",
+                             log_text(m.topic), state().info->peer);
       reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
       return;
     }
@@ -231,7 +231,7 @@ class socket_behavior {
               if (close_after) control(close_after, topic, events::close, {});
             },
             [this, ch, close_after, topic, join_ref, ref](caf::error& err) {
-              state().info->log.warn("join of {} failed: {}", log_text(topic),
+              state().info->log.warn(log_topic(topic), "join of {} failed: {}", log_text(topic),
                                      self_->system().render(err));
               if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
               if (auto e = find_by_address(ch.address()); e != channels().end()) let_go(e);

@@ -69,7 +69,8 @@ channel::channel(caf::actor_config& cfg, channel_context ctx)
   // carried as a log would show it.
   set_exception_handler([this](std::exception_ptr& ep) -> caf::error {
     auto what = log_text(describe(ep));
-    ctx_.socket->log.error("channel {} crashed: {}", log_text(ctx_.topic), what);
+    ctx_.socket->log.error(log_topic(ctx_.topic), "channel {} crashed: {}", log_text(ctx_.topic),
+                           what);
     counters::add(counters::error::channel_crashed);
     auto reason = make_error(stop_code::crashed, what);
     call_terminate(stop_reason::from(reason));
@@ -90,8 +91,8 @@ channel::channel(caf::actor_config& cfg, channel_context ctx)
 }
 
 std::optional<reply> channel::handle_in(const std::string& event, const payload&) {
-  ctx_.socket->log.debug("channel {}: no handle_in for event {}", log_text(ctx_.topic),
-                         log_text(event));
+  ctx_.socket->log.debug(log_topic(ctx_.topic), "channel {}: no handle_in for event {}",
+                         log_text(ctx_.topic), log_text(event));
   return noreply;
 }
 
@@ -151,8 +152,8 @@ std::optional<std::string> channel::change_presence(Operation op, const std::str
           payload{boost::json::value(std::move(meta))})
       .then([](const std::string&) {},
             [this, key](caf::error& err) {
-              ctx_.socket->log.warn("channel {}: presence of {}: {}", log_text(ctx_.topic),
-                                    log_text(key), system().render(err));
+              ctx_.socket->log.warn(log_topic(ctx_.topic), "channel {}: presence of {}: {}",
+                                    log_text(ctx_.topic), log_text(key), system().render(err));
             });
   return std::nullopt;
 }
@@ -218,7 +219,8 @@ void channel::run_join(message& m, caf::timestamp deadline) {
 
 void channel::complete_join(const reply& answer) {
   if (!deferred_join_ || answer.is_later()) {
-    ctx_.socket->log.warn("channel {}: complete_join() without a join() that answers later",
+    ctx_.socket->log.warn(log_topic(ctx_.topic),
+                          "channel {}: complete_join() without a join() that answers later",
                           log_text(ctx_.topic));
     return;
   }
@@ -230,7 +232,8 @@ void channel::complete_join(const reply& answer) {
 void channel::finish_join(const ref_t& ref, caf::timestamp deadline, const reply& answer) {
   if (caf::make_timestamp() > deadline) {
     // The socket has answered the client already; subscribing now would write a second reply.
-    ctx_.socket->log.error("channel {}: join answered after the join timeout",
+    ctx_.socket->log.error(log_topic(ctx_.topic),
+                           "channel {}: join answered after the join timeout",
                            log_text(ctx_.topic));
     quit(make_error(stop_code::crashed, "join timed out"));
     return;
@@ -305,8 +308,8 @@ void channel::call_terminate(const stop_reason& reason) {
   try {
     terminate(reason);
   } catch (const std::exception& e) {
-    ctx_.socket->log.error("channel {}: terminate threw: {}", log_text(ctx_.topic),
-                           log_text(e.what()));
+    ctx_.socket->log.error(log_topic(ctx_.topic), "channel {}: terminate threw: {}",
+                           log_text(ctx_.topic), log_text(e.what()));
   }
 }
 

@@ -21,8 +21,9 @@ struct socket_info {
   std::string transport;          // "websocket" or "longpoll"
   std::string peer;               // the client's "address:port"
   // Warnings the client causes (unmatched topics, crashes, refused presences...) go through it,
-  // so one connection cannot flood the server's log.
-  mutable limited_log log;
+  // so one connection cannot flood the server's log. Its lines carry the id and the peer as
+  // log metadata.
+  mutable limited_log log{&id, &peer};
 };
 
 }  // namespace beryl

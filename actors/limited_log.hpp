@@ -4,7 +4,13 @@
 // line written after some were held back ends with "(N similar suppressed)". Thread-safe: a
 // connection's socket actor and its channels share one (socket_info::log). Client-controlled
 // text in the arguments still goes through log_text() (core/log_text.hpp).
+//
+// A connection's log knows the connection: every line it writes carries its socket id and remote
+// address as metadata (core/log_metadata.hpp; the JSON log format shows them, the text format
+// does not). A call may pass more, e.g. log.warn(log_topic(topic), "...") for a line about a
+// topic.
 #include "core/log_limiter.hpp"
+#include "core/log_metadata.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -20,16 +26,29 @@ class limited_log {
  public:
   limited_log() : limiter_(log_lines_per_source, log_limiter::clock::now()) {}
 
+  // A connection's: the pointers are to the connection's own fields (socket_info), which outlive
+  // the log and no longer change once the connection runs.
+  limited_log(const std::optional<std::string>* socket_id, const std::string* remote_address)
+      : limiter_(log_lines_per_source, log_limiter::clock::now()),
+        socket_id_(socket_id),
+        remote_address_(remote_address) {}
+
   template <class... Args>
-  void log(spdlog::level::level_enum level, spdlog::format_string_t<Args...> format,
-           Args&&... args) {
+  void log(spdlog::level::level_enum level, const log_metadata& about,
+           spdlog::format_string_t<Args...> format, Args&&... args) {
     if (!spdlog::should_log(level)) return;  // not counted: nothing would have been written
     auto held_back = admit();
     if (!held_back) return;
     auto line = fmt::format(format, std::forward<Args>(args)...);
     if (*held_back > 0)
       fmt::format_to(std::back_inserter(line), " ({} similar suppressed)", *held_back);
+    log_metadata_scope scope(with_connection(about));
     spdlog::log(level, "{}", line);
+  }
+  template <class... Args>
+  void log(spdlog::level::level_enum level, spdlog::format_string_t<Args...> format,
+           Args&&... args) {
+    log(level, log_metadata{}, format, std::forward<Args>(args)...);
   }
 
   template <class... Args>
@@ -37,16 +56,32 @@ class limited_log {
     log(spdlog::level::debug, format, std::forward<Args>(args)...);
   }
   template <class... Args>
+  void debug(const log_metadata& about, spdlog::format_string_t<Args...> format, Args&&... args) {
+    log(spdlog::level::debug, about, format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
   void info(spdlog::format_string_t<Args...> format, Args&&... args) {
     log(spdlog::level::info, format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  void info(const log_metadata& about, spdlog::format_string_t<Args...> format, Args&&... args) {
+    log(spdlog::level::info, about, format, std::forward<Args>(args)...);
   }
   template <class... Args>
   void warn(spdlog::format_string_t<Args...> format, Args&&... args) {
     log(spdlog::level::warn, format, std::forward<Args>(args)...);
   }
   template <class... Args>
+  void warn(const log_metadata& about, spdlog::format_string_t<Args...> format, Args&&... args) {
+    log(spdlog::level::warn, about, format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
   void error(spdlog::format_string_t<Args...> format, Args&&... args) {
     log(spdlog::level::err, format, std::forward<Args>(args)...);
+  }
+  template <class... Args>
+  void error(const log_metadata& about, spdlog::format_string_t<Args...> format, Args&&... args) {
+    log(spdlog::level::err, about, format, std::forward<Args>(args)...);
   }
 
  private:
@@ -55,8 +90,17 @@ class limited_log {
     return limiter_.admit(log_lines_per_source, log_limiter::clock::now());
   }
 
+  // `about`, and what it leaves unknown of the connection.
+  log_metadata with_connection(log_metadata about) const {
+    if (about.socket_id.empty() && socket_id_ && *socket_id_) about.socket_id = **socket_id_;
+    if (about.remote_address.empty() && remote_address_) about.remote_address = *remote_address_;
+    return about;
+  }
+
   std::mutex mutex_;
   log_limiter limiter_;
+  const std::optional<std::string>* socket_id_ = nullptr;
+  const std::string* remote_address_ = nullptr;
 };
 
 }  // namespace beryl

@@ -56,8 +56,8 @@ class encoded_once {
     try {
       fr = format->broadcast(topic_, event_, body_);
     } catch (const std::exception& e) {
-      log_.warn("broadcast {} on {} not sent to {} clients: {}", log_text(event_), log_text(topic_),
-                format->name(), log_text(e.what()));
+      log_.warn(log_topic(topic_), "broadcast {} on {} not sent to {} clients: {}",
+                log_text(event_), log_text(topic_), format->name(), log_text(e.what()));
     }
     cache_.emplace_back(format, std::move(fr));
     return cache_.back().second.bytes ? &cache_.back().second : nullptr;

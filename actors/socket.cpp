@@ -192,8 +192,8 @@ class socket_behavior {
     auto started = clock::now();
     auto route = state().deps->routes->route(m.topic);
     if (!route) {
-      state().info->log.warn("join of unmatched topic {} from {}", log_text(m.topic),
-                             state().info->peer);
+      state().info->log.warn(log_topic(m.topic), "join of unmatched topic {} from {}",
+                             log_text(m.topic), state().info->peer);
       reply(std::nullopt, m.ref, m.topic, "error", object({{"reason", "unmatched topic"}}));
       report_join(m.topic, started, counters::error::unmatched_topic, "unmatched topic");
       return;
@@ -278,7 +278,7 @@ class socket_behavior {
               if (close_after) control(close_after, topic, events::close, {});
             },
             [this, ch, close_after, topic, join_ref, ref, started](caf::error& err) {
-              state().info->log.warn("join of {} failed: {}", log_text(topic),
+              state().info->log.warn(log_topic(topic), "join of {} failed: {}", log_text(topic),
                                      self_->system().render(err));
               report_join(topic, started, counters::error::join_crashed, "join crashed");
               if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);

@@ -1,5 +1,7 @@
 #include "supervision/child_ops.hpp"
 
+#include "core/log_metadata.hpp"
+
 #include <chrono>
 #include <exception>
 
@@ -95,6 +97,7 @@ caf::error give_up(caf::actor_system& sys, const char* kind, const std::string& 
                                     "child '{}' exited with {})",
                                     kind, supervisor_name, max_restarts, to_millis(within),
                                     child_name, sys.render(reason)));
+  log_metadata_scope about(log_child(child_name));
   spdlog::error("{}", describe(sys, err));
   return err;
 }

@@ -1,6 +1,7 @@
 #include "supervision/dynamic_supervisor.hpp"
 
 #include "core/log_limiter.hpp"
+#include "core/log_metadata.hpp"
 
 #include <algorithm>
 #include <cstdint>
@@ -91,6 +92,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
   void adopt(std::string name, const caf::actor& child) {
     if (shutting_down_ ||
         (flags_.max_children > 0 && children_.size() + retrying_.size() >= flags_.max_children)) {
+      log_metadata_scope about(log_child(name));
       spdlog::warn("dynamic supervisor '{}': cannot adopt '{}' ({}), killing it", flags_.name, name,
                    shutting_down_ ? "shutting down" : "full");
       detail::kill_orphan(child);
@@ -174,8 +176,11 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     ++restarts_total_;
     auto started = detail::start_and_monitor(this, child.spec);
     if (!started) {
-      spdlog::error("dynamic supervisor '{}': restart #{} of child '{}' failed: {}", flags_.name,
-                    child.restarts, child.spec.name, detail::describe(system(), started.error()));
+      {
+        log_metadata_scope about(log_child(child.spec.name));
+        spdlog::error("dynamic supervisor '{}': restart #{} of child '{}' failed: {}", flags_.name,
+                      child.restarts, child.spec.name, detail::describe(system(), started.error()));
+      }
       detail::report_restart(system(), flags_.name, child.spec.name, reason, "restart failed");
       // Retried through the mailbox, so repeated failures hit the intensity limit.
       auto id = ++retry_seq_;
@@ -184,8 +189,11 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
       return;
     }
     child.handle = std::move(*started);
-    spdlog::warn("dynamic supervisor '{}': restarted child '{}' (restart #{}) after {}",
-                 flags_.name, child.spec.name, child.restarts, system().render(reason));
+    {
+      log_metadata_scope about(log_child(child.spec.name));
+      spdlog::warn("dynamic supervisor '{}': restarted child '{}' (restart #{}) after {}",
+                   flags_.name, child.spec.name, child.restarts, system().render(reason));
+    }
     detail::report_restart(system(), flags_.name, child.spec.name, reason, "restarted");
     auto addr = child.handle.address();
     children_.emplace(std::move(addr), std::move(child));
@@ -254,6 +262,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
     if (entry == children_.end() || entry->second.stopping)
       return make_error(supervision_errc::no_such_child,
                         "dynamic supervisor '" + flags_.name + "' has no such running child");
+    log_metadata_scope about(log_child(entry->second.spec.name));
     spdlog::warn("dynamic supervisor '{}': injecting a crash into child '{}' (#{})", flags_.name,
                  entry->second.spec.name, target.id());
     send_exit(target, injected_crash());
@@ -308,6 +317,7 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
   void log_crash(const dynamic_child& child, caf::actor_id id, const caf::error& reason) {
     auto held_back = crash_log_.admit(log_lines_per_source, log_limiter::clock::now());
     if (!held_back) return;
+    log_metadata_scope about(log_child(child.spec.name));
     spdlog::warn(
         "dynamic supervisor '{}': child '{}' (#{}) terminated abnormally: {} ({}, restarted {} "
         "times so far){}",

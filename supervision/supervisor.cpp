@@ -1,5 +1,7 @@
 #include "supervision/supervisor.hpp"
 
+#include "core/log_metadata.hpp"
+
 #include <deque>
 #include <functional>
 #include <optional>
@@ -231,6 +233,7 @@ class supervisor_actor : public caf::event_based_actor {
   }
 
   void log_exit(const child_record& child, const caf::error& reason) {
+    log_metadata_scope about(log_child(child.spec.name));
     if (is_abnormal(reason))
       spdlog::warn(
           "supervisor '{}': child '{}' terminated abnormally: {} ({}, restarted {} times so far)",
@@ -292,6 +295,7 @@ class supervisor_actor : public caf::event_based_actor {
         // limit instead of looping here.
         child.state = child_state::restarting;
         child.last_exit_reason = started.error();
+        log_metadata_scope about(log_child(child.spec.name));
         spdlog::error("supervisor '{}': restart #{} of child '{}' failed: {}", flags_.name,
                       child.restarts, child.spec.name, detail::describe(system(), started.error()));
         detail::report_restart(system(), flags_.name, child.spec.name, reason, "restart failed");
@@ -300,6 +304,7 @@ class supervisor_actor : public caf::event_based_actor {
       }
       child.handle = std::move(*started);
       child.state = child_state::running;
+      log_metadata_scope about(log_child(child.spec.name));
       spdlog::warn(
           "supervisor '{}': restarted child '{}' (restart #{}, {} after child '{}' exited "
           "with {})",
@@ -387,8 +392,11 @@ class supervisor_actor : public caf::event_based_actor {
   void child_stopped(std::size_t index) {
     auto& child = children_[index];
     child.state = child_state::stopped;
-    spdlog::info("supervisor '{}': stopped child '{}': {}", flags_.name, child.spec.name,
-                 system().render(child.last_exit_reason));
+    {
+      log_metadata_scope about(log_child(child.spec.name));
+      spdlog::info("supervisor '{}': stopped child '{}': {}", flags_.name, child.spec.name,
+                   system().render(child.last_exit_reason));
+    }
     if (current_stop_ != index) return;
     current_stop_.reset();
     stop_next();
@@ -397,6 +405,7 @@ class supervisor_actor : public caf::event_based_actor {
   void on_stop_timeout(std::uint64_t token) {
     if (!current_stop_ || token != stop_token_) return;
     auto& child = children_[*current_stop_];
+    log_metadata_scope about(log_child(child.spec.name));
     spdlog::warn("supervisor '{}': child '{}' did not stop within {} ms, killing it", flags_.name,
                  child.spec.name, detail::to_millis(child.spec.shutdown.timeout()));
     send_exit(child.handle, caf::exit_reason::kill);
@@ -413,6 +422,7 @@ class supervisor_actor : public caf::event_based_actor {
     if (child.state != child_state::running)
       return make_error(supervision_errc::not_running,
                         "child '" + name + "' is " + to_string(child.state));
+    log_metadata_scope about(log_child(name));
     spdlog::warn("supervisor '{}': injecting a crash into child '{}'", flags_.name, name);
     send_exit(child.handle, injected_crash());
     return caf::ok_atom::value;

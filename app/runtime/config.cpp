@@ -192,6 +192,10 @@ std::vector<option> options() {
        }},
       {"log-level", "LEVEL", "trace, debug, info, warn, error or off (default info)",
        [](server_config& c, const std::string& v) { c.log_level = v; }},
+      {"log-format", "text|json",
+       "text, or json: one object a line with time, level, message and what the line is about "
+       "(default text)",
+       [](server_config& c, const std::string& v) { c.log_format = parse_log_format(v); }},
       {"enable-crash-injection", "", "enable POST /debug/crash?child=NAME (off by default)",
        [](server_config& c, const std::string&) { c.enable_crash_injection = true; }},
       {"unsupervised", "",

@@ -2,6 +2,7 @@
 // The server's configuration: embedded defaults, overridden by BERYL_* environment variables and
 // then by command-line options (`beryl-server --help` lists them).
 #include "actors/socket.hpp"
+#include "app/runtime/log_format.hpp"
 #include "transport/settings.hpp"
 
 #include <cstddef>
@@ -34,6 +35,7 @@ struct server_config {
   std::chrono::milliseconds presence_diff_interval{50};
   std::chrono::milliseconds presence_diff_max_interval{100};
   std::string log_level = "info";
+  app::log_format log_format = app::log_format::text;
   bool enable_crash_injection = false;
   // The per-thread message counters and latency histograms of /metrics (core/counters.hpp).
   bool metrics = true;

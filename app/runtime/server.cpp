@@ -2,6 +2,7 @@
 
 #include "actors/stop_reason.hpp"
 #include "app/runtime/debug_routes.hpp"
+#include "app/runtime/log_format.hpp"
 #include "app/runtime/metrics.hpp"
 #include "app/runtime/tree.hpp"
 #include "core/counters.hpp"
@@ -217,7 +218,7 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
     return 2;
   }
   if (!app_endpoint) app_endpoint = std::make_shared<endpoint>();
-  spdlog::set_pattern("[%Y-%m-%d %H:%M:%S.%e] [%^%l%$] %v");
+  use_log_format(config.log_format);
   spdlog::set_level(spdlog::level::from_str(config.log_level));
   auto signals = block_stop_signals();
   raise_open_files_limit();

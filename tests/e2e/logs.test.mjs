@@ -5,8 +5,8 @@ import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import WebSocket from 'ws'
 import {
-  startServer, cleanupAll, cleanupClients, RawClient, connectPhx, joinOk, pushResult, within, until,
-  delay, errorReply, okReply, uniqueTopic, v2,
+  startServer, cleanupAll, cleanupClients, RawClient, connectPhx, joinOk, joinResult, pushResult, within, until,
+  delay, errorReply, okReply, uniqueTopic, v2, EventLog, cast, httpRequest,
 } from './harness.mjs'
 
 const FLOOD_JOINS = 20_000
@@ -168,5 +168,80 @@ describe('client text in log lines', () => {
     assert.ok(server.output.includes(`channel ${escaped(room)} crashed`))
     assert.ok(server.output.split('\n').some((line) => line.includes(`child '${escaped(room)}'`) && line.includes('crashed')),
       "the supervisor's line about the crash")
+  })
+})
+
+describe('--log-format json (issue 15, item 4)', () => {
+  let server
+  before(async () => { server = await startServer(['--log-format', 'json', '--enable-crash-injection']) })
+  afterEach(cleanupClients)
+  after(cleanupAll)
+
+  const ISO_UTC_MS = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+  // Every line the server wrote, parsed: fails on one that is not a JSON object.
+  const records = () => server.output.split('\n').filter((line) => line !== '').map((line) => {
+    let record
+    assert.doesNotThrow(() => { record = JSON.parse(line) }, `not a JSON line: ${line}`)
+    assert.equal(typeof record, 'object', line)
+    assert.match(record.time, ISO_UTC_MS, line)
+    assert.ok(['trace', 'debug', 'info', 'warn', 'error', 'critical'].includes(record.level), line)
+    assert.equal(typeof record.message, 'string', line)
+    return record
+  })
+  const find = (predicate) => records().find(predicate)
+
+  it('a client-caused warning and a supervision crash: one JSON object a line, with their metadata', async () => {
+    const socket = await connectPhx(server, { params: { user_id: '42' } })
+
+    // A topic with a quote, a newline, a forged line and an ANSI escape.
+    const unmatched = `nomatch:"q"\n${FORGED}\u001b[31m red`
+    const refused = await joinResult(socket.channel(unmatched, {}))
+    assert.deepEqual(refused, { status: 'error', response: { reason: 'unmatched topic' } })
+    await until(() => find((r) => r.message.startsWith('join of unmatched topic nomatch:')), 3_000,
+      'the warning in the log')
+    const warning = find((r) => r.message.startsWith('join of unmatched topic nomatch:'))
+    assert.equal(warning.level, 'warn')
+    assert.equal(warning.topic, unmatched)  // the client's text, exactly, as a JSON string
+    assert.equal(warning.socket_id, 'users_socket:42')
+    assert.match(warning.remote_address, /^127\.0\.0\.1:\d+$/)
+    assert.ok(warning.message.endsWith(`from ${warning.remote_address}`))
+    assert.equal(warning.child, undefined)
+
+    // A channel crash: the channel's line carries the connection and the topic, the channel
+    // supervisor's names the child.
+    const room = `room:json-"crash"\n\u001b[2J`
+    const channel = await joinOk(socket, room, { user: 'json' })
+    const errors = new EventLog(channel, 'phx_error')
+    cast(channel, 'crash')
+    await errors.waitFor(1)
+    await until(() => find((r) => r.child && r.message.includes('terminated abnormally: crashed')), 3_000,
+      "the channel supervisor's crash line")
+    const crashed = find((r) => r.message.includes('crashed: crash requested by the client') && r.topic)
+    assert.equal(crashed.level, 'error')
+    assert.equal(crashed.topic, room)
+    assert.equal(crashed.socket_id, 'users_socket:42')
+    assert.equal(crashed.remote_address, warning.remote_address)
+    const childLine = find((r) => r.child && r.message.includes('terminated abnormally: crashed'))
+    assert.equal(childLine.level, 'warn')
+    assert.ok(childLine.child.startsWith('room:json-'), childLine.child)
+
+    // Crash injection into a child of the root supervisor.
+    const res = await httpRequest(server.httpUrl('/debug/crash?child=coordinator'), { method: 'POST' })
+    assert.equal(res.status, 200)
+    await until(() => find((r) => r.child === 'listener' && r.message.includes('restarted child')), 5_000,
+      'the tree to restart after the injected crash')
+    const injected = find((r) => r.message.includes("child 'coordinator' terminated abnormally"))
+    assert.ok(injected, 'the crash of the coordinator in the log')
+    assert.equal(injected.level, 'warn')
+    assert.equal(injected.child, 'coordinator')
+    assert.equal(find((r) => r.message.includes("injecting a crash into child 'coordinator'")).child, 'coordinator')
+
+    // Nothing else escaped the format: every line parsed (records() checks them all), no raw
+    // escape character, no forged line.
+    const all = records()
+    assert.ok(all.length >= 8, `${all.length} lines`)
+    assert.ok(!server.output.includes('\u001b'), 'an escape character in the log')
+    assert.ok(!server.output.split('\n').some((line) => line.startsWith(FORGED)), 'a forged line in the log')
+    assert.ok(all.some((r) => r.message.startsWith('listening on http://')))
   })
 })

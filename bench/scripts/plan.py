@@ -7,7 +7,8 @@ scenario works end to end.
 
 from collections import namedtuple
 
-# server: "beryl", "beryl-tls" (beryl-server on wss://) or "yardstick" (bench/yardstick);
+# server: "beryl", "beryl-tls" (beryl-server on wss://), "beryl-no-metrics" (beryl-server
+# --no-metrics) or "yardstick" (bench/yardstick);
 # versus: the plain beryl run this one is reported beside, None for the plain beryl runs.
 # server_args: extra arguments for the server.
 Run = namedtuple("Run", "name scenario args server versus server_args")
@@ -93,18 +94,28 @@ YARDSTICK_FULL = {"connect-19500": [], "connect-5000": [], "fanout-2000x100": []
 
 YARDSTICK_SMOKE = {"connect-300": [], "fanout-50x50": [], "echo-5": ONE_THREAD}
 
+# What counting costs (issue 15): these runs again with --no-metrics, as "<name>-no-metrics"
+# right after the beryl run; the report gives counters on / off, which should stay above 0.98.
+NO_METRICS_FULL = ["fanout-2000x1000", "echo-50"]
+NO_METRICS_SMOKE = ["fanout-50x50", "echo-5"]
+
 # Seconds a single run may take before the generator stops itself.
 TIMEOUT_S = {"full": 240, "smoke": 30}
 
 
 def runs(smoke):
-    """The plain runs, each followed by its yardstick run if it has one, then the TLS runs."""
-    plain, tls, yardstick = ((SMOKE, TLS_SMOKE, YARDSTICK_SMOKE) if smoke
-                             else (FULL, TLS_FULL, YARDSTICK_FULL))
+    """The plain runs, each followed by its yardstick run and its --no-metrics run if it has
+    them, then the TLS runs."""
+    plain, tls, yardstick, no_metrics = (
+        (SMOKE, TLS_SMOKE, YARDSTICK_SMOKE, NO_METRICS_SMOKE) if smoke
+        else (FULL, TLS_FULL, YARDSTICK_FULL, NO_METRICS_FULL))
     out = []
     for name, scenario, args in plain:
         out.append(Run(name, scenario, args, "beryl", None, []))
         if name in yardstick:
             out.append(Run(name + "-yardstick", scenario, args, "yardstick", name, yardstick[name]))
+        if name in no_metrics:
+            out.append(Run(name + "-no-metrics", scenario, args, "beryl-no-metrics", name,
+                           ["--no-metrics"]))
     return out + [Run(name, scenario, args, "beryl-tls", versus, [])
                   for name, scenario, args, versus in tls]

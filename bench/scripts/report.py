@@ -100,6 +100,7 @@ class Report:
         self._room()
         self._capacity()
         self._yardstick()
+        self._counting_cost()
         self._tls()
         self._comparison()
         self._problems()
@@ -387,6 +388,20 @@ class Report:
                   "|---|---|---|---|---|")
         for run, beryl in pairs:
             self._versus_rows(run["versus"], run["scenario"], beryl, run["result"])
+        self._add("")
+
+    def _counting_cost(self):
+        """Each --no-metrics run against the same run with the counters on: what counting costs."""
+        pairs = self._with_versus("beryl-no-metrics")
+        if not pairs:
+            return
+        self._add("## What counting costs: counters on and off", "",
+                  "The same server with `--no-metrics` (no per-message counters, no `handle_in` "
+                  "timing), right after the run with them on. On / off under 1 is their cost; "
+                  "the target is at most 2 % (for p99, less is better).", "",
+                  "| run | figure | counters on | counters off | on / off |", "|---|---|---|---|---|")
+        for run, counted in pairs:
+            self._versus_rows(run["versus"], run["scenario"], counted, run["result"])
         self._add("")
 
     def _tls(self):

@@ -12,6 +12,7 @@ BUILD_TARGETS = ["beryl-server", "beryl-yardstick", "beryl-loadgen"]
 # A run's server (plan.Run.server, "beryl-tls" being beryl-server with a certificate) -> its binary
 # in the build dir and its log in the results directory.
 BINARIES = {"beryl": (os.path.join("app", "beryl-server"), "server.log"),
+            "beryl-no-metrics": (os.path.join("app", "beryl-server"), "server.log"),
             "yardstick": (os.path.join("bench", "beryl-yardstick"), "yardstick.log")}
 
 
@@ -62,7 +63,8 @@ class ManagedServer:
         return self.proc.pid
 
     def start(self, server, extra_args=(), timeout_s=30):
-        """server: "beryl", "beryl-tls" (also serves wss://, and url says wss://) or "yardstick"."""
+        """server: "beryl", "beryl-tls" (also serves wss://, and url says wss://),
+        "beryl-no-metrics" (its arguments say --no-metrics) or "yardstick"."""
         self.port = free_port()
         self.tls = server == "beryl-tls"
         binary, log_name = BINARIES["beryl" if self.tls else server]

@@ -30,7 +30,7 @@ def parse_args():
                    help="tiny sizes, well under a minute: proves every scenario works")
     p.add_argument("--url", help="benchmark an already running Phoenix-compatible server at this "
                                  "ws:// URL (loopback only) instead of starting beryl-server; "
-                                 "the yardstick and TLS runs are left out")
+                                 "the yardstick, --no-metrics and TLS runs are left out")
     p.add_argument("--server-pid", type=int,
                    help="with --url: the server's pid, to measure its RSS and CPU")
     p.add_argument("--build-dir", default=os.path.join(REPO, "build-bench"),
@@ -145,7 +145,7 @@ def main():
     os.makedirs(base, exist_ok=True)  # charts and the server logs
     server = None if args.url else ManagedServer(args.build_dir, base)
     if args.url:
-        # The yardstick and TLS runs need the servers this suite starts.
+        # The yardstick, --no-metrics and TLS runs need the servers this suite starts.
         runs = [r for r in runs if r.server == "beryl"]
 
     quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0 if args.smoke else 30)

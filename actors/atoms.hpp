@@ -25,5 +25,6 @@ using list = caf::atom_constant<caf::atom("list")>;
 using flush = caf::atom_constant<caf::atom("flush")>;
 using presence = caf::atom_constant<caf::atom("presence")>;
 using state = caf::atom_constant<caf::atom("state")>;
+using mailbox = caf::atom_constant<caf::atom("mailbox")>;
 
 }  // namespace beryl::atoms

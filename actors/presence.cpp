@@ -115,6 +115,7 @@ shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
     self->state.owners.erase(it);
   });
   return {
+      [self](atoms::mailbox) { return self->mailbox().size(); },
       [self](atoms::track, const caf::actor& owner, const std::string& topic,
              const std::string& key, const payload& meta) -> caf::result<std::string> {
         if (!fits(self, key, meta))

@@ -54,7 +54,9 @@ using presence_shard_actor = caf::typed_actor<
     // (topic) -> the presence_state payload, pending changes included
     caf::replies_to<atoms::list, std::string>::with<payload>,
     // (topic, key) -> {"metas": [...]} (Phoenix's get_by_key), or {}
-    caf::replies_to<atoms::list, std::string, std::string>::with<payload>>;
+    caf::replies_to<atoms::list, std::string, std::string>::with<payload>,
+    // -> the messages still queued behind this one (the operator's dashboard)
+    caf::replies_to<atoms::mailbox>::with<std::size_t>>;
 
 // A copyable handle to the shards; a topic always maps to the same shard.
 using presence_ref = topic_shards<presence_shard_actor>;

@@ -179,6 +179,7 @@ pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
       },
       [=](atoms::broadcast, const std::string& topic, const std::string& event, const payload& body,
           std::uint64_t except) -> void { deliver(self, topic, event, body, except); },
+      [=](atoms::mailbox) { return self->mailbox().size(); },
   };
 }
 

@@ -51,7 +51,9 @@ using pubsub_shard_actor = caf::typed_actor<
     // after the join reply the subscription wrote.
     caf::replies_to<atoms::unsubscribe, std::string, std::uint64_t>::with<bool>,
     // (topic, event, payload, the channel id to skip or 0): encoded once per wire format.
-    caf::reacts_to<atoms::broadcast, std::string, std::string, payload, std::uint64_t>>;
+    caf::reacts_to<atoms::broadcast, std::string, std::string, payload, std::uint64_t>,
+    // -> the messages still queued behind this one (the operator's dashboard)
+    caf::replies_to<atoms::mailbox>::with<std::size_t>>;
 
 // A copyable handle to the pubsub shards; a topic always maps to the same shard.
 class pubsub_ref : public topic_shards<pubsub_shard_actor> {

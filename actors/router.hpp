@@ -35,6 +35,12 @@ class router {
     return *this;
   }
 
+  // Appends `other`'s routes, after this router's own (which still win).
+  router& add_routes(const router& other) {
+    routes_.insert(routes_.end(), other.routes_.begin(), other.routes_.end());
+    return *this;
+  }
+
   std::optional<match> route(std::string_view topic) const;
 
  private:

@@ -39,6 +39,8 @@ struct server_config {
   bool enable_crash_injection = false;
   // The per-thread message counters and latency histograms of /metrics (core/counters.hpp).
   bool metrics = true;
+  // GET /dashboard and its channel "beryl:dashboard" (app/runtime/dashboard.hpp).
+  bool dashboard = true;
   drain_settings drain;
   bool unsupervised = false;  // no supervision tree (for comparison and embedding; not recommended)
 };

@@ -1,6 +1,8 @@
 #include "app/runtime/server.hpp"
 
 #include "actors/stop_reason.hpp"
+#include "app/runtime/dashboard.hpp"
+#include "app/runtime/dashboard_page.hpp"
 #include "app/runtime/debug_routes.hpp"
 #include "app/runtime/log_format.hpp"
 #include "app/runtime/metrics.hpp"
@@ -246,12 +248,18 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   auto root = std::make_shared<root_slot>();
   auto ready = std::make_shared<std::atomic<bool>>(false);
   hooks.ready = [ready] { return ready->load(); };
-  hooks.http =
-      first_of({debug_routes(
-                    sys, [root] { return root->get(); }, config.enable_crash_injection),
-                metrics_route(sys, [root] { return root->get(); }),
-                connections_route(sys, [app_endpoint] { return app_endpoint->coordinator(); }),
-                std::move(hooks.http)});
+  std::vector<http_handler> http{
+      debug_routes(
+          sys, [root] { return root->get(); }, config.enable_crash_injection),
+      metrics_route(sys, [root] { return root->get(); }),
+      connections_route(sys, [app_endpoint] { return app_endpoint->coordinator(); })};
+  // The dashboard samples the supervision tree: none without one.
+  if (config.dashboard && !config.unsupervised) {
+    http.push_back(dashboard_route(config.transport.socket_path));
+    routes = with_dashboard_channel(routes);
+  }
+  http.push_back(std::move(hooks.http));
+  hooks.http = first_of(std::move(http));
   if (config.enable_crash_injection)
     spdlog::warn("crash injection is enabled: POST /debug/crash?child=NAME");
   int status = config.unsupervised

@@ -3,6 +3,7 @@
 #include "actors/coordinator.hpp"
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
+#include "app/runtime/dashboard.hpp"
 #include "supervision/dynamic_supervisor.hpp"
 #include "supervision/registry.hpp"
 #include "supervision/supervisor.hpp"
@@ -84,6 +85,8 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               return caf::actor_cast<caf::actor>(listener.actor);
             }),
   };
+  if (config.dashboard)
+    tree.push_back(dashboard_spec(shards, presence, config.enable_crash_injection));
   if (!services.empty()) {
     auto channels_at = std::find_if(tree.begin(), tree.end(),
                                     [](const sv::child_spec& c) { return c.name == "channels"; });

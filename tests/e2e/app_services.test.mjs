@@ -23,7 +23,7 @@ describe('app services under the tree', () => {
     const res = await httpRequest(server.httpUrl('/debug/supervision'))
     const root = JSON.parse(res.body)
     assert.deepEqual(root.children.map((c) => c.name),
-      ['pubsub', 'presence', 'coordinator', 'services', 'channels', 'listener'])
+      ['pubsub', 'presence', 'coordinator', 'services', 'channels', 'listener', 'dashboard'])
     const services = root.children.find((c) => c.name === 'services')
     assert.equal(services.kind, 'supervisor')
     assert.equal(services.strategy, 'one_for_one')

@@ -36,7 +36,7 @@ describe('supervision tree', () => {
     assert.equal(root.strategy, 'rest_for_one')
     assert.equal(root.state, 'running')
     assert.equal(typeof root.mailbox_size, 'number')
-    assert.deepEqual(root.children.map((c) => c.name), ['pubsub', 'presence', 'coordinator', 'channels', 'listener'])
+    assert.deepEqual(root.children.map((c) => c.name), ['pubsub', 'presence', 'coordinator', 'channels', 'listener', 'dashboard'])
     for (const c of root.children) {
       assert.equal(c.state, 'running')
       assert.equal(typeof c.restarts, 'number')

@@ -11,16 +11,6 @@
 namespace beryl {
 namespace {
 
-std::string describe(const std::exception_ptr& ep) {
-  try {
-    std::rethrow_exception(ep);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 telemetry::metadata channel_metadata(const channel_context& ctx) {
   telemetry::metadata meta;
   meta.transport = ctx.socket->transport;
@@ -68,7 +58,7 @@ channel::channel(caf::actor_config& cfg, channel_context ctx)
   // The exception text often quotes client input, and the supervisor logs and keeps it: it is
   // carried as a log would show it.
   set_exception_handler([this](std::exception_ptr& ep) -> caf::error {
-    auto what = log_text(describe(ep));
+    auto what = log_text(exception_text(ep));
     ctx_.socket->log.error(log_topic(ctx_.topic), "channel {} crashed: {}", log_text(ctx_.topic),
                            what);
     counters::add(counters::error::channel_crashed);

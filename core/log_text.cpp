@@ -7,23 +7,6 @@
 namespace beryl {
 namespace {
 
-// The code point of a well-formed sequence of `length` bytes (utf8::sequence_length checked it).
-char32_t code_point(std::string_view s, std::size_t length) {
-  static const unsigned char lead_bits[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
-  char32_t cp = static_cast<unsigned char>(s[0]) & lead_bits[length];
-  for (std::size_t k = 1; k < length; ++k)
-    cp = (cp << 6) | (static_cast<unsigned char>(s[k]) & 0x3f);
-  return cp;
-}
-
-// Code points that are not ASCII yet act as controls: C1 (a terminal may read U+009B as an escape
-// sequence), the Unicode line breaks some log viewers split on, and the bidirectional marks and
-// overrides that can make a line read differently from what it holds.
-bool acts_as_control(char32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 const char hex[] = "0123456789abcdef";
 
 void append_byte_escape(std::string& out, unsigned char c) {
@@ -64,7 +47,7 @@ std::size_t escape_one(std::string_view text, std::size_t i, std::string& out) {
     append_byte_escape(out, c);  // a control character, DEL, or a byte that is not UTF-8
     return 1;
   }
-  if (auto cp = code_point(rest, length); acts_as_control(cp))
+  if (auto cp = utf8::code_point(rest, length); utf8::acts_as_control(cp))
     append_code_point_escape(out, cp);
   else
     out.append(rest.substr(0, length));
@@ -90,6 +73,16 @@ std::string log_text(std::string_view text, std::size_t limit) {
     }
   }
   return out;
+}
+
+std::string exception_text(const std::exception_ptr& ep) {
+  try {
+    std::rethrow_exception(ep);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
 }
 
 }  // namespace beryl

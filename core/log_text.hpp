@@ -10,6 +10,7 @@
 // Cut: when the escaped text is longer than `limit` bytes, it ends with "…(N bytes)" (N the
 // original size) and the whole result still fits in `limit` bytes.
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -21,5 +22,8 @@ inline constexpr std::size_t log_text_limit = 200;
 inline constexpr std::size_t log_text_min_limit = 40;
 
 std::string log_text(std::string_view text, std::size_t limit = log_text_limit);
+
+// What an exception says (its what(), or "unknown exception"), as it is: log_text() it.
+std::string exception_text(const std::exception_ptr& ep);
 
 }  // namespace beryl

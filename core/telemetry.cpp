@@ -1,5 +1,7 @@
 #include "core/telemetry.hpp"
 
+#include "core/log_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -59,16 +61,6 @@ registry& the_registry() {
   return r;
 }
 
-std::string describe(const std::exception_ptr& ep) {
-  try {
-    std::rethrow_exception(ep);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 void handler_failed(const std::string& id, const std::exception_ptr& ep) {
   auto& r = the_registry();
   std::function<void(std::string_view, std::string_view)> report;
@@ -77,7 +69,7 @@ void handler_failed(const std::string& id, const std::exception_ptr& ep) {
     report = r.report_failure;
   }
   detach(id);
-  if (report) report(id, describe(ep));
+  if (report) report(id, exception_text(ep));
 }
 
 }  // namespace

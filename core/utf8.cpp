@@ -39,4 +39,17 @@ bool valid(std::string_view s) {
   return true;
 }
 
+char32_t code_point(std::string_view s, std::size_t length) {
+  static const unsigned char lead_bits[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
+  char32_t cp = static_cast<unsigned char>(s[0]) & lead_bits[length];
+  for (std::size_t k = 1; k < length; ++k)
+    cp = (cp << 6) | (static_cast<unsigned char>(s[k]) & 0x3f);
+  return cp;
+}
+
+bool acts_as_control(char32_t cp) {
+  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 }  // namespace beryl::utf8

@@ -14,4 +14,13 @@ std::size_t sequence_length(std::string_view s);
 
 bool valid(std::string_view s);
 
+// The code point of the well-formed character of `length` bytes `s` starts with (as
+// sequence_length measured it).
+char32_t code_point(std::string_view s, std::size_t length);
+
+// Code points that are not ASCII yet act as controls: C1 (a terminal may read U+009B as an escape
+// sequence), the Unicode line breaks some log viewers split on, and the bidirectional marks and
+// overrides that can make a line read differently from what it holds. Log writers escape them.
+bool acts_as_control(char32_t cp);
+
 }  // namespace beryl::utf8

@@ -6,6 +6,7 @@
 #include "core/counters.hpp"
 #include "core/json_serializer.hpp"
 #include "core/json_text.hpp"
+#include "core/log_metadata.hpp"
 #include "core/telemetry.hpp"
 #include "transport/client_log.hpp"
 #include "transport/inbound_lease.hpp"
@@ -450,6 +451,7 @@ void longpoll_endpoint::publish(const http_request& req, const http_responder& r
   // A message that cannot be delivered ends the session, as it closes a WebSocket (1007, 1009):
   // the lines before it were delivered already, and the client reconnects.
   auto refuse = [&](unsigned status, const std::string& what) {
+    log_metadata_scope about({{}, {}, req.peer, {}});
     client_caused_log().info("ending a long-poll session after a message it cannot take: {}",
                              log_text(what));
     counters::add(counters::error::bad_message);

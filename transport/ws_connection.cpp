@@ -3,6 +3,7 @@
 #include "actors/message_types.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/counters.hpp"
+#include "core/log_metadata.hpp"
 #include "core/telemetry.hpp"
 #include "transport/client_log.hpp"
 #include "transport/inbound_lease.hpp"
@@ -178,6 +179,8 @@ void ws_connection::on_message(std::string_view data, bool binary) {
   auto decoded = format_->decode(data, binary);
   if (auto* error = std::get_if<decode_error>(&decoded)) {
     counters::add(counters::error::bad_message);
+    auto peer = peer_of(tcp_socket());
+    log_metadata_scope about({{}, {}, peer, {}});
     client_caused_log().info("closing a connection after an undecodable message: {}",
                              log_text(error->what));
     close(close_code::invalid_payload, "invalid message");
@@ -259,6 +262,8 @@ bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
     if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return true;
     if (!item.whole && !fits_locked(item)) {
       if (item.op == ws::opcode::pong) return true;  // the client's next ping is answered instead
+      auto peer = peer_of(tcp_socket());  // for the log line: a system call, on this rare path
+      log_metadata_scope about({{}, {}, peer, {}});
       if (settings_.slow_consumer == slow_consumer_policy::drop) {
         if (dropped_++ % 1000 == 0)
           client_caused_log().warn("slow consumer: dropped {} frames so far", dropped_);

@@ -26,22 +26,6 @@ void append_u_escape(spdlog::memory_buf_t& out, char32_t cp) {
   out.append(text, text + sizeof text);
 }
 
-// The code point of a well-formed sequence of `length` bytes (utf8::sequence_length checked it).
-char32_t code_point(std::string_view s, std::size_t length) {
-  static const unsigned char lead_bits[] = {0, 0x7f, 0x1f, 0x0f, 0x07};
-  char32_t cp = static_cast<unsigned char>(s[0]) & lead_bits[length];
-  for (std::size_t k = 1; k < length; ++k)
-    cp = (cp << 6) | (static_cast<unsigned char>(s[k]) & 0x3f);
-  return cp;
-}
-
-// Not ASCII, yet read as controls by terminals or log viewers (as in core/log_text.cpp): C1, the
-// Unicode line and paragraph separators, the bidirectional marks and overrides.
-bool acts_as_control(char32_t cp) {
-  return (cp >= 0x80 && cp <= 0x9f) || cp == 0x061c || cp == 0x200e || cp == 0x200f ||
-         (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
-}
-
 // `text` as the inside of a JSON string.
 void append_escaped(spdlog::memory_buf_t& out, std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
@@ -76,7 +60,7 @@ void append_escaped(spdlog::memory_buf_t& out, std::string_view text) {
       ++i;
       continue;
     }
-    if (auto cp = code_point(rest, length); acts_as_control(cp))
+    if (auto cp = utf8::code_point(rest, length); utf8::acts_as_control(cp))
       append_u_escape(out, cp);
     else
       append(out, rest.substr(0, length));

@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include <stdexcept>
 #include <string>
 
 using beryl::log_text;
@@ -73,4 +74,9 @@ TEST_CASE("log_text: a limit too small for the cut mark is raised to the minimum
   auto out = log_text(std::string(1000, 'a'), 1);
   CHECK(out.size() <= beryl::log_text_min_limit);
   CHECK(out.find("(1000 bytes)") != std::string::npos);
+}
+
+TEST_CASE("exception_text: what() of a std::exception, and a word for anything else thrown") {
+  CHECK(beryl::exception_text(std::make_exception_ptr(std::runtime_error("boom \n"))) == "boom \n");
+  CHECK(beryl::exception_text(std::make_exception_ptr(42)) == "unknown exception");
 }

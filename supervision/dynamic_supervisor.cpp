@@ -72,6 +72,8 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
           adopt(std::move(name), child);
         },
         [this](crash_atom, const caf::actor& child) { return inject_crash(child); },
+        // By the id its snapshot shows, for operators (POST /debug/crash, the dashboard).
+        [this](crash_atom, caf::actor_id id) { return inject_crash(child_by_id(id)); },
         [this](snapshot_atom) { return snapshot(); },
         [this](retry_atom, std::uint64_t id) { on_retry(id); },
         [this](stop_timeout_atom, caf::timespan elapsed) { kill_stragglers(elapsed); },
@@ -256,6 +258,12 @@ class dynamic_supervisor_actor : public caf::event_based_actor {
   }
 
   // -- operator tools --------------------------------------------------------
+
+  caf::actor child_by_id(caf::actor_id id) const {
+    for (const auto& [addr, child] : children_)
+      if (child.handle.id() == id) return child.handle;
+    return nullptr;
+  }
 
   caf::result<caf::ok_atom> inject_crash(const caf::actor& target) {
     auto entry = target ? children_.find(target.address()) : children_.end();

@@ -24,7 +24,8 @@ namespace beryl::supervision {
 /// timeout (there is no start order worth keeping among independent children).
 ///
 /// Protocol (see messages.hpp): (start_child_atom, child_spec) -> caf::actor,
-/// (crash_atom, caf::actor) -> ok, (snapshot_atom) -> JSON, (ready_atom) -> ok. From an actor:
+/// (crash_atom, caf::actor or its id) -> ok, (snapshot_atom) -> JSON, (ready_atom) -> ok. From an
+/// actor:
 ///   self->request(dyn_sup, timeout, start_child_atom::value, spec)
 ///       .then([](const caf::actor& child) { ... }, [](caf::error& err) { ... });
 struct dynamic_supervisor_flags {

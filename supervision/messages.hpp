@@ -20,6 +20,7 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;
 
 /// (crash_atom, std::string child_name) -> caf::ok_atom | caf::error   [supervisor]
 /// (crash_atom, caf::actor child)       -> caf::ok_atom | caf::error   [dynamic supervisor]
+/// (crash_atom, caf::actor_id child)    -> caf::ok_atom | caf::error   [dynamic supervisor]
 /// Makes the child exit with injected_crash(), which then takes the normal crash/restart path.
 using crash_atom = caf::atom_constant<caf::atom("crash")>;
 

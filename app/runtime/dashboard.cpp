@@ -291,7 +291,7 @@ void send_new_events(dashboard_self self) {
   auto fresh = st.history->events().since(st.events_sent);
   if (fresh.empty()) return;
   st.events_sent = fresh.back().at("seq").as_uint64();
-  broadcast(self, "events", std::move(fresh));
+  broadcast(self, "events", json::object{{"events", std::move(fresh)}});  // payloads are objects
 }
 
 dashboard_actor::behavior_type dashboard(dashboard_self self, caf::actor_addr root,

@@ -2,6 +2,7 @@
 
 #include "core/json_text.hpp"
 #include "supervision/messages.hpp"
+#include "supervision/registry.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -26,12 +27,12 @@ std::string error_body(const std::string& what) {
   return body + "}";
 }
 
-// Asks the root supervisor from a short-lived actor, so no network thread ever waits.
+// Asks a supervisor (the root, mostly) from a short-lived actor, so no network thread ever waits.
 template <class... Ts, class OnReply>
-void ask_root(caf::actor_system& sys, const caf::actor& root, const http_responder& respond,
-              OnReply on_reply, Ts... request) {
+void ask_supervisor(caf::actor_system& sys, const caf::actor& supervisor,
+                    const http_responder& respond, OnReply on_reply, Ts... request) {
   sys.spawn([=](caf::event_based_actor* self) {
-    self->request(root, supervisor_timeout, request...).then(on_reply, [=](caf::error& err) {
+    self->request(supervisor, supervisor_timeout, request...).then(on_reply, [=](caf::error& err) {
       respond(json(404, error_body(self->system().render(err))));
     });
   });
@@ -63,7 +64,7 @@ http_handler debug_routes(caf::actor_system& sys, std::function<caf::actor()> ro
     }
     if (snapshot) {
       // The one place the snapshot becomes JSON text.
-      ask_root(
+      ask_supervisor(
           sys, tree, respond,
           [respond](const boost::json::value& tree_json) {
             respond(json(200, boost::json::serialize(tree_json)));
@@ -77,14 +78,28 @@ http_handler debug_routes(caf::actor_system& sys, std::function<caf::actor()> ro
       return true;
     }
     auto name = *child;
-    ask_root(
-        sys, tree, respond,
-        [respond, name](caf::ok_atom) {
-          std::string body = "{\"crashed\":";
-          wire::append_json_string(body, name);
-          respond(json(200, body + "}"));
-        },
-        supervision::crash_atom::value, name);
+    // A child of the root by default; with supervisor=NAME, of that registered supervisor.
+    caf::actor parent = tree;
+    const std::string* parent_name = req.param("supervisor");
+    if (parent_name && !parent_name->empty()) {
+      parent = supervision::lookup(sys, *parent_name);
+      if (!parent) {
+        respond(json(404, error_body("no running supervisor named " + *parent_name)));
+        return true;
+      }
+    }
+    auto crashed = [respond, name](caf::ok_atom) {
+      std::string body = "{\"crashed\":";
+      wire::append_json_string(body, name);
+      respond(json(200, body + "}"));
+    };
+    // A dynamic supervisor's children have no names of their own: they go by their snapshot's id.
+    caf::actor_id id = 0;
+    auto [end, ec] = std::from_chars(name.data(), name.data() + name.size(), id);
+    if (parent != tree && ec == std::errc() && end == name.data() + name.size())
+      ask_supervisor(sys, parent, respond, crashed, supervision::crash_atom::value, id);
+    else
+      ask_supervisor(sys, parent, respond, crashed, supervision::crash_atom::value, name);
     return true;
   };
 }

@@ -2,7 +2,9 @@
 // Watching crashes and restarts over HTTP:
 //   GET  /debug/supervision       the live supervision tree as JSON
 //   POST /debug/crash?child=NAME  makes that child of the root supervisor crash, as a real crash
-//                                 would (only with --enable-crash-injection; 404 otherwise)
+//                                 would (only with --enable-crash-injection; 404 otherwise);
+//                                 &supervisor=NAME: a child of that registered supervisor, and
+//                                 of a dynamic one (channels) by the id its snapshot shows
 #include "actors/coordinator.hpp"
 #include "core/http.hpp"
 

@@ -90,7 +90,9 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
   if (!services.empty()) {
     auto channels_at = std::find_if(tree.begin(), tree.end(),
                                     [](const sv::child_spec& c) { return c.name == "channels"; });
-    tree.insert(channels_at, sv::supervisor_spec({"services"}, std::move(services)));
+    auto services_spec = sv::supervisor_spec({"services"}, std::move(services));
+    services_spec.registered = true;  // for the dashboard's crash buttons
+    tree.insert(channels_at, std::move(services_spec));
   }
   return tree;
 }

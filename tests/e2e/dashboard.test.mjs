@@ -78,6 +78,21 @@ describe('/dashboard in headless Chromium', () => {
     console.log(`ℹ screenshot: ${shot}`)
   })
 
+  it('a channel has a crash button too: its dynamic supervisor crashes it by id, and does not restart it', async () => {
+    const socket = await connectPhx(server)
+    const topic = uniqueTopic()
+    await joinOk(socket, topic, { user: 'bob' })
+    const channel = `#tree [data-child="${topic}"]`
+    await page.waitForSelector(`${channel} button`, { timeout: WAIT_MS })
+    assert.match(await page.$eval(`${channel} button`, (b) => b.title), /supervisor=channels$/)
+    await page.click(`${channel} button`)
+    await page.waitForFunction((t) => [...document.querySelectorAll('#timeline tbody tr')].some((tr) =>
+      tr.dataset.child === t && tr.dataset.event === 'crash'), { timeout: WAIT_MS }, topic)
+    const row = await page.$eval(`#timeline tbody tr[data-child="${topic}"]`, (tr) =>
+      [...tr.cells].map((td) => td.textContent))
+    assert.deepEqual([row[1], row[2], row[5]], ['crash', 'channels', 'none'])
+  })
+
   it('the chat page says why its connection dropped, and that it reconnected and rejoined', async () => {
     const chat = await browser.newPage()
     await chat.goto(server.httpUrl('/'))

@@ -213,17 +213,18 @@ class sampler : public std::enable_shared_from_this<sampler> {
     sample_["rss_bytes"] = rss_bytes();
     sample_["metrics"] = counters::enabled();
     sample_["connections"] = nullptr;
-    auto& pubsub_boxes = sample_["pubsub_mailboxes"].emplace_array();
-    pubsub_boxes.resize(st.pubsub.valid() ? st.pubsub.shards().size() : 0);
-    auto& presence_boxes = sample_["presence_mailboxes"].emplace_array();
-    presence_boxes.resize(st.presence.valid() ? st.presence.shards().size() : 0);
+    // Filled in by index as the shards answer; null for one that does not.
+    auto pubsub_shards = st.pubsub.valid() ? st.pubsub.shards().size() : 0;
+    auto presence_shards = st.presence.valid() ? st.presence.shards().size() : 0;
+    sample_["pubsub_mailboxes"] = json::array(pubsub_shards);
+    sample_["presence_mailboxes"] = json::array(presence_shards);
     st.sampling = true;
 
     ask_tree();
     ask_listener();
-    for (std::size_t i = 0; i < pubsub_boxes.size(); ++i)
+    for (std::size_t i = 0; i < pubsub_shards; ++i)
       ask_mailbox(st.pubsub.shards()[i], "pubsub_mailboxes", i);
-    for (std::size_t i = 0; i < presence_boxes.size(); ++i)
+    for (std::size_t i = 0; i < presence_shards; ++i)
       ask_mailbox(st.presence.shards()[i], "presence_mailboxes", i);
     answered();  // the counters
   }

@@ -12,10 +12,7 @@ namespace beryl {
 namespace {
 
 telemetry::metadata channel_metadata(const channel_context& ctx) {
-  telemetry::metadata meta;
-  meta.transport = ctx.socket->transport;
-  meta.remote_address = ctx.socket->peer;
-  if (ctx.socket->id) meta.socket_id = *ctx.socket->id;
+  auto meta = connection_metadata(*ctx.socket);
   meta.topic = ctx.topic;
   return meta;
 }

@@ -3,6 +3,7 @@
 #include "actors/limited_log.hpp"
 #include "core/outbox.hpp"
 #include "core/serializer.hpp"
+#include "core/telemetry.hpp"
 
 #include <boost/json/object.hpp>
 
@@ -25,5 +26,14 @@ struct socket_info {
   // log metadata.
   mutable limited_log log{&id, &peer};
 };
+
+// What telemetry is told of the connection in every event its socket and channels emit.
+inline telemetry::metadata connection_metadata(const socket_info& info) {
+  telemetry::metadata meta;
+  meta.transport = info.transport;
+  meta.remote_address = info.peer;
+  if (info.id) meta.socket_id = *info.id;
+  return meta;
+}
 
 }  // namespace beryl

@@ -133,20 +133,10 @@ class socket_behavior {
     return within;
   }
 
-  // What telemetry is told about this connection in every event.
-  telemetry::metadata connection_metadata() const {
-    const auto& info = *self_->state.info;
-    telemetry::metadata meta;
-    meta.transport = info.transport;
-    meta.remote_address = info.peer;
-    if (info.id) meta.socket_id = *info.id;
-    return meta;
-  }
-
   void report_rate_limited(const message& m) {
     counters::add(counters::error::rate_limited);
     if (!telemetry::attached(telemetry::event::rate_limited)) return;
-    auto meta = connection_metadata();
+    auto meta = connection_metadata(*state().info);
     meta.topic = m.topic;
     meta.event = m.event;
     telemetry::execute(telemetry::event::rate_limited, {}, meta);
@@ -161,7 +151,7 @@ class socket_behavior {
     else
       counters::add(counters::count::joins);
     if (!telemetry::attached(telemetry::event::join)) return;
-    auto meta = connection_metadata();
+    auto meta = connection_metadata(*state().info);
     meta.topic = topic;
     meta.result = refusal ? "error" : "ok";
     meta.reason = reason;

@@ -262,15 +262,21 @@ bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
     if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return true;
     if (!item.whole && !fits_locked(item)) {
       if (item.op == ws::opcode::pong) return true;  // the client's next ping is answered instead
-      auto peer = peer_of(tcp_socket());  // for the log line: a system call, on this rare path
-      log_metadata_scope about({{}, {}, peer, {}});
-      if (settings_.slow_consumer == slow_consumer_policy::drop) {
-        if (dropped_++ % 1000 == 0)
+      counters::add(counters::error::slow_consumer);
+      bool drop = settings_.slow_consumer == slow_consumer_policy::drop;
+      // Dropping, every frame lands here: the log and telemetry hear of the first drop and every
+      // 1000th, and the client's address (a system call) is looked up only for them.
+      bool tell = !drop || dropped_++ % 1000 == 0;
+      if (tell) {
+        auto peer = peer_of(tcp_socket());
+        log_metadata_scope about({{}, {}, peer, {}});
+        if (drop)
           client_caused_log().warn("slow consumer: dropped {} frames so far", dropped_);
-        return false;
+        else
+          client_caused_log().warn("slow consumer: {} frames ({} bytes) queued, disconnecting",
+                                   pending_.size(), queued_bytes_);
       }
-      client_caused_log().warn("slow consumer: {} frames ({} bytes) queued, disconnecting",
-                               pending_.size(), queued_bytes_);
+      if (drop) return !tell;
       item = {frame::bin(ws::close_frame(close_code::try_again_later, "slow consumer")),
               ws::opcode::close, true};
       within = false;
@@ -303,7 +309,6 @@ bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
 }
 
 void ws_connection::report_slow_consumer() {
-  counters::add(counters::error::slow_consumer);
   if (!telemetry::attached(telemetry::event::slow_consumer)) return;
   std::size_t queued = 0;
   {

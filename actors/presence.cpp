@@ -59,21 +59,8 @@ bool fits(shard_self self, const std::string& key, const payload& meta) {
   return presence::within_size_limit(key, meta_of(meta), self->state.settings.max_meta_bytes);
 }
 
-void record(shard_self self, const presence::diff& d) {
-  if (d.empty()) return;
-  auto& st = self->state;
-  st.pending.add(d);
-  if (st.flush_scheduled) return;
-  st.flush_scheduled = true;
-  std::size_t presences = 0;  // in the biggest topic changed
-  for (const auto& [topic, changes] : d)
-    presences = std::max(presences, st.replica->entries_in(topic));
-  auto hold = st.window->open(presence::coalescing_window::clock::now(), presences);
-  self->delayed_send(self, hold, atoms::flush::value);
-}
-
-// Each topic's coalesced changes go to its pubsub shard, which broadcasts them and keeps the
-// topic's presence for joins (actors/pubsub.hpp).
+// The topic's pubsub shard writes the subscriber's presence_state from the topic's presence as
+// the diffs so far told it (actors/pubsub.hpp).
 void send_state(shard_self self, const std::string& topic, std::uint64_t subscriber,
                 ref_t join_ref) {
   caf::anon_send(self->state.pubsub.shard_for(topic), atoms::state::value, topic, subscriber,
@@ -95,6 +82,21 @@ void flush(shard_self self) {
   // Nothing replicates yet (docs/presence.md §3.6): the replica's delta, which records every
   // operation for the peers, is dropped here so that churn cannot grow it without bound.
   if (st.replica->has_delta()) st.replica->take_delta();
+}
+
+// A change goes out at once after a quiet spell, or with the others at the end of the window.
+void record(shard_self self, const presence::diff& d) {
+  if (d.empty()) return;
+  auto& st = self->state;
+  st.pending.add(d);
+  if (st.flush_scheduled) return;
+  std::size_t presences = 0;  // in the biggest topic changed
+  for (const auto& [topic, changes] : d)
+    presences = std::max(presences, st.replica->entries_in(topic));
+  auto hold = st.window->open(presence::coalescing_window::clock::now(), presences);
+  if (hold == hold.zero()) return flush(self);
+  st.flush_scheduled = true;
+  self->delayed_send(self, hold, atoms::flush::value);
 }
 
 void watch(shard_self self, const caf::actor& owner) {

@@ -173,7 +173,8 @@ std::vector<option> options() {
          c.presence_shards = to_int<std::size_t>(v, "--presence-shards");
        }},
       {"presence-diff-ms", "MS",
-       "presence changes coalesced into one presence_diff per topic (default 50)",
+       "presence changes that follow others within this window are coalesced into one "
+       "presence_diff per topic; one after a quiet spell goes out at once (default 50)",
        [](server_config& c, const std::string& v) {
          c.presence_diff_interval =
              std::chrono::milliseconds(to_int<long>(v, "--presence-diff-ms"));

@@ -142,8 +142,9 @@ export async function presenceProbe(server, topic, { url = server.wsUrl(), timeo
 
 // Model check: every view must list what a fresh joiner's presence_state lists (same keys, same
 // phx_refs). Waits for the views to converge, then returns the probe's entries and its result.
-// `settleMs` lets the probe's own join and leave pass by the views (they normally cancel out
-// within one presence-diff interval; on a slow machine they come as two diffs).
+// `settleMs` lets the probe's own join and leave pass by the views (the join goes out at once
+// after a quiet spell, the leave then within one presence-diff interval; joined and left within
+// one interval, they cancel out).
 export async function expectConverged(server, topic, views, { settleMs = 150, timeoutMs = DEFAULT_WAIT_MS } = {}) {
   const probe = await presenceProbe(server, topic)
   const want = presenceEntries(probe.state)

@@ -1,7 +1,7 @@
 // Presence end to end (docs/presence.md §1) with the demo rooms: joining room:* as {user} tracks the
 // member under that key with {online_at}, pushes presence_state after the join reply and
-// broadcasts presence_diff, coalesced per topic over --presence-diff-ms; "status" updates the
-// meta. Checked through phoenix.js's own Presence at every client, against a fresh joiner's
+// broadcasts presence_diff (a change after a quiet spell at once, the ones soon after coalesced per
+// topic over --presence-diff-ms); "status" updates the meta. Checked through phoenix.js's own Presence at every client, against a fresh joiner's
 // presence_state after every step, and frame by frame; every way a member goes away (leave,
 // crash, close, kick, idle timeout, long-poll expiry) must leave nothing stale behind.
 import { describe, it, before, after, afterEach } from 'node:test'
@@ -434,27 +434,55 @@ describe(`presence diffs coalesced over --presence-diff-ms ${COALESCE_MS}`, () =
 
   const isDiff = (m) => m[3] === 'presence_diff'
 
-  // A raw member whose presence_state has arrived: it goes out after the diff carrying its own
-  // join, so the next change opens a new interval.
+  // A raw member whose presence_state has arrived: it goes out right after the diff carrying its
+  // own join, so changes for the next COALESCE_MS are held and coalesced (`obs.windowFrom`).
   async function settledObserver(topic) {
     const obs = await rawMember(server, topic, 'obs', { keepPresence: true })
     const [state] = (await obs.until((m) => m[3] === 'presence_state', COALESCE_MS * 5)).slice(-1)
+    obs.windowFrom = Date.now()
     assert.ok(state[4].obs, 'the observer lists itself')
     return obs
+  }
+
+  // The changes a test makes must come while the last diffs' window is open.
+  function assertWithinWindow(windowFrom, started) {
+    assert.ok(started - windowFrom < COALESCE_MS / 2, `precondition: the changes came ${started - windowFrom} ms after the last diffs, not within their ${COALESCE_MS} ms window`)
   }
 
   // Presence frames the raw client received but the test has not read.
   const unreadPresence = (client) => client.inbox.filter((f) => !f.binary).map((f) => JSON.parse(f.text)).filter(isPresenceFrame)
 
-  it('a member that joins and leaves within one interval is never announced', async () => {
+  it('after a quiet spell a change goes out at once; the next, right after, waits for the interval', async () => {
     const topic = uniqueTopic()
     const obs = await settledObserver(topic)
+    const [first, second] = await Promise.all([RawClient.connect(server.wsUrl()), RawClient.connect(server.wsUrl())])
+    await delay(COALESCE_MS * 1.5)
+    const started = Date.now()
+    await first.join(topic, { user: 'first' })
+    const [prompt] = (await obs.until(isDiff, COALESCE_MS * 5)).filter(isPresenceFrame)
+    const promptAt = Date.now()
+    assert.deepEqual(Object.keys(prompt[4].joins), ['first'])
+    assert.ok(promptAt - started < COALESCE_MS / 2, `the lone join's diff came after ${promptAt - started} ms, held as if in an interval`)
+
+    const next = Date.now()
+    assertWithinWindow(promptAt, next)
+    await second.join(topic, { user: 'second' })
+    const [held] = (await obs.until(isDiff, COALESCE_MS * 5)).filter(isPresenceFrame)
+    const heldMs = Date.now() - next
+    assert.deepEqual(Object.keys(held[4].joins), ['second'])
+    assert.ok(heldMs >= COALESCE_MS * 0.8, `the join right after came in ${heldMs} ms, before its ${COALESCE_MS} ms interval ended`)
+  })
+
+  it('a member that joins and leaves within one interval is never announced', async () => {
+    const topic = uniqueTopic()
     const flash = await RawClient.connect(server.wsUrl())
+    const obs = await settledObserver(topic)
     const started = Date.now()
     await flash.join(topic, { user: 'flash' })
     flash.send(v2('1', '2', topic, 'phx_leave', {}))
     await flash.until((m) => m[1] === '2' && m[3] === 'phx_reply')
     const lifetime = Date.now() - started
+    assertWithinWindow(obs.windowFrom, started)
     assert.ok(lifetime < COALESCE_MS / 2, `precondition: join and leave took ${lifetime} ms, not within one ${COALESCE_MS} ms interval`)
     // flash left before its presence_state was due (it goes out with the interval's diff).
     assert.deepEqual(flash.presence.filter((m) => m[3] === 'presence_state'), [])
@@ -469,10 +497,11 @@ describe(`presence diffs coalesced over --presence-diff-ms ${COALESCE_MS}`, () =
 
   it('joins within one interval arrive in one diff, not before the interval ends', async () => {
     const topic = uniqueTopic()
-    const obs = await settledObserver(topic)
     const users = ['j0', 'j1', 'j2', 'j3']
     const clients = await Promise.all(users.map(() => RawClient.connect(server.wsUrl())))
+    const obs = await settledObserver(topic)
     const started = Date.now()
+    assertWithinWindow(obs.windowFrom, started)
     clients.forEach((c, i) => c.send(v2('1', '1', topic, 'phx_join', { user: users[i] })))
     await Promise.all(clients.map((c) => c.until((m) => m[1] === '1' && m[3] === 'phx_reply')))
     const frames = (await obs.until(isDiff, COALESCE_MS * 5)).filter(isPresenceFrame)
@@ -494,11 +523,11 @@ describe(`presence diffs coalesced over --presence-diff-ms ${COALESCE_MS}`, () =
     const [state] = await upd.until((m) => m[3] === 'presence_state')
     const original = state[4].upd.metas[0]
     await obs.until((m) => isDiff(m) && m[4].joins.upd, COALESCE_MS * 5)
-    const started = Date.now()
+    const windowFrom = Date.now()
     upd.send(v2('1', '2', topic, 'status', { status: 'away' }))
     upd.send(v2('1', '3', topic, 'phx_leave', {}))
     await upd.until((m) => m[1] === '3' && m[3] === 'phx_reply')
-    assert.ok(Date.now() - started < COALESCE_MS / 2, 'precondition: update and leave within one interval')
+    assert.ok(Date.now() - windowFrom < COALESCE_MS / 2, 'precondition: update and leave within the window of the last diffs')
     const frames = (await obs.until(isDiff, COALESCE_MS * 5)).filter(isPresenceFrame)
     assert.deepEqual(frames, [[null, null, topic, 'presence_diff', { joins: {}, leaves: { upd: { metas: [original] } } }]])
     await delay(COALESCE_MS * 2)
@@ -512,11 +541,11 @@ describe(`presence diffs coalesced over --presence-diff-ms ${COALESCE_MS}`, () =
     const [first] = await rj.until((m) => m[3] === 'presence_state')
     const original = first[4].rj.metas[0]
     await obs.until((m) => isDiff(m) && m[4].joins.rj, COALESCE_MS * 5)
-    const started = Date.now()
+    const windowFrom = Date.now()
     rj.send(v2('1', '2', topic, 'phx_leave', {}))
     rj.send(v2('3', '3', topic, 'phx_join', { user: 'rj' }))
     await rj.until((m) => m[1] === '3' && m[3] === 'phx_reply')
-    assert.ok(Date.now() - started < COALESCE_MS / 2, 'precondition: leave and rejoin within one interval')
+    assert.ok(Date.now() - windowFrom < COALESCE_MS / 2, 'precondition: leave and rejoin within the window of the last diffs')
     const [second] = (await rj.until((m) => m[0] === '3' && m[3] === 'presence_state', COALESCE_MS * 5)).slice(-1)
     const renewed = second[4].rj.metas[0]
     assert.deepEqual(second[4].rj.metas, [renewed], 'the rejoined member has one meta')

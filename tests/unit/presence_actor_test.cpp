@@ -33,11 +33,12 @@ struct presence_fixture : testing::test_actor_system {
   presence_handle presence;
   std::shared_ptr<recording_outbox> member = std::make_shared<recording_outbox>();
 
-  explicit presence_fixture(std::size_t max_meta_bytes = presence::default_max_meta_bytes) {
+  explicit presence_fixture(std::size_t max_meta_bytes = presence::default_max_meta_bytes,
+                            std::chrono::milliseconds diff_interval = 30ms) {
     self = std::make_unique<caf::scoped_actor>(*sys);
     pubsub = spawn_pubsub(*sys, 1);
     presence_settings settings;
-    settings.diff_interval = 30ms;
+    settings.diff_interval = diff_interval;
     settings.max_meta_bytes = max_meta_bytes;
     presence = spawn_presence(*sys, pubsub.shards, settings);
     static const std::string vsn = "2.0.0";
@@ -95,14 +96,18 @@ payload meta(json::object o) {
 }  // namespace
 
 TEST_CASE("presence actor: track, list, get_by_key, update, and coalesced diffs to the topic") {
-  presence_fixture f;
+  presence_fixture f(presence::default_max_meta_bytes, 300ms);
+  // The first change after a quiet spell goes out at once, and opens a window.
+  auto opener = f.sys->spawn(tracked);
+  auto opener_ref = f.track(opener, "room:x", "opener", {});
   auto alice = f.sys->spawn(tracked);
   auto ref1 = f.track(alice, "room:x", "alice", {{"a", 1}});
   CHECK_FALSE(f.ask<std::string>(atoms::track::value, alice, std::string("room:x"),
                                  std::string("alice"), meta({})));  // already tracked
 
   auto state = f.state_of("room:x");
-  CHECK(state == json::parse(R"({"alice":{"metas":[{"a":1,"phx_ref":")" + ref1 + R"("}]}})"));
+  CHECK(state.as_object().at("alice") ==
+        json::parse(R"({"metas":[{"a":1,"phx_ref":")" + ref1 + R"("}]})"));
   CHECK(f.key_of("room:x", "alice") == state.as_object().at("alice"));
   CHECK(f.key_of("room:x", "bob") == json::object{});
 
@@ -113,14 +118,19 @@ TEST_CASE("presence actor: track, list, get_by_key, update, and coalesced diffs 
   CHECK_FALSE(f.ask<std::string>(atoms::update::value, alice, std::string("room:x"),
                                  std::string("nobody"), meta({})));  // nopresence
 
-  // Track and update within one interval: one diff, whose joins hold only the new version (the
-  // first one joined and left inside the interval, so it cancels out).
-  REQUIRE(eventually([&] { return f.member->json_frames().size() == 1; }));
-  auto diff = f.member->json_frames().front().as_array();
-  CHECK(diff[3] == "presence_diff");
+  // The opener's diff at once; then alice's track and update within the window it opened: one
+  // diff, whose joins hold only the new version (the first one joined and left inside the
+  // window, so it cancels out).
+  REQUIRE(eventually([&] { return f.member->json_frames().size() == 2; }));
+  auto first = f.member->json_frames().front().as_array();
+  CHECK(first[3] == "presence_diff");
+  CHECK(first[4] == json::parse(R"({"joins":{"opener":{"metas":[{"phx_ref":")" + opener_ref +
+                                R"("}]}},"leaves":{}})"));
+  auto diff = f.member->json_frames().back().as_array();
   CHECK(diff[4] == json::parse(R"({"joins":{"alice":{"metas":[{"a":2,"phx_ref":")" + *ref2 +
                                R"(","phx_ref_prev":")" + ref1 + R"("}]}},"leaves":{}})"));
   (*f.self)->send_exit(alice, caf::exit_reason::user_shutdown);
+  (*f.self)->send_exit(opener, caf::exit_reason::user_shutdown);
 }
 
 TEST_CASE("presence actor: a tracked actor that ends leaves, however it ends") {
@@ -130,10 +140,18 @@ TEST_CASE("presence actor: a tracked actor that ends leaves, however it ends") {
   f.track(alice, "room:x", "alice", {});
   auto bob_ref = f.track(bob, "room:x", "bob", {});
   f.track(bob, "room:y", "bob", {});
-  REQUIRE(eventually([&] { return f.member->json_frames().size() == 1; }));
+  // The joins arrive in one diff or two, as the window falls.
+  auto joined = [&] {
+    std::set<std::string> keys;
+    for (auto& frame : f.member->json_frames())
+      for (const auto& [key, p] : frame.as_array()[4].at("joins").as_object()) keys.emplace(key);
+    return keys;
+  };
+  REQUIRE(eventually([&] { return joined() == std::set<std::string>{"alice", "bob"}; }));
+  const auto diffs = f.member->json_frames().size();
 
   (*f.self)->send_exit(bob, caf::exit_reason::kill);  // no untrack: the monitor cleans up
-  REQUIRE(eventually([&] { return f.member->json_frames().size() == 2; }));
+  REQUIRE(eventually([&] { return f.member->json_frames().size() == diffs + 1; }));
   auto leave = f.member->json_frames().back().as_array();
   CHECK(leave[4] == json::parse(R"({"joins":{},"leaves":{"bob":{"metas":[{"phx_ref":")" + bob_ref +
                                 R"("}]}}})"));

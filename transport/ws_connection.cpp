@@ -249,37 +249,37 @@ bool ws_connection::replace_pending_pong_locked(outgoing& pong) {
 }
 
 void ws_connection::enqueue(outgoing item, bool direct) {
-  if (!enqueue_within_budget(item, direct)) report_slow_consumer();
+  if (auto overflow = enqueue_within_budget(item, direct)) report_slow_consumer(*overflow);
 }
 
-// False when the outbound buffer overflowed (the frame is dropped, or the connection closed).
-bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
+// The client's address when an outbound overflow is to be told to telemetry: the frame was
+// dropped, or the connection is closing (counted and logged already).
+std::optional<std::string> ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
   bool post = false;
-  bool within = true;
+  std::optional<std::string> told;
   {
     std::lock_guard lock(mutex_);
-    if (closing_ || finished_flag_) return true;
-    if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return true;
+    if (closing_ || finished_flag_) return std::nullopt;
+    if (item.op == ws::opcode::pong && replace_pending_pong_locked(item)) return std::nullopt;
     if (!item.whole && !fits_locked(item)) {
-      if (item.op == ws::opcode::pong) return true;  // the client's next ping is answered instead
+      // The client's next ping is answered instead.
+      if (item.op == ws::opcode::pong) return std::nullopt;
       counters::add(counters::error::slow_consumer);
       bool drop = settings_.slow_consumer == slow_consumer_policy::drop;
       // Dropping, every frame lands here: the log and telemetry hear of the first drop and every
       // 1000th, and the client's address (a system call) is looked up only for them.
-      bool tell = !drop || dropped_++ % 1000 == 0;
-      if (tell) {
-        auto peer = peer_of(tcp_socket());
-        log_metadata_scope about({{}, {}, peer, {}});
+      if (!drop || dropped_++ % 1000 == 0) {
+        told = peer_of(tcp_socket());
+        log_metadata_scope about({{}, {}, *told, {}});
         if (drop)
           client_caused_log().warn("slow consumer: dropped {} frames so far", dropped_);
         else
           client_caused_log().warn("slow consumer: {} frames ({} bytes) queued, disconnecting",
                                    pending_.size(), queued_bytes_);
       }
-      if (drop) return !tell;
+      if (drop) return told;
       item = {frame::bin(ws::close_frame(close_code::try_again_later, "slow consumer")),
               ws::opcode::close, true};
-      within = false;
     } else if (!item.whole && item.op != ws::opcode::pong) {
       counters::add(counters::count::messages_out);
       counters::add(counters::count::bytes_out, item.size());
@@ -295,9 +295,9 @@ bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
       auto outcome = write_now_locked(item);
       if (outcome == write_outcome::failed) {
         asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->finish(); });
-        return within;
+        return told;
       }
-      if (outcome == write_outcome::all) return within;
+      if (outcome == write_outcome::all) return told;
     }
     if (item.op == ws::opcode::pong) pending_pong_ = pending_.size();
     queued_bytes_ += item.size();
@@ -305,17 +305,16 @@ bool ws_connection::enqueue_within_budget(outgoing& item, bool direct) {
     if (!flush_posted_ && !writing_) post = flush_posted_ = true;
   }
   if (post) asio::post(tcp_socket().get_executor(), [self = shared_from_this()] { self->flush(); });
-  return within;
+  return told;
 }
 
-void ws_connection::report_slow_consumer() {
+void ws_connection::report_slow_consumer(const std::string& address) {
   if (!telemetry::attached(telemetry::event::slow_consumer)) return;
   std::size_t queued = 0;
   {
     std::lock_guard lock(mutex_);
     queued = queued_bytes_;
   }
-  auto address = peer_of(tcp_socket());
   telemetry::metadata meta;
   meta.remote_address = address;
   meta.action = settings_.slow_consumer == slow_consumer_policy::drop ? "drop" : "disconnect";

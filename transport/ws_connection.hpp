@@ -91,9 +91,11 @@ class ws_connection final : public outbox,
   // The upgrade response and close frames are always queued; other frames only within the
   // outbound budget. `direct` ones may be written from this thread.
   void enqueue(outgoing item, bool direct = false);
-  // False when an outbound overflow is to be told to telemetry (counted and logged already).
-  bool enqueue_within_budget(outgoing& item, bool direct);
-  void report_slow_consumer();  // outside the mutex: a telemetry handler may take its time
+  // The client's address when an outbound overflow is to be told to telemetry (counted and
+  // logged already).
+  std::optional<std::string> enqueue_within_budget(outgoing& item, bool direct);
+  // Outside the mutex: a telemetry handler may take its time.
+  void report_slow_consumer(const std::string& address);
   bool fits_locked(const outgoing& item) const;
   bool replace_pending_pong_locked(outgoing& pong);
   enum class write_outcome { all, partial, failed };

@@ -15,36 +15,23 @@ namespace json = boost::json;
 namespace beryl {
 namespace {
 
-struct live_socket {
-  socket_actor handle;
-  connection_entry entry;
-};
-
 struct coordinator_state {
-  std::unordered_map<caf::actor_addr, live_socket> sockets;
-  std::unordered_map<std::string, std::vector<caf::actor_addr>> by_id;
+  std::unordered_map<caf::actor_addr, connection_entry> sockets;
   std::unordered_map<std::string, std::size_t> by_address;
   static inline const char* name = "coordinator";
 };
 
 using coordinator_self = coordinator_actor::stateful_pointer<coordinator_state>;
 
-void enroll(coordinator_state& st, socket_actor socket, connection_entry entry) {
-  auto addr = socket.address();
-  if (entry.info->id) st.by_id[*entry.info->id].push_back(addr);
+void enroll(coordinator_state& st, const caf::actor_addr& socket, connection_entry entry) {
   ++st.by_address[std::string(peer_address(entry.info->peer))];
-  st.sockets.emplace(addr, live_socket{std::move(socket), std::move(entry)});
+  st.sockets.emplace(socket, std::move(entry));
 }
 
 void forget(coordinator_state& st, const caf::actor_addr& socket) {
   auto it = st.sockets.find(socket);
   if (it == st.sockets.end()) return;
-  const auto& entry = it->second.entry;
-  if (entry.info->id) {
-    auto& same_id = st.by_id[*entry.info->id];
-    same_id.erase(std::remove(same_id.begin(), same_id.end(), socket), same_id.end());
-    if (same_id.empty()) st.by_id.erase(*entry.info->id);
-  }
+  const auto& entry = it->second;
   auto count = st.by_address.find(std::string(peer_address(entry.info->peer)));
   if (count != st.by_address.end() && --count->second == 0) st.by_address.erase(count);
   st.sockets.erase(it);
@@ -63,23 +50,14 @@ coordinator_actor::behavior_type coordinator_impl(coordinator_self self) {
   return {
       [=](atoms::enroll, socket_actor& socket, connection_entry& entry) -> void {
         self->monitor(socket);
-        enroll(self->state, std::move(socket), std::move(entry));
-      },
-      [=](atoms::disconnect, const std::string& id) -> std::size_t {
-        auto it = self->state.by_id.find(id);
-        if (it == self->state.by_id.end()) return 0;
-        spdlog::info("disconnecting {} connection(s) of socket id {}", it->second.size(),
-                     log_text(id));
-        for (const auto& addr : it->second)
-          self->send(self->state.sockets.at(addr).handle, atoms::disconnect::value);
-        return it->second.size();
+        enroll(self->state, socket.address(), std::move(entry));
       },
       [=](atoms::list, std::size_t limit) -> json::value {
         const auto& st = self->state;
         json::array connections;
-        for (const auto& [addr, live] : st.sockets) {
+        for (const auto& [addr, entry] : st.sockets) {
           if (connections.size() >= limit) break;
-          connections.push_back(describe(live.entry));
+          connections.push_back(describe(entry));
         }
         json::object by_address;
         for (const auto& [address, n] : st.by_address) {

@@ -1,8 +1,9 @@
 #pragma once
 // The registry of live sockets, never on the per-message path: every socket actor enrolls when
 // it starts and the coordinator monitors it (one monitor per socket), so the table is exact.
-// It answers disconnect by socket id, the number of connections from an address (admission
-// caps) and the connection list the operator sees (GET /debug/connections).
+// It answers the number of connections from an address (admission caps) and the connection list
+// the operator sees (GET /debug/connections). Disconnect by socket id is a broadcast on the id's
+// topic, as in Phoenix (app::endpoint::disconnect), so that it reaches every node.
 #include "actors/atoms.hpp"
 #include "actors/context.hpp"
 #include "actors/message_types.hpp"
@@ -30,8 +31,6 @@ struct connection_entry {
 using coordinator_actor = caf::typed_actor<
     // A socket starting: registered until it ends.
     caf::reacts_to<atoms::enroll, socket_actor, connection_entry>,
-    // (socket id) -> how many connections were told to close (1001)
-    caf::replies_to<atoms::disconnect, std::string>::with<std::size_t>,
     // (limit) -> {"total", "by_address": {addr: n}, "connections": [...]}, at most `limit`
     // addresses and connections
     caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>>;

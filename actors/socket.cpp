@@ -342,7 +342,6 @@ socket_actor::behavior_type socket_actor_behavior(socket_self self,
   if (const auto& id = self->state.info->id) follow_socket_id(self, *id);
   return {
       [logic](message& m) { logic->on_message(m); },
-      [logic](atoms::disconnect) { logic->on_disconnect(); },
       [logic](atoms::out, const std::string& event, const payload&) {
         if (event == "disconnect") logic->on_disconnect();
       },

@@ -26,10 +26,7 @@ bool endpoint::broadcast(std::string topic, std::string event, payload body) con
 }
 
 bool endpoint::disconnect(const std::string& socket_id) const {
-  auto target = coordinator();
-  if (!target) return false;
-  caf::anon_send(target, atoms::disconnect::value, socket_id);
-  return true;
+  return broadcast(socket_id, "disconnect", boost::json::object{});
 }
 
 void endpoint::bind(std::function<pubsub_actor()> find_pubsub,

@@ -23,9 +23,9 @@ class endpoint {
     return broadcast(std::move(topic), std::move(event), payload(std::move(body)));
   }
 
-  // Closes every connection whose on_connect gave it this socket id, with 1001, through the
-  // coordinator's registry: phoenix.js reconnects and on_connect decides again. (A channel can
-  // do the same as in Phoenix: broadcast "disconnect" to the topic named by the socket id.)
+  // Closes every connection whose on_connect gave it this socket id, with 1001, on every node of
+  // the cluster: phoenix.js reconnects and on_connect decides again. As in Phoenix, this is a
+  // "disconnect" broadcast on the topic named by the socket id, which a channel can send too.
   bool disconnect(const std::string& socket_id) const;
 
   // For serve(): how to find the current pubsub and coordinator, and that the server is gone.

@@ -17,16 +17,12 @@ namespace json = boost::json;
 
 namespace {
 
-// Stands in for a socket actor: enrolls with `entry` and reports a disconnect to `observer`.
+// Stands in for a socket actor: enrolls with `entry`, then idles until it is stopped.
 socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_actor coordinator,
-                                        connection_entry entry, caf::actor observer) {
+                                        connection_entry entry) {
   self->send(coordinator, atoms::enroll::value, socket_actor{self}, entry);
   return {
       [=](const message&) {},
-      [=](atoms::disconnect) {
-        caf::anon_send(observer, atoms::disconnect::value, entry.info->id.value_or(""));
-        self->quit();
-      },
       [=](atoms::out, const std::string&, const payload&) {},
   };
 }
@@ -37,14 +33,6 @@ connection_entry entry(std::optional<std::string> id, std::string peer) {
   info->peer = std::move(peer);
   info->transport = "websocket";
   return {std::move(info), 1700000000000};
-}
-
-std::size_t ask_disconnect(caf::scoped_actor& self, const coordinator_actor& coordinator,
-                           const std::string& id) {
-  std::size_t n = 99;
-  self->request(coordinator, 5s, atoms::disconnect::value, id)
-      .receive([&](std::size_t v) { n = v; }, [](caf::error&) {});
-  return n;
 }
 
 // The registry's list, every connection included.
@@ -80,10 +68,9 @@ TEST_CASE("the coordinator registers every socket, with or without an id, until 
   testing::test_actor_system f;
   caf::scoped_actor self{*f.sys};
   auto coordinator = spawn_coordinator(*f.sys);
-  caf::actor me{self};
-  auto a = f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "10.0.0.1:5000"), me);
-  auto b = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "10.0.0.1:5001"), me);
-  auto c = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "::1:6000"), me);
+  auto a = f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "10.0.0.1:5000"));
+  auto b = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "10.0.0.1:5001"));
+  auto c = f.sys->spawn(fake_socket, coordinator, entry(std::nullopt, "::1:6000"));
   REQUIRE(wait_for_connections(self, coordinator, 3));
 
   auto all = ask_list(self, coordinator);
@@ -118,32 +105,5 @@ TEST_CASE("the coordinator registers every socket, with or without an id, until 
   CHECK(ask_list(self, coordinator)["by_address"].as_object().size() == 1);
 
   self->send_exit(a, caf::exit_reason::user_shutdown);
-  self->send_exit(coordinator, caf::exit_reason::user_shutdown);
-}
-
-TEST_CASE("the coordinator disconnects every socket of an id, and only those") {
-  testing::test_actor_system f;
-  caf::scoped_actor self{*f.sys};
-  auto coordinator = spawn_coordinator(*f.sys);
-  caf::actor me{self};
-  f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "127.0.0.1:1"), me);
-  f.sys->spawn(fake_socket, coordinator, entry("users_socket:1", "127.0.0.1:2"), me);
-  auto other = f.sys->spawn(fake_socket, coordinator, entry("users_socket:2", "127.0.0.1:3"), me);
-  REQUIRE(wait_for_connections(self, coordinator, 3));
-
-  CHECK(ask_disconnect(self, coordinator, "users_socket:1") == 2);
-  std::vector<std::string> told;
-  for (int i = 0; i < 2; ++i)
-    self->receive([&](atoms::disconnect, const std::string& id) { told.push_back(id); },
-                  caf::after(5s) >> [] {});
-  CHECK(told == std::vector<std::string>{"users_socket:1", "users_socket:1"});
-
-  // Sockets that ended are forgotten; the other id is untouched.
-  REQUIRE(wait_for_connections(self, coordinator, 1));
-  CHECK(ask_disconnect(self, coordinator, "users_socket:1") == 0);
-  CHECK(ask_disconnect(self, coordinator, "nobody") == 0);
-  self->receive([](atoms::disconnect, const std::string&) { FAIL("users_socket:2 was told"); },
-                caf::after(50ms) >> [] {});
-  self->send_exit(other, caf::exit_reason::user_shutdown);
   self->send_exit(coordinator, caf::exit_reason::user_shutdown);
 }

@@ -1,7 +1,8 @@
 #pragma once
 // The atoms of the actors' protocols (CAF 0.17 atoms: at most 10 characters). What each message
 // means is in the typed interface that uses it: channel_protocol.hpp, socket_protocol.hpp,
-// pubsub.hpp, presence.hpp, coordinator.hpp and transport/listener.hpp.
+// pubsub.hpp, presence.hpp, coordinator.hpp, cluster.hpp and transport/listener.hpp. Atoms cross
+// nodes by value, so a cluster message's atoms must never change.
 #include <caf/atom.hpp>
 
 namespace beryl::atoms {
@@ -26,5 +27,13 @@ using flush = caf::atom_constant<caf::atom("flush")>;
 using presence = caf::atom_constant<caf::atom("presence")>;
 using state = caf::atom_constant<caf::atom("state")>;
 using mailbox = caf::atom_constant<caf::atom("mailbox")>;
+using forward = caf::atom_constant<caf::atom("forward")>;
+using cluster = caf::atom_constant<caf::atom("cluster")>;
+using hello = caf::atom_constant<caf::atom("hello")>;
+using prove = caf::atom_constant<caf::atom("prove")>;
+using heartbeat = caf::atom_constant<caf::atom("heartbeat")>;
+using peer = caf::atom_constant<caf::atom("peer")>;
+using tick = caf::atom_constant<caf::atom("tick")>;
+using replicate = caf::atom_constant<caf::atom("replicate")>;
 
 }  // namespace beryl::atoms

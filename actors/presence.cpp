@@ -1,6 +1,8 @@
 #include "actors/presence.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/limited_log.hpp"
+#include "core/log_text.hpp"
 #include "core/presence/coalescing_window.hpp"
 #include "core/presence/pending_changes.hpp"
 #include "core/presence/state.hpp"
@@ -18,7 +20,10 @@ namespace beryl {
 namespace {
 
 struct shard_state {
-  std::unique_ptr<presence::state> replica;
+  std::unique_ptr<presence::replicator> replica;
+  std::size_t index = 0;       // this shard's place among the node's shards
+  std::size_t count = 1;       // the node's shards
+  cluster_replicator cluster;  // once attached (clustered only)
   pubsub_ref pubsub;
   presence_settings settings;
   presence::pending_changes pending;
@@ -31,11 +36,13 @@ struct shard_state {
   std::unordered_map<std::string, std::vector<waiting_member>> waiting;
   bool flush_scheduled = false;
   std::unordered_map<caf::actor_addr, std::string> owners;  // monitored tracked actors -> pid
+  limited_log log;
   static inline const char* name = "presence_shard";
 };
 
-// The public protocol plus the shard's own coalescing timer.
-using shard_impl = presence_shard_actor::extend<caf::reacts_to<atoms::flush>>;
+// The public protocol plus the shard's own timers: coalescing, and replication's ticks.
+using shard_impl =
+    presence_shard_actor::extend<caf::reacts_to<atoms::flush>, caf::reacts_to<atoms::tick>>;
 using shard_self = shard_impl::stateful_pointer<shard_state>;
 
 std::string pid_of(const caf::actor& owner) {
@@ -79,9 +86,8 @@ void flush(shard_self self) {
   for (auto& [topic, members] : st.waiting)
     for (auto& m : members) send_state(self, topic, m.subscriber, std::move(m.join_ref));
   st.waiting.clear();
-  // Nothing replicates yet (docs/presence.md §3.6): the replica's delta, which records every
-  // operation for the peers, is dropped here so that churn cannot grow it without bound.
-  if (st.replica->has_delta()) st.replica->take_delta();
+  // A single node has no peers to ship the operations it records for them to.
+  if (!st.settings.clustered) st.replica->drop_unshipped();
 }
 
 // A change goes out at once after a quiet spell, or with the others at the end of the window.
@@ -92,11 +98,35 @@ void record(shard_self self, const presence::diff& d) {
   if (st.flush_scheduled) return;
   std::size_t presences = 0;  // in the biggest topic changed
   for (const auto& [topic, changes] : d)
-    presences = std::max(presences, st.replica->entries_in(topic));
+    presences = std::max(presences, st.replica->local().entries_in(topic));
   auto hold = st.window->open(presence::coalescing_window::clock::now(), presences);
   if (hold == hold.zero()) return flush(self);
   st.flush_scheduled = true;
   self->delayed_send(self, hold, atoms::flush::value);
+}
+
+// What replication asks for (core/presence/replication.hpp): local clients told of remote
+// changes like local ones, messages to the same shard of other nodes through the cluster.
+void apply(shard_self self, presence::effects&& effects) {
+  auto& st = self->state;
+  record(self, effects.changes);
+  for (const auto& e : effects.events)
+    spdlog::debug("presence: node '{}' ({}) is {} for shard {}", log_text(e.replica.node),
+                  log_text(e.replica.vsn),
+                  e.what == presence::replica_event::kind::up     ? "up"
+                  : e.what == presence::replica_event::kind::down ? "down: its presences left"
+                                                                  : "gone for good",
+                  st.index);
+  if (!st.cluster) return;
+  for (auto& m : effects.messages)
+    self->send(st.cluster, atoms::replicate::value, std::move(m.to), std::uint64_t{st.index},
+               std::uint64_t{st.count},
+               presence::encode(presence::envelope{st.replica->self(), std::move(m.message)}));
+}
+
+void on_replication_tick(shard_self self) {
+  apply(self, self->state.replica->tick(presence::replicator::time_point::clock::now()));
+  self->delayed_send(self, self->state.settings.replication.broadcast_period, atoms::tick::value);
 }
 
 void watch(shard_self self, const caf::actor& owner) {
@@ -104,9 +134,14 @@ void watch(shard_self self, const caf::actor& owner) {
 }
 
 shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
-                                         presence_settings settings, std::size_t index) {
+                                         presence_settings settings, std::size_t index,
+                                         std::size_t count) {
   auto& st = self->state;
-  st.replica = std::make_unique<presence::state>(replica_of(settings, index));
+  st.replica =
+      std::make_unique<presence::replicator>(replica_of(settings, index), settings.replication);
+  st.index = index;
+  st.count = count;
+  if (settings.clustered) self->send(self, atoms::tick::value);
   st.pubsub = std::move(pubsub);
   st.settings = std::move(settings);
   st.window.emplace(st.settings.diff_interval, st.settings.diff_interval_max);
@@ -156,16 +191,42 @@ shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
           send_state(self, topic, subscriber, std::move(join_ref));
       },
       [self](atoms::list, const std::string& topic) {
-        return payload{
-            json::value(presence::presence_state_payload(self->state.replica->list(topic)))};
+        return payload{json::value(
+            presence::presence_state_payload(self->state.replica->local().list(topic)))};
       },
       [self](atoms::list, const std::string& topic, const std::string& key) {
         auto grouped =
-            presence::presence_state_payload(self->state.replica->get_by_key(topic, key));
+            presence::presence_state_payload(self->state.replica->local().get_by_key(topic, key));
         auto it = grouped.find(key);
         return payload{it == grouped.end() ? json::value(json::object{}) : it->value()};
       },
       [self](atoms::flush) { flush(self); },
+      [self](atoms::tick) { on_replication_tick(self); },
+      [self](atoms::replicate, const std::string& text) {
+        auto envelope = presence::decode_envelope(text);
+        if (!envelope) {
+          self->state.log.warn("presence: a malformed replication message for shard {} dropped",
+                               self->state.index);
+          return;
+        }
+        apply(self, self->state.replica->receive(*envelope,
+                                                 presence::replicator::time_point::clock::now()));
+      },
+      [self](atoms::cluster, cluster_replicator& cluster) {
+        // A new cluster actor: the connections the old one reported are gone with it.
+        auto& st = self->state;
+        for (auto node : st.replica->connected()) st.replica->peer_lost(node);
+        st.cluster = std::move(cluster);
+      },
+      [self](atoms::peer, const std::string& node, bool connected) {
+        if (connected) {
+          presence::effects greeting;
+          greeting.messages = self->state.replica->peer_connected(node);
+          apply(self, std::move(greeting));
+        } else {
+          self->state.replica->peer_lost(node);
+        }
+      },
   };
 }
 
@@ -190,8 +251,8 @@ presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
                                presence_settings settings) {
   std::vector<presence_shard_actor> shards;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.shards); ++i)
-    shards.push_back(
-        caf::actor_cast<presence_shard_actor>(sys.spawn(presence_shard, pubsub, settings, i)));
+    shards.push_back(caf::actor_cast<presence_shard_actor>(
+        sys.spawn(presence_shard, pubsub, settings, i, std::max<std::size_t>(1, settings.shards))));
   presence_ref ref{shards};
   return {sys.spawn(presence_owner, ref), ref};
 }

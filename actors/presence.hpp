@@ -12,6 +12,7 @@
 #include "actors/message_types.hpp"
 #include "actors/pubsub.hpp"
 #include "actors/topic_shards.hpp"
+#include "core/presence/replication.hpp"
 #include "core/presence/size_limit.hpp"
 
 #include <caf/actor.hpp>
@@ -32,7 +33,19 @@ struct presence_settings {
   // Key plus meta as JSON, in bytes; a larger track or update fails with "meta too large".
   std::size_t max_meta_bytes = presence::default_max_meta_bytes;
   std::size_t shards = 1;  // --presence-shards
+  // In a cluster each shard replicates its topics with the same shard of every other node, as
+  // Phoenix.Tracker's shards do (docs/cluster.md §5): --presence-broadcast-ms, and
+  // --presence-down-period-ms after which a silent node's presences leave.
+  bool clustered = false;
+  presence::replication_settings replication;
 };
+
+// The part of the cluster (actors/cluster.hpp) a presence shard uses: (nodes, shard index, shard
+// count, envelope), a replication message (core/presence/replication.hpp, as JSON text) for the
+// same shard of each of those nodes.
+using cluster_replicator =
+    caf::typed_actor<caf::reacts_to<atoms::replicate, std::vector<std::string>, std::uint64_t,
+                                    std::uint64_t, std::string>>;
 
 // One shard. The owner is the tracked actor, normally a channel: its entries leave when it ends.
 // `meta` is a payload holding a JSON object. Replication between nodes is
@@ -56,7 +69,13 @@ using presence_shard_actor = caf::typed_actor<
     // (topic, key) -> {"metas": [...]} (Phoenix's get_by_key), or {}
     caf::replies_to<atoms::list, std::string, std::string>::with<payload>,
     // -> the messages still queued behind this one (the operator's dashboard)
-    caf::replies_to<atoms::mailbox>::with<std::size_t>>;
+    caf::replies_to<atoms::mailbox>::with<std::size_t>,
+    // From the cluster: (envelope) a replication message from this shard's peer on another node.
+    caf::reacts_to<atoms::replicate, std::string>,
+    // From the cluster when it starts: replication goes through it from now on.
+    caf::reacts_to<atoms::cluster, cluster_replicator>,
+    // From the cluster: (node, connected) a peer node connected, or its connection was lost.
+    caf::reacts_to<atoms::peer, std::string, bool>>;
 
 // A copyable handle to the shards; a topic always maps to the same shard.
 using presence_ref = topic_shards<presence_shard_actor>;
@@ -76,3 +95,5 @@ presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
                                presence_settings settings);
 
 }  // namespace beryl
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::cluster_replicator)

@@ -87,6 +87,7 @@ struct shard_state {
   std::unordered_map<std::string, topic_subscribers> topics;
   std::unordered_map<std::string, topic_presence> presence;
   limited_log log;
+  cluster_forwarder cluster;  // none until a cluster attaches
   static inline const char* name = "pubsub_shard";
 };
 
@@ -177,8 +178,17 @@ pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
         if (it->second.list.empty()) self->state.topics.erase(it);
         return removed;
       },
-      [=](atoms::broadcast, const std::string& topic, const std::string& event, const payload& body,
-          std::uint64_t except) -> void { deliver(self, topic, event, body, except); },
+      [=](atoms::broadcast, std::string& topic, std::string& event, payload& body,
+          std::uint64_t except) {
+        deliver(self, topic, event, body, except);
+        if (self->state.cluster)
+          self->send(self->state.cluster, atoms::broadcast::value, std::move(topic),
+                     std::move(event), std::move(body));
+      },
+      [=](atoms::forward, const std::string& topic, const std::string& event, const payload& body) {
+        deliver(self, topic, event, body, 0);
+      },
+      [=](atoms::cluster, cluster_forwarder& cluster) { self->state.cluster = std::move(cluster); },
       [=](atoms::mailbox) { return self->mailbox().size(); },
   };
 }

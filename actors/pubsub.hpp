@@ -34,6 +34,11 @@ struct subscription {
   bool awaits_presence_state = false;
 };
 
+// The part of the cluster (actors/cluster.hpp) a pubsub shard uses: (topic, event, payload), a
+// broadcast made on this node, for the cluster to send to every other node, once per node.
+using cluster_forwarder =
+    caf::typed_actor<caf::reacts_to<atoms::broadcast, std::string, std::string, payload>>;
+
 // One shard: the subscribers of the topics that hash to it, and, for topics with presence, who
 // is in them as the presence_diffs sent so far say (core/presence/topic_view.hpp).
 using pubsub_shard_actor = caf::typed_actor<
@@ -50,8 +55,14 @@ using pubsub_shard_actor = caf::typed_actor<
     // subscription is acknowledged hands its join request over to this answer, which comes
     // after the join reply the subscription wrote.
     caf::replies_to<atoms::unsubscribe, std::string, std::uint64_t>::with<bool>,
-    // (topic, event, payload, the channel id to skip or 0): encoded once per wire format.
+    // (topic, event, payload, the channel id to skip or 0): encoded once per wire format, and
+    // handed to the cluster, when there is one, for the other nodes.
     caf::reacts_to<atoms::broadcast, std::string, std::string, payload, std::uint64_t>,
+    // (topic, event, payload): a broadcast made on another node, for this node's subscribers.
+    caf::reacts_to<atoms::forward, std::string, std::string, payload>,
+    // From now on, this node's broadcasts also go to this cluster. The cluster sends it to every
+    // shard when it starts (again after each restart: pubsub restarts restart the cluster too).
+    caf::reacts_to<atoms::cluster, cluster_forwarder>,
     // -> the messages still queued behind this one (the operator's dashboard)
     caf::replies_to<atoms::mailbox>::with<std::size_t>>;
 
@@ -87,3 +98,4 @@ pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count);
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::subscription)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::presence::topic_diff)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::pubsub_ref)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(beryl::cluster_forwarder)

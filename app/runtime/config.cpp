@@ -1,5 +1,7 @@
 #include "app/runtime/config.hpp"
 
+#include "core/cluster/peer_address.hpp"
+
 #include <sys/resource.h>
 #include <algorithm>
 #include <charconv>
@@ -168,7 +170,7 @@ std::vector<option> options() {
        }},
       {"presence-shards", "N",
        "presence shard actors, each owning the topics that hash to it (default: one per actor "
-       "thread)",
+       "thread; in a cluster 8, and the same on every node)",
        [](server_config& c, const std::string& v) {
          c.presence_shards = to_int<std::size_t>(v, "--presence-shards");
        }},
@@ -186,6 +188,18 @@ std::vector<option> options() {
          c.presence_diff_max_interval =
              std::chrono::milliseconds(to_int<long>(v, "--presence-diff-max-ms"));
        }},
+      {"presence-broadcast-ms", "MS",
+       "in a cluster, how often presence is sent to the other nodes (default 1500)",
+       [](server_config& c, const std::string& v) {
+         c.presence_broadcast_interval =
+             std::chrono::milliseconds(to_int<long>(v, "--presence-broadcast-ms"));
+       }},
+      {"presence-down-period-ms", "MS",
+       "in a cluster, how long a silent node's presences stay before they leave (default 30000)",
+       [](server_config& c, const std::string& v) {
+         c.presence_down_period =
+             std::chrono::milliseconds(to_int<long>(v, "--presence-down-period-ms"));
+       }},
       {"max-presence-meta", "BYTES",
        "largest presence a channel may track: key plus JSON meta (default 4096; 0: unlimited)",
        [](server_config& c, const std::string& v) {
@@ -197,6 +211,28 @@ std::vector<option> options() {
        "text, or json: one object a line with time, level, message and what the line is about "
        "(default text)",
        [](server_config& c, const std::string& v) { c.log_format = parse_log_format(v); }},
+      {"node", "NAME", "this node's name in a cluster, unique in it (required to cluster)",
+       [](server_config& c, const std::string& v) {
+         if (v.empty()) throw std::invalid_argument("--node needs a name");
+         c.cluster.node = v;
+       }},
+      {"cluster-port", "P",
+       "port to listen on for other nodes of the cluster (default: no cluster)",
+       [](server_config& c, const std::string& v) {
+         c.cluster.port = to_int<std::uint16_t>(v, "--cluster-port");
+       }},
+      {"cluster-bind", "ADDR",
+       "address to listen on for other nodes, and to tell them (default 127.0.0.1)",
+       [](server_config& c, const std::string& v) { c.cluster.bind = v; }},
+      {"peers", "HOST:PORT,...",
+       "nodes to join; the rest are learnt from them, and lost ones redialled forever",
+       [](server_config& c, const std::string& v) {
+         c.cluster.seeds.clear();
+         for (const auto& p : cluster::parse_peer_list(v)) c.cluster.seeds.push_back(p.text());
+       }},
+      {"cluster-secret", "S",
+       "shared by every node (required to cluster); nodes prove they know it, never send it",
+       [](server_config& c, const std::string& v) { c.cluster.secret = v; }},
       {"enable-crash-injection", "", "enable POST /debug/crash?child=NAME (off by default)",
        [](server_config& c, const std::string&) { c.enable_crash_injection = true; }},
       {"unsupervised", "",
@@ -242,6 +278,8 @@ std::size_t default_max_connections() {
   return files > 2 * descriptor_reserve ? files - descriptor_reserve : files / 2;
 }
 
+constexpr std::size_t cluster_presence_shards = 8;
+
 void derive_defaults(server_config& c) {
   if (!c.transport.max_connections.total)
     c.transport.max_connections.total = default_max_connections();
@@ -252,7 +290,26 @@ void derive_defaults(server_config& c) {
   if (!c.actor_threads)
     c.actor_threads = std::max<std::size_t>(2, cores - std::min(cores - 1, c.io_threads));
   if (!c.pubsub_shards) c.pubsub_shards = c.actor_threads;
-  if (!c.presence_shards) c.presence_shards = c.actor_threads;
+  // A cluster's nodes replicate shard by shard, so they need the same count whatever their cores.
+  if (!c.presence_shards)
+    c.presence_shards = c.clustered() ? cluster_presence_shards : c.actor_threads;
+}
+
+// What keeps the cluster options from making a cluster, if anything.
+std::optional<std::string> cluster_error(const server_config& c) {
+  if (!c.clustered())
+    return c.cluster.seeds.empty() ? std::nullopt
+                                   : std::optional<std::string>("--peers needs --cluster-port");
+  if (c.cluster.node.empty()) return "--cluster-port needs --node NAME, unique in the cluster";
+  if (c.cluster.secret.empty())
+    return "--cluster-port needs --cluster-secret S, the same on every node";
+  presence::replication_settings replication;
+  replication.broadcast_period = c.presence_broadcast_interval;
+  replication.down_period = c.presence_down_period;
+  if (auto why = presence::settings_error(replication))
+    return "--presence-broadcast-ms and --presence-down-period-ms: " + *why +
+           " (the down period must exceed 11 broadcast periods)";
+  return std::nullopt;
 }
 
 }  // namespace
@@ -297,6 +354,7 @@ parse_outcome parse_config(const std::vector<std::string>& args,
   }
   if (config.transport.tls_cert.empty() != config.transport.tls_key.empty())
     return {std::nullopt, 2, "--tls-cert and --tls-key go together\n"};
+  if (auto error = cluster_error(config)) return {std::nullopt, 2, *error + "\n"};
   derive_defaults(config);
   return {config, 0, {}};
 }

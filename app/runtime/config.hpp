@@ -1,6 +1,7 @@
 #pragma once
 // The server's configuration: embedded defaults, overridden by BERYL_* environment variables and
 // then by command-line options (`beryl-server --help` lists them).
+#include "actors/cluster.hpp"
 #include "actors/socket.hpp"
 #include "app/runtime/log_format.hpp"
 #include "transport/settings.hpp"
@@ -34,6 +35,10 @@ struct server_config {
   std::size_t presence_shards = 0;  // 0: one per actor thread
   std::chrono::milliseconds presence_diff_interval{50};
   std::chrono::milliseconds presence_diff_max_interval{100};
+  // In a cluster: how often presence shards heartbeat their peers with what changed, and how
+  // long a silent node's presences stay (docs/cluster.md §5).
+  std::chrono::milliseconds presence_broadcast_interval{1500};
+  std::chrono::milliseconds presence_down_period{30000};
   std::string log_level = "info";
   app::log_format log_format = app::log_format::text;
   bool enable_crash_injection = false;
@@ -42,6 +47,9 @@ struct server_config {
   // GET /dashboard and its channel "beryl:dashboard" (app/runtime/dashboard.hpp).
   bool dashboard = true;
   drain_settings drain;
+  // --node, --cluster-port, --cluster-bind, --peers, --cluster-secret (docs/cluster.md).
+  cluster_settings cluster;
+  bool clustered() const { return cluster.port != 0; }
   bool unsupervised = false;  // no supervision tree (for comparison and embedding; not recommended)
 };
 

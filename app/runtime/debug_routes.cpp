@@ -130,4 +130,31 @@ http_handler connections_route(caf::actor_system& sys,
   };
 }
 
+http_handler cluster_route(caf::actor_system& sys, bool clustered, std::string node) {
+  return [&sys, clustered, node = std::move(node)](const http_request& req,
+                                                   const http_responder& respond) {
+    if (req.path != "/debug/cluster" || req.method != "GET") return false;
+    if (!clustered) {
+      boost::json::object alone{{"node", node}, {"peers", boost::json::array{}}};
+      respond(json(200, boost::json::serialize(alone)));
+      return true;
+    }
+    auto cluster = caf::actor_cast<cluster_actor>(supervision::lookup(sys, "cluster"));
+    if (!cluster) {
+      respond(json(503, error_body("the cluster is not running")));
+      return true;
+    }
+    // A short-lived actor asks, so that no network thread waits.
+    sys.spawn([=](caf::event_based_actor* self) {
+      self->request(cluster, supervisor_timeout, atoms::list::value)
+          .then(
+              [=](const boost::json::value& view) {
+                respond(json(200, boost::json::serialize(view)));
+              },
+              [=](caf::error&) { respond(json(503, error_body("the cluster did not answer"))); });
+    });
+    return true;
+  };
+}
+
 }  // namespace beryl::app

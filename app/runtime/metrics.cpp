@@ -1,6 +1,7 @@
 #include "app/runtime/metrics.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/cluster.hpp"
 #include "core/telemetry.hpp"
 #include "supervision/messages.hpp"
 #include "supervision/registry.hpp"
@@ -144,6 +145,25 @@ std::string prometheus_text(const json::value& tree, const json::value& listener
   return out.text;
 }
 
+std::string prometheus_cluster_text(const json::value& cluster) {
+  const auto* stats = cluster.if_object();
+  if (!stats) return {};
+  exposition out;
+  out.header("beryl_cluster_peers_up", "gauge", "Peer nodes up (admitted, heartbeating).");
+  out.sample("beryl_cluster_peers_up", "", number(*stats, "peers_up"));
+  out.header("beryl_cluster_peers", "gauge", "Peer nodes known, up or down.");
+  out.sample("beryl_cluster_peers", "", number(*stats, "peers"));
+  out.header("beryl_cluster_forwarded_total", "counter",
+             "Broadcasts sent to peer nodes (one message per node per broadcast).");
+  out.sample("beryl_cluster_forwarded_total", "", number(*stats, "forwarded"));
+  out.header("beryl_cluster_received_total", "counter", "Broadcasts received from peer nodes.");
+  out.sample("beryl_cluster_received_total", "", number(*stats, "received"));
+  out.header("beryl_cluster_replicated_total", "counter",
+             "Presence replication messages sent to peer nodes.");
+  out.sample("beryl_cluster_replicated_total", "", number(*stats, "replicated"));
+  return out.text;
+}
+
 std::string prometheus_text(const counters::totals& counts) {
   using counters::count;
   struct counted {
@@ -204,20 +224,28 @@ http_handler metrics_route(caf::actor_system& sys, std::function<caf::actor()> r
     if (req.path != "/metrics" || req.method != "GET") return false;
     auto tree = root();
     auto listener = caf::actor_cast<listener_actor>(supervision::lookup(sys, "listener"));
-    auto answer = [respond](const json::value& tree_json, const json::value& listener_json) {
+    auto cluster = caf::actor_cast<cluster_actor>(supervision::lookup(sys, "cluster"));
+    auto answer = [respond](const json::value& tree_json, const json::value& listener_json,
+                            const json::value& cluster_json) {
       respond({200,
                "text/plain; version=0.0.4; charset=utf-8",
-               prometheus_text(tree_json, listener_json) +
+               prometheus_text(tree_json, listener_json) + prometheus_cluster_text(cluster_json) +
                    (counters::enabled() ? prometheus_text(counters::read()) : std::string()),
                {{"cache-control", "no-store"}}});
     };
     // A short-lived actor asks, so that no network thread waits; whatever fails is left out.
     sys.spawn([=](caf::event_based_actor* self) {
+      auto ask_cluster = [=](const json::value& tree_json, const json::value& listener_json) {
+        if (!cluster) return answer(tree_json, listener_json, nullptr);
+        self->request(cluster, ask_timeout, atoms::stats::value)
+            .then([=](const json::value& stats) { answer(tree_json, listener_json, stats); },
+                  [=](caf::error&) { answer(tree_json, listener_json, nullptr); });
+      };
       auto ask_listener = [=](const json::value& tree_json) {
-        if (!listener) return answer(tree_json, nullptr);
+        if (!listener) return ask_cluster(tree_json, nullptr);
         self->request(listener, ask_timeout, atoms::stats::value)
-            .then([=](const json::value& stats) { answer(tree_json, stats); },
-                  [=](caf::error&) { answer(tree_json, nullptr); });
+            .then([=](const json::value& stats) { ask_cluster(tree_json, stats); },
+                  [=](caf::error&) { ask_cluster(tree_json, nullptr); });
       };
       if (!tree) return ask_listener(nullptr);
       self->request(tree, ask_timeout, supervision::snapshot_atom::value)

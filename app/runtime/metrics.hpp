@@ -1,9 +1,9 @@
 #pragma once
 // GET /metrics: Prometheus text for operators: the supervision tree (restarts per child, channels
 // started, crashed, active), the listener (open connections, accepted), and the per-thread
-// counters (core/counters.hpp): messages and bytes in and out, broadcasts, deliveries, joins,
-// leaves, errors by kind, and histograms of join latency and handle_in duration, which telemetry
-// events feed (attach_metrics).
+// counters (core/counters.hpp), the cluster (peers up, messages forwarded): messages and bytes in
+// and out, broadcasts, deliveries, joins, leaves, errors by kind, and histograms of join latency
+// and handle_in duration, which telemetry events feed (attach_metrics).
 #include "core/counters.hpp"
 #include "core/http.hpp"
 
@@ -19,6 +19,9 @@ namespace beryl::app {
 // GET /debug/supervision serializes) and the listener's stats ({"connections", "accepted"}),
 // each null when unknown. Pure: unit-tested alone.
 std::string prometheus_text(const boost::json::value& tree, const boost::json::value& listener);
+// The exposition text of the cluster actor's stats ({"peers_up", "peers", "forwarded",
+// "received", "replicated"}); empty when null (not clustering). Pure: unit-tested alone.
+std::string prometheus_cluster_text(const boost::json::value& cluster);
 // The exposition text of the counters. Pure: unit-tested alone.
 std::string prometheus_text(const counters::totals& counts);
 

@@ -17,6 +17,7 @@
 
 #include <spdlog/spdlog.h>
 #include <caf/all.hpp>
+#include <caf/io/middleman.hpp>
 
 #include <pthread.h>
 #include <sys/resource.h>
@@ -236,6 +237,8 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
   cfg.set("scheduler.max-threads", config.actor_threads);
   cfg.set("scheduler.policy", caf::atom_from_string(config.scheduler_policy));
   cfg.add_error_category(stop_category, render_stop_code);
+  // CAF's network layer, for the cluster's nodes (actors/cluster.hpp): loaded only to cluster.
+  if (config.clustered()) cfg.load<caf::io::middleman>();
   sv::add_error_category(cfg);
   // io before sys, so that sys is destroyed first: an actor that ended may still hold Asio objects
   // until CAF has cleaned it up, after its supervisor learnt that it is down.
@@ -252,7 +255,9 @@ int serve(const server_config& config, std::shared_ptr<const router> routes, ser
       debug_routes(
           sys, [root] { return root->get(); }, config.enable_crash_injection),
       metrics_route(sys, [root] { return root->get(); }),
-      connections_route(sys, [app_endpoint] { return app_endpoint->coordinator(); })};
+      connections_route(sys, [app_endpoint] { return app_endpoint->coordinator(); }),
+      cluster_route(sys, config.clustered(),
+                    config.cluster.node.empty() ? "nonode@nohost" : config.cluster.node)};
   // The dashboard samples the supervision tree: none without one.
   if (config.dashboard && !config.unsupervised) {
     http.push_back(dashboard_route(config.transport.socket_path));

@@ -1,5 +1,6 @@
 #include "app/runtime/tree.hpp"
 
+#include "actors/cluster.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
@@ -25,6 +26,10 @@ presence_handle start_presence(caf::actor_system& sys, const pubsub_ref& shards,
   settings.diff_interval_max = config.presence_diff_max_interval;
   settings.max_meta_bytes = config.sockets.max_presence_meta;
   settings.shards = config.presence_shards;
+  if (!config.cluster.node.empty()) settings.node = config.cluster.node;
+  settings.clustered = config.clustered();
+  settings.replication.broadcast_period = config.presence_broadcast_interval;
+  settings.replication.down_period = config.presence_down_period;
   return spawn_presence(sys, shards, std::move(settings));
 }
 
@@ -68,6 +73,11 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               *presence = handle.shards;
               return caf::actor_cast<caf::actor>(handle.owner);
             }),
+      named("cluster",
+            [shards, presence, config](caf::local_actor* parent) {
+              return caf::actor_cast<caf::actor>(
+                  spawn_cluster(parent->system(), config.cluster, *shards, *presence));
+            }),
       named("coordinator",
             [](caf::local_actor* parent) {
               return caf::actor_cast<caf::actor>(spawn_coordinator(parent->system()));
@@ -85,6 +95,9 @@ std::vector<sv::child_spec> application_tree(io_runtime& io, const server_config
               return caf::actor_cast<caf::actor>(listener.actor);
             }),
   };
+  if (!config.clustered())
+    tree.erase(std::find_if(tree.begin(), tree.end(),
+                            [](const sv::child_spec& c) { return c.name == "cluster"; }));
   if (config.dashboard)
     tree.push_back(dashboard_spec(shards, presence, config.enable_crash_injection));
   if (!services.empty()) {
@@ -109,6 +122,8 @@ unsupervised_server start_unsupervised(caf::actor_system& sys, io_runtime& io,
   s.presence = presence.owner;
   s.coordinator = spawn_coordinator(sys);
   try {
+    if (config.clustered())
+      s.cluster = spawn_cluster(sys, config.cluster, pubsub.shards, presence.shards);
     // No channel supervisor: socket actors spawn their channels themselves.
     auto listener =
         start_listener(sys, io, config, config.transport.port, hooks,
@@ -127,7 +142,8 @@ void stop_unsupervised(caf::actor_system& sys, const unsupervised_server& server
   for (const auto& actor :
        {caf::actor_cast<caf::actor>(server.listener),
         caf::actor_cast<caf::actor>(server.coordinator),
-        caf::actor_cast<caf::actor>(server.presence), caf::actor_cast<caf::actor>(server.pubsub)}) {
+        caf::actor_cast<caf::actor>(server.cluster), caf::actor_cast<caf::actor>(server.presence),
+        caf::actor_cast<caf::actor>(server.pubsub)}) {
     if (!actor) continue;
     self->monitor(actor);
     self->send_exit(actor, caf::exit_reason::user_shutdown);

@@ -1,5 +1,6 @@
 #pragma once
 // What runs in a server, and how: under supervisors (the default), or bare for embedding.
+#include "actors/cluster.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
@@ -17,12 +18,13 @@
 
 namespace beryl::app {
 
-// [pubsub, presence, coordinator, services, channels, listener] for a rest_for_one root
-// supervisor: a crash restarts that child and every child after it. A coordinator crash restarts
-// the channel supervisor and the listener too, which closes the sockets; phoenix.js reconnects and
-// rejoins. `services`, the app's own actors, go under a one_for_one supervisor of that name
-// (absent when there are none): started before any channel, stopped after every channel, and one
-// crashing is restarted alone.
+// [pubsub, presence, cluster, coordinator, services, channels, listener] for a rest_for_one root
+// supervisor: a crash restarts that child and every child after it (the cluster only when
+// clustering: a pubsub restart restarts it, and it attaches itself to the new shards). A
+// coordinator crash restarts the channel supervisor and the listener too, which closes the sockets;
+// phoenix.js reconnects and rejoins. `services`, the app's own actors, go under a one_for_one
+// supervisor of that name (absent when there are none): started before any channel, stopped after
+// every channel, and one crashing is restarted alone.
 std::vector<supervision::child_spec> application_tree(
     io_runtime& io, const server_config& config, const std::shared_ptr<const router>& routes,
     const server_hooks& hooks, std::vector<supervision::child_spec> services);
@@ -34,6 +36,7 @@ std::vector<supervision::child_spec> application_tree(
 struct unsupervised_server {
   pubsub_actor pubsub;
   presence_actor presence;
+  cluster_actor cluster;  // when clustering
   coordinator_actor coordinator;
   listener_actor listener;
   std::uint16_t port = 0;

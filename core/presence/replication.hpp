@@ -145,6 +145,12 @@ class replicator {
   std::optional<replica_id> replica_of(const std::string& node) const;
   const std::vector<delta>& generations() const { return generations_; }
 
+  // Without peers (a single node), the operations recorded for them are dropped instead of
+  // shipped, so that churn cannot grow them without bound.
+  void drop_unshipped() {
+    if (local_.has_delta()) local_.take_delta();
+  }
+
  private:
   // A retired peer stays on record, so that a late message of an older start is still known
   // to be stale.

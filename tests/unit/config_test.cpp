@@ -185,3 +185,35 @@ TEST_CASE("an embedding app's --help names it and lists its own options after th
   CHECK(parse_config({"--greeting"}, env_of({}), program).exit_code == 2);
   CHECK(parse_config({"--greeting", "x"}, env_of({})).exit_code == 2);  // unknown to the server
 }
+
+TEST_CASE("cluster: --node, --cluster-port, --cluster-bind, --peers, --cluster-secret") {
+  auto out = parse_config({"--node", "a", "--cluster-port", "5101", "--cluster-secret", "s",
+                           "--peers", "127.0.0.1:5102, localhost:5103"},
+                          env_of({{"BERYL_CLUSTER_BIND", "10.0.0.7"}}));
+  REQUIRE(out.config);
+  const auto& c = out.config->cluster;
+  CHECK(out.config->clustered());
+  CHECK(c.node == "a");
+  CHECK(c.port == 5101);
+  CHECK(c.bind == "10.0.0.7");
+  CHECK(c.secret == "s");
+  CHECK(c.seeds == std::vector<std::string>{"127.0.0.1:5102", "localhost:5103"});
+
+  auto alone = parse_config({}, env_of({}));
+  REQUIRE(alone.config);
+  CHECK_FALSE(alone.config->clustered());
+  CHECK(alone.config->cluster.bind == "127.0.0.1");
+
+  // What is missing to cluster is said, with exit code 2.
+  auto fails_with = [](std::vector<std::string> args, const std::string& why) {
+    auto o = parse_config(args, env_of({}));
+    CHECK_FALSE(o.config);
+    CHECK(o.exit_code == 2);
+    CHECK_MESSAGE(o.text.find(why) != std::string::npos, o.text);
+  };
+  fails_with({"--cluster-port", "5101", "--cluster-secret", "s"}, "--node");
+  fails_with({"--cluster-port", "5101", "--node", "a"}, "--cluster-secret");
+  fails_with({"--peers", "127.0.0.1:5102"}, "--cluster-port");
+  fails_with({"--peers", "127.0.0.1"}, "HOST:PORT");
+  fails_with({"--node", ""}, "--node needs a name");
+}

@@ -58,6 +58,19 @@ TEST_CASE("metrics without a tree or a listener: beryl_up 0 and nothing else mad
   CHECK(text.find("beryl_connections") == std::string::npos);
 }
 
+TEST_CASE("metrics: the cluster's peers and forwarded messages; nothing when not clustering") {
+  auto text = beryl::app::prometheus_cluster_text(json::parse(
+      R"({"peers_up": 2, "peers": 3, "forwarded": 120, "received": 80, "replicated": 9})"));
+  CHECK(has_line(text, "# TYPE beryl_cluster_peers_up gauge"));
+  CHECK(has_line(text, "beryl_cluster_peers_up 2"));
+  CHECK(has_line(text, "beryl_cluster_peers 3"));
+  CHECK(has_line(text, "# TYPE beryl_cluster_forwarded_total counter"));
+  CHECK(has_line(text, "beryl_cluster_forwarded_total 120"));
+  CHECK(has_line(text, "beryl_cluster_received_total 80"));
+  CHECK(has_line(text, "beryl_cluster_replicated_total 9"));
+  CHECK(beryl::app::prometheus_cluster_text(json::value(nullptr)).empty());
+}
+
 TEST_CASE("metrics: the counters, errors by kind, and cumulative latency histograms") {
   beryl::counters::totals t;
   t.counts[static_cast<std::size_t>(beryl::counters::count::messages_in)] = 12;

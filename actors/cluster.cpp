@@ -4,6 +4,7 @@
 #include "actors/limited_log.hpp"
 #include "core/cluster/auth.hpp"
 #include "core/cluster/peer_address.hpp"
+#include "core/cluster/send_window.hpp"
 #include "core/exact_json.hpp"
 #include "core/json_text.hpp"
 #include "core/log_text.hpp"
@@ -27,12 +28,24 @@ using clock = std::chrono::steady_clock;
 // Dialling and each handshake step: a peer that does not answer within it is dialled again later.
 constexpr auto handshake_timeout = std::chrono::seconds(5);
 
+// What may wait for one peer, sent and not yet acknowledged by its heartbeats: 4 heartbeat
+// periods of a 32 MB/s stream. Past it, messages for that peer are dropped, not queued.
+constexpr std::uint64_t max_unacknowledged_bytes = 32ull << 20;
+
 // An admitted peer, by its CAF node.
 struct admitted_peer {
   std::string node;
   std::uint64_t incarnation = 0;
   cluster_peer_actor handle;
+  cluster::send_window window{max_unacknowledged_bytes};
+  std::uint64_t received_bytes = 0;              // from it, acknowledged in our heartbeats
+  std::chrono::milliseconds replication_lag{0};  // of its last replication message
 };
+
+std::int64_t unix_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
 
 struct cluster_state {
   cluster_settings settings;
@@ -44,6 +57,7 @@ struct cluster_state {
   std::uint64_t forwarded = 0;   // messages sent to peers
   std::uint64_t received = 0;    // broadcasts received from peers
   std::uint64_t replicated = 0;  // presence replication messages sent to peers
+  std::uint64_t dropped = 0;     // messages not sent: the peer's window was full
   limited_log log;
   static inline const char* name = "cluster";
 };
@@ -59,17 +73,28 @@ bool from_this_node(cluster_pointer self) {
 }
 
 // The admitted peer a message came from, or nullptr: peer messages from anyone else are dropped.
-const admitted_peer* sending_peer(cluster_pointer self) {
+admitted_peer* sending_peer(cluster_pointer self) {
   const auto& sender = self->current_sender();
   if (!sender || sender->node() == self->node()) return nullptr;
   auto it = self->state.peers.find(sender->node());
   return it == self->state.peers.end() ? nullptr : &it->second;
 }
 
-void send_heartbeat(cluster_pointer self, const cluster_peer_actor& to) {
+void send_heartbeat(cluster_pointer self, const admitted_peer& to) {
   const auto& me = self->state.members->self();
-  self->send(to, atoms::heartbeat::value, me.node, me.incarnation,
-             self->state.members->known_addresses());
+  self->send(to.handle, atoms::heartbeat::value, me.node, me.incarnation,
+             self->state.members->known_addresses(), to.received_bytes);
+}
+
+// Whether `bytes` more fit `peer`'s window; a full window is counted and logged.
+bool fits_window(cluster_pointer self, admitted_peer& peer, std::size_t bytes) {
+  if (peer.window.try_send(bytes)) return true;
+  ++self->state.dropped;
+  self->state.log.warn(
+      "cluster: a message for '{}' dropped: {} bytes wait unacknowledged (a slow "
+      "or stalled node)",
+      log_text(peer.node), peer.window.in_flight());
+  return false;
 }
 
 // Presence shards replicate with the peers the cluster reports connected.
@@ -105,7 +130,7 @@ void admit(cluster_pointer self, const caf::actor& handle, cluster::node_identit
                  admission.replaced ? " (restarted: its old start is gone)" : "");
     tell_presence(self, peer.node, true);
   }
-  send_heartbeat(self, it->second.handle);
+  send_heartbeat(self, it->second);
 }
 
 void dial_failed(cluster_pointer self, const std::string& address, const std::string& why) {
@@ -175,7 +200,7 @@ void on_tick(cluster_pointer self) {
   for (const auto& node : st.members->silent_peers_down(now))
     spdlog::warn("cluster: peer '{}' is down: no heartbeat for {} ms", log_text(node),
                  st.settings.membership.down_after.count());
-  for (const auto& [id, peer] : st.peers) send_heartbeat(self, peer.handle);
+  for (const auto& [id, peer] : st.peers) send_heartbeat(self, peer);
   self->delayed_send(self, st.settings.membership.heartbeat_interval, atoms::tick::value);
 }
 
@@ -199,6 +224,15 @@ std::optional<payload> body_of(const std::string& body, bool binary_body) {
   auto value = parse_exact_json(body, ec);
   if (ec) return std::nullopt;
   return payload{std::move(value)};
+}
+
+// The slowest up peer's: how late its last replication message arrived, by the two clocks.
+std::chrono::milliseconds replication_lag(cluster_pointer self) {
+  std::chrono::milliseconds lag{0};
+  for (const auto& [id, peer] : self->state.peers)
+    if (self->state.members->is_up(peer.node, peer.incarnation))
+      lag = std::max(lag, peer.replication_lag);
+  return lag;
 }
 
 json::value peers_json(cluster_pointer self) {
@@ -235,9 +269,10 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
         if (from_this_node(self)) on_tick(self);
       },
       [=](atoms::heartbeat, const std::string& node, std::uint64_t incarnation,
-          const std::vector<std::string>& addresses) {
-        const auto* peer = sending_peer(self);
+          const std::vector<std::string>& addresses, std::uint64_t received_from_us) {
+        auto* peer = sending_peer(self);
         if (!peer || peer->node != node || peer->incarnation != incarnation) return;
+        peer->window.acknowledged(received_from_us);
         auto& members = *self->state.members;
         auto now = clock::now();
         if (members.heartbeat(node, incarnation, now))
@@ -246,7 +281,9 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
       },
       [=](atoms::forward, std::string& topic, std::string& event, const std::string& body,
           bool binary_body) {
-        if (!sending_peer(self)) return;
+        auto* peer = sending_peer(self);
+        if (!peer) return;
+        peer->received_bytes += topic.size() + event.size() + body.size();
         auto decoded = body_of(body, binary_body);
         if (!decoded) return;
         ++self->state.received;
@@ -260,7 +297,7 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
         auto& st = self->state;
         std::optional<std::string> text;  // encoded once, for the first up peer
         bool binary_body = std::holds_alternative<binary>(body);
-        for (const auto& [id, peer] : st.peers) {
+        for (auto& [id, peer] : st.peers) {
           if (!st.members->is_up(peer.node, peer.incarnation)) continue;
           if (!text) {
             text.emplace();
@@ -269,6 +306,7 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
             else
               wire::append_json(*text, std::get<json::value>(body));
           }
+          if (!fits_window(self, peer, topic.size() + event.size() + text->size())) continue;
           self->send(peer.handle, atoms::forward::value, topic, event, *text, binary_body);
           ++st.forwarded;
         }
@@ -276,15 +314,21 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
       [=](atoms::replicate, const std::vector<std::string>& to, std::uint64_t shard,
           std::uint64_t shards, const std::string& envelope) {
         if (!from_this_node(self)) return;
-        for (const auto& [id, peer] : self->state.peers) {
+        // A dropped replication message is recovered by the replicator's transfers.
+        for (auto& [id, peer] : self->state.peers) {
           if (std::find(to.begin(), to.end(), peer.node) == to.end()) continue;
-          self->send(peer.handle, atoms::replicate::value, shard, shards, envelope);
+          if (!fits_window(self, peer, envelope.size())) continue;
+          self->send(peer.handle, atoms::replicate::value, shard, shards, envelope, unix_ms());
           ++self->state.replicated;
         }
       },
-      [=](atoms::replicate, std::uint64_t shard, std::uint64_t shards, std::string& envelope) {
-        const auto* peer = sending_peer(self);
+      [=](atoms::replicate, std::uint64_t shard, std::uint64_t shards, std::string& envelope,
+          std::int64_t sent_at) {
+        auto* peer = sending_peer(self);
         if (!peer) return;
+        peer->received_bytes += envelope.size();
+        peer->replication_lag =
+            std::chrono::milliseconds(std::max<std::int64_t>(0, unix_ms() - sent_at));
         auto& st = self->state;
         if (shard >= shards) return;
         if (shards != st.presence.shards().size()) {
@@ -314,7 +358,9 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
                                         {"peers", st.members->peers(clock::now()).size()},
                                         {"forwarded", st.forwarded},
                                         {"received", st.received},
-                                        {"replicated", st.replicated}});
+                                        {"replicated", st.replicated},
+                                        {"dropped", st.dropped},
+                                        {"replication_lag_ms", replication_lag(self).count()}});
       },
   };
 }

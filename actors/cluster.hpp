@@ -38,15 +38,17 @@ struct cluster_settings {
 
 // What an admitted peer sends (only built-in types: they cross the network).
 using cluster_peer_actor = caf::typed_actor<
-    // (node, incarnation, the peer addresses it knows): proof of life, and gossip so that the
-    // nodes form a full mesh.
-    caf::reacts_to<atoms::heartbeat, std::string, std::uint64_t, std::vector<std::string>>,
+    // (node, incarnation, the peer addresses it knows, bytes received from the recipient): proof
+    // of life, gossip so that the nodes form a full mesh, and the acknowledgement that moves the
+    // recipient's send window (core/cluster/send_window.hpp).
+    caf::reacts_to<atoms::heartbeat, std::string, std::uint64_t, std::vector<std::string>,
+                   std::uint64_t>,
     // (topic, event, body, binary): a broadcast made on the sender's node; the body is JSON text,
     // or the bytes of a binary payload.
     caf::reacts_to<atoms::forward, std::string, std::string, std::string, bool>,
-    // (shard index, shard count, envelope): presence replication from the sender's shard to the
-    // same shard here (core/presence/replication.hpp).
-    caf::reacts_to<atoms::replicate, std::uint64_t, std::uint64_t, std::string>>;
+    // (shard index, shard count, envelope, sent at in Unix ms): presence replication from the
+    // sender's shard to the same shard here (core/presence/replication.hpp).
+    caf::reacts_to<atoms::replicate, std::uint64_t, std::uint64_t, std::string, std::int64_t>>;
 
 // The cluster actor: the peer protocol plus this node's side.
 using cluster_actor =
@@ -56,7 +58,8 @@ using cluster_actor =
         // -> {"node", "peers": [{"node", "address", "status", "last_heartbeat_ms"}]}, as
         // GET /debug/cluster shows it.
         caf::replies_to<atoms::list>::with<boost::json::value>,
-        // -> {"peers_up", "peers", "forwarded", "received", "replicated"} for /metrics
+        // -> {"peers_up", "peers", "forwarded", "received", "replicated", "dropped",
+    // "replication_lag_ms"} for /metrics
         caf::replies_to<atoms::stats>::with<boost::json::value>>;
 
 // The published gate: the handshake and nothing else (core/cluster/auth.hpp). A dialer says

@@ -161,6 +161,14 @@ std::string prometheus_cluster_text(const json::value& cluster) {
   out.header("beryl_cluster_replicated_total", "counter",
              "Presence replication messages sent to peer nodes.");
   out.sample("beryl_cluster_replicated_total", "", number(*stats, "replicated"));
+  out.header("beryl_cluster_dropped_total", "counter",
+             "Messages not sent to a peer whose unacknowledged bytes were at their cap.");
+  out.sample("beryl_cluster_dropped_total", "", number(*stats, "dropped"));
+  out.header("beryl_cluster_replication_lag_seconds", "gauge",
+             "How late the slowest up peer's last presence replication message arrived.");
+  out.sample_text(
+      "beryl_cluster_replication_lag_seconds", "",
+      fmt::format("{}", static_cast<double>(number(*stats, "replication_lag_ms")) / 1e3));
   return out.text;
 }
 

@@ -192,6 +192,12 @@ describe('cluster: three nodes on 127.0.0.1', () => {
     // A leave crosses too.
     alice.channel.leave()
     for (const w of watchers) await w.view.waitFor((v) => !v.keys().includes('alice'), 'alice to leave everywhere', 2_000)
+    // What replication sent and how late it arrived, in /metrics.
+    const metrics = (await httpRequest(nodes[1].server.httpUrl('/metrics'))).body
+    assert.ok(Number(/^beryl_cluster_replicated_total (\d+)$/m.exec(metrics)?.[1]) > 0, 'replication messages counted')
+    const lag = Number(/^beryl_cluster_replication_lag_seconds (\S+)$/m.exec(metrics)?.[1])
+    assert.ok(lag >= 0 && lag < 1, `replication lag ${lag} s`)
+    assert.match(metrics, /^beryl_cluster_dropped_total 0$/m)
   })
 
   it('a SIGSTOPped node is seen down within 5 s, and up again once it resumes', async () => {

@@ -18,12 +18,13 @@ const std::string secret = "gate-test-secret";
 // Stands in for the cluster actor: reports every admitted peer's node name to `observer`.
 cluster_actor::behavior_type recording_cluster(cluster_actor::pointer, caf::actor observer) {
   return {
-      [](atoms::heartbeat, const std::string&, std::uint64_t, const std::vector<std::string>&) {},
+      [](atoms::heartbeat, const std::string&, std::uint64_t, const std::vector<std::string>&,
+         std::uint64_t) {},
       [](atoms::forward, const std::string&, const std::string&, const std::string&, bool) {},
       [](atoms::broadcast, const std::string&, const std::string&, const payload&) {},
       [](atoms::replicate, const std::vector<std::string>&, std::uint64_t, std::uint64_t,
          const std::string&) {},
-      [](atoms::replicate, std::uint64_t, std::uint64_t, const std::string&) {},
+      [](atoms::replicate, std::uint64_t, std::uint64_t, const std::string&, std::int64_t) {},
       [=](atoms::peer, const caf::actor&, const std::string& node, std::uint64_t,
           const std::string&) { caf::anon_send(observer, atoms::peer::value, node); },
       [](atoms::list) { return json::value(); },

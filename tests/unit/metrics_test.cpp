@@ -60,7 +60,8 @@ TEST_CASE("metrics without a tree or a listener: beryl_up 0 and nothing else mad
 
 TEST_CASE("metrics: the cluster's peers and forwarded messages; nothing when not clustering") {
   auto text = beryl::app::prometheus_cluster_text(json::parse(
-      R"({"peers_up": 2, "peers": 3, "forwarded": 120, "received": 80, "replicated": 9})"));
+      R"({"peers_up": 2, "peers": 3, "forwarded": 120, "received": 80, "replicated": 9,
+          "dropped": 4, "replication_lag_ms": 250})"));
   CHECK(has_line(text, "# TYPE beryl_cluster_peers_up gauge"));
   CHECK(has_line(text, "beryl_cluster_peers_up 2"));
   CHECK(has_line(text, "beryl_cluster_peers 3"));
@@ -68,6 +69,9 @@ TEST_CASE("metrics: the cluster's peers and forwarded messages; nothing when not
   CHECK(has_line(text, "beryl_cluster_forwarded_total 120"));
   CHECK(has_line(text, "beryl_cluster_received_total 80"));
   CHECK(has_line(text, "beryl_cluster_replicated_total 9"));
+  CHECK(has_line(text, "beryl_cluster_dropped_total 4"));
+  CHECK(has_line(text, "# TYPE beryl_cluster_replication_lag_seconds gauge"));
+  CHECK(has_line(text, "beryl_cluster_replication_lag_seconds 0.25"));
   CHECK(beryl::app::prometheus_cluster_text(json::value(nullptr)).empty());
 }
 

@@ -383,6 +383,9 @@ cluster_actor spawn_cluster(caf::actor_system& sys, cluster_settings settings, p
   auto cluster = caf::actor_cast<cluster_actor>(sys.spawn(
       cluster_behavior, std::move(settings), incarnation, std::move(pubsub), std::move(presence)));
   auto gate = spawn_cluster_gate(sys, std::move(identity), cluster);
+  // A restarted cluster takes the port over from its previous start, whose gate died with it but
+  // stays published (nothing is published there on the first start: that error means nothing).
+  static_cast<void>(sys.middleman().close(port));
   auto published = sys.middleman().publish(gate, port, bind.c_str(), true);
   if (!published) {
     caf::anon_send_exit(cluster, caf::exit_reason::user_shutdown);

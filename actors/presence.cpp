@@ -215,7 +215,8 @@ shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
       [self](atoms::cluster, cluster_replicator& cluster) {
         // A new cluster actor: the connections the old one reported are gone with it.
         auto& st = self->state;
-        for (auto node : st.replica->connected()) st.replica->peer_lost(node);
+        auto connected = st.replica->connected();  // a copy: peer_lost changes it
+        for (const auto& node : connected) st.replica->peer_lost(node);
         st.cluster = std::move(cluster);
       },
       [self](atoms::peer, const std::string& node, bool connected) {

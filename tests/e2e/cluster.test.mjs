@@ -27,9 +27,9 @@ function freePort() {
   })
 }
 
-function startNode(name, clusterPort, peers, { secret = SECRET } = {}) {
+function startNode(name, clusterPort, peers, { secret = SECRET, extra = [] } = {}) {
   const args = ['--node', name, '--cluster-port', String(clusterPort), '--cluster-secret', secret,
-    '--no-dashboard', ...PRESENCE_ARGS]
+    '--no-dashboard', ...PRESENCE_ARGS, ...extra]
   if (peers.length) args.push('--peers', peers.map((p) => `127.0.0.1:${p}`).join(','))
   return startServer(args)
 }
@@ -74,7 +74,7 @@ describe('cluster: three nodes on 127.0.0.1', () => {
   before(async () => {
     const ports = [await freePort(), await freePort(), await freePort()]
     // a has no seed, b knows a, c knows b: c must learn of a from b.
-    nodes.push({ name: 'a', port: ports[0], server: await startNode('a', ports[0], []) })
+    nodes.push({ name: 'a', port: ports[0], server: await startNode('a', ports[0], [], { extra: ['--enable-crash-injection'] }) })
     nodes.push({ name: 'b', port: ports[1], server: await startNode('b', ports[1], [ports[0]]) })
     nodes.push({ name: 'c', port: ports[2], server: await startNode('c', ports[2], [ports[1]]) })
     await untilMeshUp(nodes)
@@ -187,8 +187,11 @@ describe('cluster: three nodes on 127.0.0.1', () => {
     }
     assert.ok(Date.now() - joinedAt <= 2_500)
     // Every node lists every member, one presence each: the watchers see each other and alice.
-    await alice.view.waitFor((v) => v.keys().length === 3, 'alice to see both watchers', 2_000)
-    for (const m of [alice, ...watchers]) assert.deepEqual(m.view.keys(), ['alice', 'watcher-b', 'watcher-c'])
+    const everyone = ['alice', 'watcher-b', 'watcher-c']
+    for (const m of [alice, ...watchers]) {
+      await m.view.waitFor((v) => v.keys().length === 3, `${m.view.name} to list all three`, 2_000)
+      assert.deepEqual(m.view.keys(), everyone)
+    }
     // A leave crosses too.
     alice.channel.leave()
     for (const w of watchers) await w.view.waitFor((v) => !v.keys().includes('alice'), 'alice to leave everywhere', 2_000)
@@ -198,6 +201,19 @@ describe('cluster: three nodes on 127.0.0.1', () => {
     const lag = Number(/^beryl_cluster_replication_lag_seconds (\S+)$/m.exec(metrics)?.[1])
     assert.ok(lag >= 0 && lag < 1, `replication lag ${lag} s`)
     assert.match(metrics, /^beryl_cluster_dropped_total 0$/m)
+  })
+
+  it('a crashed cluster actor is restarted by its supervisor, takes its port back and rejoins', async () => {
+    const crash = await post(nodes[0].server, '/debug/crash?child=cluster')
+    assert.equal(crash.status, 200)
+    await until(() => /restarted child 'cluster'/.test(nodes[0].server.output), 2_000, 'the restart')
+    await untilMeshUp(nodes, 3_000)
+    assert.ok(nodes[0].server.alive)
+    const topic = uniqueTopic()
+    const onC = new EventLog(await joinOk(await connectPhx(nodes[2].server), topic, { user: 'c' }), 'shout')
+    const onA = await joinOk(await connectPhx(nodes[0].server), topic, { user: 'a' })
+    cast(onA, 'shout', { after: 'crash' })
+    assert.deepEqual(await onC.next(), { after: 'crash' })
   })
 
   it('a SIGSTOPped node is seen down within 5 s, and up again once it resumes', async () => {

@@ -1,6 +1,7 @@
 #include "app/runtime/config.hpp"
 
 #include "core/cluster/peer_address.hpp"
+#include "core/presence/replication.hpp"
 
 #include <sys/resource.h>
 #include <algorithm>
@@ -303,13 +304,18 @@ std::optional<std::string> cluster_error(const server_config& c) {
   if (c.cluster.node.empty()) return "--cluster-port needs --node NAME, unique in the cluster";
   if (c.cluster.secret.empty())
     return "--cluster-port needs --cluster-secret S, the same on every node";
+  return std::nullopt;
+}
+
+// Every presence shard runs a replicator, clustered or not: its settings must make sense.
+std::optional<std::string> replication_error(const server_config& c) {
   presence::replication_settings replication;
   replication.broadcast_period = c.presence_broadcast_interval;
   replication.down_period = c.presence_down_period;
-  if (auto why = presence::settings_error(replication))
-    return "--presence-broadcast-ms and --presence-down-period-ms: " + *why +
-           " (the down period must exceed 11 broadcast periods)";
-  return std::nullopt;
+  auto why = presence::settings_error(replication);
+  if (!why) return std::nullopt;
+  return "--presence-broadcast-ms and --presence-down-period-ms: " + *why +
+         " (the down period must exceed 11 broadcast periods)";
 }
 
 }  // namespace
@@ -355,6 +361,7 @@ parse_outcome parse_config(const std::vector<std::string>& args,
   if (config.transport.tls_cert.empty() != config.transport.tls_key.empty())
     return {std::nullopt, 2, "--tls-cert and --tls-key go together\n"};
   if (auto error = cluster_error(config)) return {std::nullopt, 2, *error + "\n"};
+  if (auto error = replication_error(config)) return {std::nullopt, 2, *error + "\n"};
   derive_defaults(config);
   return {config, 0, {}};
 }

@@ -216,4 +216,12 @@ TEST_CASE("cluster: --node, --cluster-port, --cluster-bind, --peers, --cluster-s
   fails_with({"--peers", "127.0.0.1:5102"}, "--cluster-port");
   fails_with({"--peers", "127.0.0.1"}, "HOST:PORT");
   fails_with({"--node", ""}, "--node needs a name");
+  // Replication's periods are checked with or without a cluster: every shard runs a replicator.
+  fails_with({"--presence-broadcast-ms", "1000", "--presence-down-period-ms", "5000"},
+             "down period must exceed 11 broadcast periods");
+  auto fast = parse_config({"--presence-broadcast-ms", "100", "--presence-down-period-ms", "2000"},
+                           env_of({}));
+  REQUIRE(fast.config);
+  CHECK(fast.config->presence_broadcast_interval == std::chrono::milliseconds(100));
+  CHECK(fast.config->presence_down_period == std::chrono::milliseconds(2000));
 }

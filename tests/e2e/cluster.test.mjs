@@ -27,9 +27,9 @@ function freePort() {
   })
 }
 
-function startNode(name, clusterPort, peers, { secret = SECRET, extra = [] } = {}) {
+function startNode(name, clusterPort, peers, { secret = SECRET, extra = [], presence = PRESENCE_ARGS } = {}) {
   const args = ['--node', name, '--cluster-port', String(clusterPort), '--cluster-secret', secret,
-    '--no-dashboard', ...PRESENCE_ARGS, ...extra]
+    '--no-dashboard', ...presence, ...extra]
   if (peers.length) args.push('--peers', peers.map((p) => `127.0.0.1:${p}`).join(','))
   return startServer(args)
 }
@@ -230,18 +230,35 @@ describe('cluster: three nodes on 127.0.0.1', () => {
     await untilMeshUp(nodes, 5_000)
   })
 
-  it('a SIGKILLed node is seen down within 1 s; its presences leave after the down period', async () => {
-    const victim = nodes[2]
+  // A member `user` on `victim`, and a watcher of its topic on node a that sees it.
+  async function watchedMember(victim, user) {
     const topic = uniqueTopic()
     const watcher = await member(nodes[0].server, topic, 'watcher')
-    await member(victim.server, topic, 'doomed')
-    await watcher.view.waitFor((v) => v.keys().includes('doomed'), 'doomed to show on a', 2_000)
+    await member(victim.server, topic, user)
+    await watcher.view.waitFor((v) => v.keys().includes(user), `${user} to show on a`, 2_000)
+    return { topic, watcher }
+  }
+
+  // SIGKILLs `victim`, waits until every other node sees it down (within 1 s), and returns when
+  // it was killed.
+  async function killAndSeeDown(victim) {
     victim.server.stopping = true
     victim.server.child.kill('SIGKILL')
     const killedAt = Date.now()
-    await until(async () => (await peerStatus(nodes[0].server, 'c')) === 'down' &&
-      (await peerStatus(nodes[1].server, 'c')) === 'down', 1_000, 'a and b to see c down', 20)
+    const others = nodes.filter((n) => n !== victim)
+    await until(async () => {
+      for (const o of others) if ((await peerStatus(o.server, victim.name)) !== 'down') return false
+      return true
+    }, 1_000, `every other node to see ${victim.name} down`, 20)
     await victim.server.exited
+    assert.ok(Date.now() - killedAt <= 1_000)
+    return killedAt
+  }
+
+  it('a SIGKILLed node is seen down within 1 s; its presences leave after the down period', async () => {
+    const victim = nodes[2]
+    const { watcher } = await watchedMember(victim, 'doomed')
+    const killedAt = await killAndSeeDown(victim)
     const goneAt = await watcher.view.waitFor((v) => !v.keys().includes('doomed'), 'doomed to leave',
       DOWN_PERIOD_MS + 3_000)
     // Silence is what counts, as in Phoenix.Tracker: not before the down period, soon after it.
@@ -252,17 +269,8 @@ describe('cluster: three nodes on 127.0.0.1', () => {
 
   it('a SIGKILLed node restarted under its name rejoins within 2 s, its old presences replaced at once', async () => {
     const victim = nodes[1]
-    const topic = uniqueTopic()
-    const watcher = await member(nodes[0].server, topic, 'watcher')
-    await member(victim.server, topic, 'old-start')
-    await watcher.view.waitFor((v) => v.keys().includes('old-start'), 'old-start to show on a', 2_000)
-    victim.server.stopping = true
-    victim.server.child.kill('SIGKILL')
-    const killedAt = Date.now()
-    await until(async () => (await peerStatus(nodes[0].server, 'b')) === 'down' &&
-      (await peerStatus(nodes[2].server, 'b')) === 'down', 1_000, 'a and c to see b down', 20)
-    await victim.server.exited
-    assert.ok(Date.now() - killedAt <= 1_000)
+    const { topic, watcher } = await watchedMember(victim, 'old-start')
+    await killAndSeeDown(victim)
 
     const restartedAt = Date.now()
     victim.server = await startNode('b', victim.port, [nodes[2].port])
@@ -283,7 +291,8 @@ describe('cluster: three nodes on 127.0.0.1', () => {
   })
 })
 
-describe('cluster: options', () => {
+describe('cluster: options and defaults', () => {
+  afterEach(cleanupClients)
   after(cleanupAll)
 
   it('clustering needs a node name and a secret, and --peers needs --cluster-port', async () => {
@@ -299,6 +308,19 @@ describe('cluster: options', () => {
     assert.match(noPort.stderr, /--cluster-port/)
     const badPeer = await runServerOnce(['--peers', '127.0.0.1:0'])
     assert.equal(badPeer.code, 2)
+  })
+
+  it('with the default --presence-broadcast-ms (1.5 s), a member shows on the other node within 2 s', async () => {
+    const [pa, pb] = [await freePort(), await freePort()]
+    const a = await startNode('solo-a', pa, [], { presence: [] })
+    const b = await startNode('solo-b', pb, [pa], { presence: [] })
+    await until(async () => (await peerStatus(a, 'solo-b')) === 'up', 5_000, 'the two nodes to connect')
+    const topic = uniqueTopic()
+    const watcher = await member(b, topic, 'watcher')
+    const joinedAt = Date.now()
+    await member(a, topic, 'far')
+    const seenAt = await watcher.view.waitFor((v) => v.keys().includes('far'), 'far on the other node', 2_000)
+    assert.ok(seenAt - joinedAt <= 2_000, `seen after ${seenAt - joinedAt} ms`)
   })
 
   it('without clustering, /debug/cluster shows this node alone', async () => {

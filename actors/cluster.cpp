@@ -103,14 +103,15 @@ void tell_presence(cluster_pointer self, const std::string& node, bool connected
     self->send(shard, atoms::peer::value, node, connected);
 }
 
-void admit(cluster_pointer self, const caf::actor& handle, cluster::node_identity peer,
+// False when the peer cannot be admitted (no handle, or this node's own name).
+bool admit(cluster_pointer self, const caf::actor& handle, cluster::node_identity peer,
            const std::string& dialled) {
   auto& st = self->state;
-  if (!handle) return;
+  if (!handle) return false;
   if (peer.node == st.settings.node) {
     st.log.error("cluster: the node at {} is also named '{}': every --node must be unique",
                  log_text(peer.address), log_text(peer.node));
-    return;
+    return false;
   }
   auto admission = st.members->admit(peer, dialled, clock::now());
   if (admission.replaced) {
@@ -131,6 +132,7 @@ void admit(cluster_pointer self, const caf::actor& handle, cluster::node_identit
     tell_presence(self, peer.node, true);
   }
   send_heartbeat(self, it->second);
+  return true;
 }
 
 void dial_failed(cluster_pointer self, const std::string& address, const std::string& why) {
@@ -164,7 +166,9 @@ void greet(cluster_pointer self, const std::string& address, const cluster_gate_
                 .then(
                     [=](const caf::actor& cluster, std::uint64_t incarnation,
                         std::string& their_address) {
-                      admit(self, cluster, {node, incarnation, std::move(their_address)}, address);
+                      if (!admit(self, cluster, {node, incarnation, std::move(their_address)},
+                                 address))
+                        dial_failed(self, address, "not admitted: see the error above");
                     },
                     [=](caf::error& err) {
                       self->state.log.warn(
@@ -343,7 +347,8 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
       [=](atoms::peer, const caf::actor& handle, std::string& node, std::uint64_t incarnation,
           std::string& address) {
         if (from_this_node(self))
-          admit(self, handle, {std::move(node), incarnation, std::move(address)}, "");
+          static_cast<void>(
+              admit(self, handle, {std::move(node), incarnation, std::move(address)}, ""));
       },
       // Answered with null to other nodes. (Not caf::result<json::value>: it would brace-initialize
       // the value, making it an array.)

@@ -216,6 +216,15 @@ describe('cluster: three nodes on 127.0.0.1', () => {
     assert.deepEqual(await onC.next(), { after: 'crash' })
   })
 
+  it('a second node under a name already taken is refused on both sides, with an error', async () => {
+    const twin = await startNode('a', await freePort(), [nodes[0].port])
+    await until(() => /also named 'a'/.test(twin.output), 5_000, 'the twin to refuse a')
+    await until(() => /also named 'a'/.test(nodes[0].server.output), 5_000, 'a to refuse the twin')
+    assert.deepEqual((await clusterView(twin)).peers, [])
+    assert.equal((await clusterView(nodes[0].server)).peers.length, 2)
+    await twin.stop()
+  })
+
   it('a SIGSTOPped node is seen down within 5 s, and up again once it resumes', async () => {
     const hung = nodes[2]
     hung.server.child.kill('SIGSTOP')

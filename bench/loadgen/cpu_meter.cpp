@@ -6,13 +6,28 @@
 #include <algorithm>
 
 namespace bench {
+namespace {
+
+// The servers' utime + stime summed; nullopt when there is none or one cannot be read.
+std::optional<double> servers_cpu_seconds(const std::vector<pid_t>& pids) {
+  if (pids.empty()) return std::nullopt;
+  double sum = 0;
+  for (const pid_t pid : pids) {
+    const auto seconds = process_cpu_seconds(pid);
+    if (!seconds) return std::nullopt;
+    sum += *seconds;
+  }
+  return sum;
+}
+
+}  // namespace
 
 void cpu_meter::start() {
   started_ns_ = now_ns();
   self_start_s_ = self_cpu_seconds();
   machine_start_ = machine_cpu();
   received_start_ = ws_bytes_received();
-  if (server_pid_ > 0) server_start_s_ = process_cpu_seconds(server_pid_);
+  server_start_s_ = servers_cpu_seconds(server_pids_);
 }
 
 void cpu_meter::stop() {
@@ -20,7 +35,7 @@ void cpu_meter::stop() {
   self_stop_s_ = self_cpu_seconds();
   machine_stop_ = machine_cpu();
   received_stop_ = ws_bytes_received();
-  if (server_pid_ > 0) server_stop_s_ = process_cpu_seconds(server_pid_);
+  server_stop_s_ = servers_cpu_seconds(server_pids_);
 }
 
 double cpu_meter::wall_s() const {

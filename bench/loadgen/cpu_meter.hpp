@@ -10,12 +10,14 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace bench {
 
 class cpu_meter {
  public:
-  explicit cpu_meter(pid_t server_pid) : server_pid_(server_pid) {}
+  // The servers' CPU is summed (the nodes of a cluster); none: it is not measured.
+  explicit cpu_meter(std::vector<pid_t> server_pids) : server_pids_(std::move(server_pids)) {}
 
   void start();
   void stop();
@@ -27,7 +29,7 @@ class cpu_meter {
   boost::json::object to_json(double messages, std::size_t generator_processes) const;
 
  private:
-  pid_t server_pid_;
+  std::vector<pid_t> server_pids_;
   std::int64_t started_ns_ = 0;
   std::int64_t stopped_ns_ = 0;
   std::optional<double> server_start_s_;

@@ -24,7 +24,7 @@ const std::map<std::string, scenario_fn>& scenarios() {
       {"connect", bench::run_connect},   {"connect-worker", bench::run_connect_worker},
       {"fanout", bench::run_fanout},     {"echo", bench::run_echo},
       {"churn", bench::run_churn},       {"room", bench::run_room},
-      {"capacity", bench::run_capacity},
+      {"capacity", bench::run_capacity}, {"heal", bench::run_heal},
   };
   return table;
 }
@@ -74,7 +74,9 @@ int main(int argc, char** argv) {
     auto result = scenario->second(options);
     if (options.scenario.find("-worker") == std::string::npos) {
       result["scenario"] = options.scenario;
-      result["url"] = options.url;
+      boost::json::array urls;
+      for (const auto& url : options.urls) urls.emplace_back(url);
+      result["urls"] = std::move(urls);
       result["fd_limit_per_process"] = fd_limit;
     }
     std::cout << boost::json::serialize(result) << std::endl;

@@ -82,9 +82,11 @@ ws_target parse_url(const std::string& url) {
 
 std::string usage() {
   return R"(usage: beryl-loadgen SCENARIO [options]
-Scenarios: connect, fanout, echo, churn, room, capacity. Prints one JSON result on stdout.
-  --url ws://127.0.0.1:4000/socket/websocket   server (loopback only; wss:// for TLS)
-  --server-pid PID      measure the server's RSS and CPU through /proc/PID
+Scenarios: connect, fanout, echo, churn, room, capacity, heal. Prints one JSON result on stdout.
+  --url ws://127.0.0.1:4000/socket/websocket   server (loopback only; wss:// for TLS); repeat
+                        it for the nodes of a cluster: connection i goes to URL i mod count
+  --server-pid PID      measure the server's RSS and CPU through /proc/PID; repeat it for every
+                        node of a cluster (their RSS and CPU are summed)
   --connections N       connect: total; fanout: subscribers; echo, churn: clients; room: members
   --steps A,B,C         connect: sizes at which to measure RSS and joins/s
   --rate R              fanout: messages/s offered; churn, room probes: joins/s (0 = unpaced)
@@ -95,6 +97,11 @@ Scenarios: connect, fanout, echo, churn, room, capacity. Prints one JSON result 
   --probes N            room: connections that join and leave the full room, one at a time
   --storms K            room: join storms, each on a fresh topic and connections (default 1);
                         the median storm's figures, every storm's latencies
+  --broadcasts K        connect: then K shouts from the first connection, one at a time, each
+                        awaited by every connection (lost, duplicated, time to reach all)
+  --pause-pid PID       heal: the server of the last --url, to SIGSTOP until the others see
+                        its members leave, then SIGCONT (members on presence:heal; observers
+                        time how long until every node shows every member again)
   --per-process N       connections per generator process (default 19000)
   --max-in-flight N     concurrent handshakes per process (default 256)
   --timeout S           hard deadline for the scenario (default 120)
@@ -110,8 +117,8 @@ loadgen_options parse_options(int argc, char** argv) {
   loadgen_options o;
   o.scenario = argv[1];
   const std::map<std::string, std::function<void(const std::string&)>> setters = {
-      {"--url", [&](const std::string& v) { o.url = v; }},
-      {"--server-pid", [&](const std::string& v) { o.server_pid = std::stoi(v); }},
+      {"--url", [&](const std::string& v) { o.urls.push_back(v); }},
+      {"--server-pid", [&](const std::string& v) { o.server_pids.push_back(std::stoi(v)); }},
       {"--connections", [&](const std::string& v) { o.connections = to_size(v); }},
       {"--steps", [&](const std::string& v) { o.steps = to_sizes(v); }},
       {"--rate", [&](const std::string& v) { o.rate = std::stod(v); }},
@@ -120,6 +127,8 @@ loadgen_options parse_options(int argc, char** argv) {
       {"--dwell-ms", [&](const std::string& v) { o.dwell_ms = std::stod(v); }},
       {"--probes", [&](const std::string& v) { o.probes = to_size(v); }},
       {"--storms", [&](const std::string& v) { o.storms = std::max<std::size_t>(1, to_size(v)); }},
+      {"--broadcasts", [&](const std::string& v) { o.broadcasts = to_size(v); }},
+      {"--pause-pid", [&](const std::string& v) { o.pause_pid = std::stoi(v); }},
       {"--per-process", [&](const std::string& v) { o.per_process = to_size(v); }},
       {"--max-in-flight", [&](const std::string& v) { o.max_in_flight = to_size(v); }},
       {"--timeout", [&](const std::string& v) { o.timeout_s = std::stod(v); }},
@@ -141,15 +150,22 @@ loadgen_options parse_options(int argc, char** argv) {
       throw std::invalid_argument(std::string("bad value for ") + argv[i] + ": " + argv[i + 1]);
     }
   }
-  o.target = parse_url(o.url);
-  o.target.source_ports =
-      std::make_shared<source_port_range>(o.source_port_first, o.source_port_last);
+  if (o.urls.empty()) o.urls = {"ws://127.0.0.1:4000/socket/websocket"};
+  for (const auto& url : o.urls) {
+    o.targets.push_back(parse_url(url));
+    // A range per server: a local port may serve one connection to each of them.
+    o.targets.back().source_ports =
+        std::make_shared<source_port_range>(o.source_port_first, o.source_port_last);
+  }
   if (o.steps.empty()) o.steps = {o.connections};
   std::sort(o.steps.begin(), o.steps.end());
   if (o.per_process == 0 || o.max_in_flight == 0 || o.senders == 0 || o.step == 0) {
     throw std::invalid_argument("--per-process, --max-in-flight, --senders, --step must be > 0");
   }
   if (o.scenario == "fanout" && o.rate <= 0) throw std::invalid_argument("fanout needs --rate > 0");
+  if (o.scenario == "heal" && (o.pause_pid <= 0 || o.urls.size() < 2)) {
+    throw std::invalid_argument("heal needs --pause-pid and at least two --url");
+  }
   return o;
 }
 

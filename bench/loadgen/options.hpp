@@ -14,9 +14,11 @@ namespace bench {
 
 struct loadgen_options {
   std::string scenario;
-  std::string url = "ws://127.0.0.1:4000/socket/websocket";
-  ws_target target;                 // derived from url
-  pid_t server_pid = 0;             // 0: server RSS and CPU are not measured
+  // --url, repeatable: several servers of one cluster, each connection on the next in turn.
+  std::vector<std::string> urls;
+  std::vector<ws_target> targets;  // derived from urls, each with its own source ports
+  // --server-pid, repeatable: the servers whose RSS and CPU are measured (summed); none: not
+  std::vector<pid_t> server_pids;
   std::size_t connections = 1000;   // connect: total; fanout: subscribers; echo, churn: clients
   std::vector<std::size_t> steps;   // connect: sizes at which to measure; default {connections}
   double rate = 100;                // fanout: messages/s; churn: joins/s (0: as fast as possible)
@@ -39,6 +41,9 @@ struct loadgen_options {
   // room
   std::size_t probes = 0;  // connections that join and leave the full room at --rate joins/s
   std::size_t storms = 1;  // join storms, each on a fresh topic with fresh connections
+  // connect: shouts sent from the first connection once all joined, each awaited by all
+  std::size_t broadcasts = 0;
+  pid_t pause_pid = 0;  // heal: the server (of the last --url) to SIGSTOP and SIGCONT
 };
 
 // Parses argv; throws std::invalid_argument with a message for the user.

@@ -37,8 +37,8 @@ class capacity_scenario final : public swarm::sink {
   explicit capacity_scenario(const loadgen_options& o)
       : o_(o),
         max_clients_(std::min(o.max_clients, o.per_process)),
-        swarm_(io_, o.target, *this, o.max_in_flight),
-        meter_(o.server_pid),
+        swarm_(io_, o.targets, *this, o.max_in_flight),
+        meter_(o.server_pids),
         step_timer_(io_) {}
 
   boost::json::object run() {
@@ -84,7 +84,7 @@ class capacity_scenario final : public swarm::sink {
     samples_.clear();
     in_flight_.clear();
     issued_ = 0;
-    meter_ = cpu_meter(o_.server_pid);
+    meter_ = cpu_meter(o_.server_pids);
     meter_.start();
     for (std::size_t s = 0; s < std::min(o_.senders, clients_); ++s) broadcast(s);
     step_timer_.expires_after(std::chrono::seconds(static_cast<long>(step_timeout_s)));

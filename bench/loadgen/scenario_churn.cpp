@@ -37,8 +37,8 @@ class churn_scenario final : public swarm::sink {
  public:
   explicit churn_scenario(const loadgen_options& o)
       : o_(o),
-        swarm_(io_, o.target, *this, o.max_in_flight),
-        meter_(o.server_pid),
+        swarm_(io_, o.targets, *this, o.max_in_flight),
+        meter_(o.server_pids),
         topic_(o.topic.empty() ? default_topic : o.topic),
         clients_(o.connections + 1),
         timer_(io_) {

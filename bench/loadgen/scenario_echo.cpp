@@ -22,8 +22,8 @@ class echo_scenario final : public swarm::sink {
  public:
   explicit echo_scenario(const loadgen_options& o)
       : o_(o),
-        swarm_(io_, o.target, *this, o.max_in_flight),
-        meter_(o.server_pid),
+        swarm_(io_, o.targets, *this, o.max_in_flight),
+        meter_(o.server_pids),
         pending_(o.connections),
         timer_(io_) {}
 

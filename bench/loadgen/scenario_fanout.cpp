@@ -1,6 +1,8 @@
 // fanout: one publisher broadcasts `rate` messages/s for `duration` seconds to N subscribers of
 // one topic. Every subscriber checks the sequence numbers it receives (lost, duplicated,
-// out-of-order) and the latency from the publisher's send to its receipt.
+// out-of-order) and the latency from the publisher's send to its receipt. With several --url (a
+// cluster) connection i goes to URL i mod count: the publisher is on the first, the subscribers
+// spread evenly, so most deliveries cross nodes.
 #include "clock.hpp"
 #include "cpu_meter.hpp"
 #include "pacer.hpp"
@@ -28,8 +30,8 @@ class fanout_scenario final : public swarm::sink {
   explicit fanout_scenario(const loadgen_options& o)
       : o_(o),
         subscribers_(o.connections),
-        swarm_(io_, o.target, *this, o.max_in_flight),
-        meter_(o.server_pid),
+        swarm_(io_, o.targets, *this, o.max_in_flight),
+        meter_(o.server_pids),
         pacer_(
             io_, o.rate, o.duration_s, [this] { return publish(); }, [this] { drain(); }),
         planned_(pacer_.planned()),

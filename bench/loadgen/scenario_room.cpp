@@ -43,8 +43,8 @@ class room_scenario final : public swarm::sink {
   explicit room_scenario(const loadgen_options& o)
       : o_(o),
         base_topic_(o.topic.empty() ? default_topic : o.topic),
-        storm_meter_(o.server_pid),
-        probe_meter_(o.server_pid),
+        storm_meter_(o.server_pids),
+        probe_meter_(o.server_pids),
         timer_(io_) {}
 
   boost::json::object run() {
@@ -107,7 +107,7 @@ class room_scenario final : public swarm::sink {
     last_state_ns_ = 0;
     all_joined_ = false;
     storm_running_ = true;
-    swarm_ = std::make_unique<swarm>(io_, o_.target, *this, o_.max_in_flight);
+    swarm_ = std::make_unique<swarm>(io_, o_.targets, *this, o_.max_in_flight);
     storm_meter_.start();
     swarm::join_spec members{
         topic_, [](std::size_t i) { return "{\"user\":\"m" + std::to_string(i) + "\"}"; }};

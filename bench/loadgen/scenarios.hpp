@@ -20,6 +20,7 @@ boost::json::object run_echo(const loadgen_options& options);
 boost::json::object run_churn(const loadgen_options& options);
 boost::json::object run_room(const loadgen_options& options);
 boost::json::object run_capacity(const loadgen_options& options);
+boost::json::object run_heal(const loadgen_options& options);
 
 // Runs `io` until a scenario stops it or `timeout_s` passes; returns true on the timeout.
 bool run_until_stopped(boost::asio::io_context& io, double timeout_s);

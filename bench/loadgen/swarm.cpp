@@ -13,10 +13,10 @@ constexpr std::size_t heartbeat_slices = 30;
 
 }  // namespace
 
-swarm::swarm(boost::asio::io_context& io, ws_target target, sink& frame_sink,
+swarm::swarm(boost::asio::io_context& io, std::vector<ws_target> targets, sink& frame_sink,
              std::size_t max_in_flight)
     : io_(io),
-      target_(std::move(target)),
+      targets_(std::move(targets)),
       sink_(frame_sink),
       max_in_flight_(max_in_flight),
       heartbeat_timer_(io) {
@@ -46,7 +46,7 @@ void swarm::launch_more() {
     conns_.push_back(std::make_unique<phx_conn>(io_, *this, index));
     states_.push_back({now_ns(), conn_stage::connecting});
     ++in_flight_;
-    conns_.back()->connect(target_);
+    conns_.back()->connect(targets_[index % targets_.size()]);
   }
 }
 

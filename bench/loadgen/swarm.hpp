@@ -36,7 +36,9 @@ class swarm final : public phx_listener {
     std::function<std::string(std::size_t index)> payload;  // the join payload; "{}" when unset
   };
 
-  swarm(boost::asio::io_context& io, ws_target target, sink& frame_sink, std::size_t max_in_flight);
+  // Connection i goes to targets[i % targets.size()] (the nodes of a cluster, or one server).
+  swarm(boost::asio::io_context& io, std::vector<ws_target> targets, sink& frame_sink,
+        std::size_t max_in_flight);
 
   // Adds connections until there are `total`; `done` runs once every new one joined or failed.
   void grow(std::size_t total, join_spec spec, std::function<void()> done);
@@ -75,7 +77,7 @@ class swarm final : public phx_listener {
   void schedule_heartbeats();
 
   boost::asio::io_context& io_;
-  ws_target target_;
+  std::vector<ws_target> targets_;
   sink& sink_;
   std::size_t max_in_flight_;
   std::vector<std::unique_ptr<phx_conn>> conns_;

@@ -7,7 +7,8 @@ import os
 # scenario -> [(label, path into the result, True when higher is better)]
 HEADLINES = {
     "connect": [("RSS/connection (B)", ("rss_per_connection_bytes",), False),
-                ("joins/s", ("joins_per_s",), True)],
+                ("joins/s", ("joins_per_s",), True),
+                ("broadcast reach, slowest (s)", ("broadcast", "reach_max_s"), False)],
     "fanout": [("deliveries/s", ("deliveries_per_s",), True),
                ("p99 (µs)", ("latency", "p99_us"), False)],
     "echo": [("replies/s", ("replies_per_s",), True),
@@ -15,6 +16,7 @@ HEADLINES = {
     "churn": [("joins/s", ("joins_per_s",), True),
               ("presence lag p99 (µs)", ("presence_lag", "p99_us"), False)],
     "capacity": [("clients under the limit", ("capacity",), True)],
+    "heal": [("presence healed in (s)", ("heal_convergence_s",), False)],
     "_cpu": [("server CPU µs/msg", ("cpu", "server_cpu_us_per_msg"), False)],
 }
 

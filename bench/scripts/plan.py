@@ -8,7 +8,7 @@ scenario works end to end.
 from collections import namedtuple
 
 # server: "beryl", "beryl-tls" (beryl-server on wss://), "beryl-no-metrics" (beryl-server
-# --no-metrics) or "yardstick" (bench/yardstick);
+# --no-metrics), "yardstick" (bench/yardstick) or "cluster" (three beryl-server nodes);
 # versus: the plain beryl run this one is reported beside, None for the plain beryl runs.
 # server_args: extra arguments for the server.
 Run = namedtuple("Run", "name scenario args server versus server_args")
@@ -22,6 +22,8 @@ FULL = [
     ("connect-5000", "connect", ["--connections", "5000", "--per-process", "2500"]),
     # Throughput vs offered rate: 2,000 subscribers, 100 to 1,000 messages/s.
     ("fanout-2000x100", "fanout", ["--connections", "2000", "--rate", "100", "--duration", "10"]),
+    # The single node beside cluster-fanout-3x2000x100: the same 6,000 subscribers and rate.
+    ("fanout-6000x100", "fanout", ["--connections", "6000", "--rate", "100", "--duration", "10"]),
     ("fanout-2000x250", "fanout", ["--connections", "2000", "--rate", "250", "--duration", "5"]),
     ("fanout-2000x500", "fanout", ["--connections", "2000", "--rate", "500", "--duration", "4"]),
     ("fanout-2000x1000", "fanout", ["--connections", "2000", "--rate", "1000", "--duration", "3"]),
@@ -57,6 +59,7 @@ FULL = [
 SMOKE = [
     ("connect-300", "connect", ["--connections", "300", "--steps", "100,300"]),
     ("fanout-50x50", "fanout", ["--connections", "50", "--rate", "50", "--duration", "1"]),
+    ("fanout-60x50", "fanout", ["--connections", "60", "--rate", "50", "--duration", "1"]),
     ("echo-5", "echo", ["--connections", "5", "--duration", "1"]),
     ("churn-5x100", "churn", ["--connections", "5", "--rate", "100", "--duration", "1"]),
     ("churn-20-dwell50", "churn",
@@ -99,16 +102,43 @@ YARDSTICK_SMOKE = {"connect-300": [], "fanout-50x50": [], "echo-5": ONE_THREAD}
 NO_METRICS_FULL = ["fanout-2000x1000", "echo-50"]
 NO_METRICS_SMOKE = ["fanout-50x50", "echo-5"]
 
+# The cluster (docs/cluster.md): three beryl-server nodes on this machine, started by the suite
+# for each run; the generator spreads its connections over them (connection i on node i mod 3)
+# and publishes from node 1. (name, scenario, arguments, the single-node run it is reported
+# beside, the nodes' arguments.) On one machine the three nodes share the two cores, so the
+# cluster fanout is set beside one node serving the same 6,000 subscribers at the same rate.
+# The heal run stops node 3 (SIGSTOP) until the others saw its members leave, so it runs with
+# a short presence down period; the down period must exceed 11 broadcast periods.
+HEAL_SERVER_ARGS = ["--presence-broadcast-ms", "100", "--presence-down-period-ms", "2000"]
+
+CLUSTER_FULL = [
+    ("cluster-fanout-3x2000x100", "fanout",
+     ["--connections", "6000", "--rate", "100", "--duration", "10"], "fanout-6000x100", []),
+    # 19,500 per node, the most a node's 20,000 open files allow; 4 generator processes.
+    ("cluster-broadcast-58500", "connect", ["--connections", "58500", "--broadcasts", "3"], None,
+     []),
+    ("cluster-presence-heal", "heal", ["--connections", "1500"], None, HEAL_SERVER_ARGS),
+]
+
+CLUSTER_SMOKE = [
+    ("cluster-fanout-3x20x50", "fanout",
+     ["--connections", "60", "--rate", "50", "--duration", "1"], "fanout-60x50", []),
+    # Three generator processes, as the full run's several.
+    ("cluster-broadcast-300", "connect",
+     ["--connections", "300", "--per-process", "100", "--broadcasts", "2"], None, []),
+    ("cluster-presence-heal-60", "heal", ["--connections", "60"], None, HEAL_SERVER_ARGS),
+]
+
 # Seconds a single run may take before the generator stops itself.
 TIMEOUT_S = {"full": 240, "smoke": 30}
 
 
 def runs(smoke):
     """The plain runs, each followed by its yardstick run and its --no-metrics run if it has
-    them, then the TLS runs."""
-    plain, tls, yardstick, no_metrics = (
-        (SMOKE, TLS_SMOKE, YARDSTICK_SMOKE, NO_METRICS_SMOKE) if smoke
-        else (FULL, TLS_FULL, YARDSTICK_FULL, NO_METRICS_FULL))
+    them, then the TLS runs, then the cluster runs."""
+    plain, tls, yardstick, no_metrics, cluster = (
+        (SMOKE, TLS_SMOKE, YARDSTICK_SMOKE, NO_METRICS_SMOKE, CLUSTER_SMOKE) if smoke
+        else (FULL, TLS_FULL, YARDSTICK_FULL, NO_METRICS_FULL, CLUSTER_FULL))
     out = []
     for name, scenario, args in plain:
         out.append(Run(name, scenario, args, "beryl", None, []))
@@ -117,5 +147,7 @@ def runs(smoke):
         if name in no_metrics:
             out.append(Run(name + "-no-metrics", scenario, args, "beryl-no-metrics", name,
                            ["--no-metrics"]))
-    return out + [Run(name, scenario, args, "beryl-tls", versus, [])
-                  for name, scenario, args, versus in tls]
+    out += [Run(name, scenario, args, "beryl-tls", versus, [])
+            for name, scenario, args, versus in tls]
+    return out + [Run(name, scenario, args, "cluster", versus, server_args)
+                  for name, scenario, args, versus, server_args in cluster]

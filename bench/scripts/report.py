@@ -43,9 +43,10 @@ def _by_name(results):
 
 
 def _by_scenario(results, scenario):
-    """The runs of a scenario with a result, but not the yardstick's: it has its own section."""
+    """The runs of a scenario with a result, but not the yardstick's or the cluster's: they have
+    their own sections."""
     return [run for run in results["runs"] if run["scenario"] == scenario and run.get("result")
-            and run.get("server") != "yardstick"]
+            and run.get("server") not in ("yardstick", "cluster")]
 
 
 def _by_server(results, server):
@@ -102,6 +103,7 @@ class Report:
         self._yardstick()
         self._counting_cost()
         self._tls()
+        self._cluster()
         self._comparison()
         self._problems()
         path = self.base + ".md"
@@ -417,6 +419,89 @@ class Report:
         for run, plain in pairs:
             self._versus_rows(f"{run['name']} | {run['versus']}", run["scenario"], run["result"],
                               plain)
+        self._add("")
+
+    def _cluster(self):
+        """The runs against three nodes: fanout beside one node, broadcast reach, presence heal."""
+        runs = _by_server(self.results, "cluster")
+        if not runs:
+            return
+        self._add("## Cluster: three nodes on this machine", "",
+                  "Three `beryl-server` nodes (`--node`, `--cluster-port`, each seeded with the "
+                  "previous one) share the machine's cores with the generator; connection i goes "
+                  "to node i mod 3 and the publisher is on node 1, so two thirds of the "
+                  "deliveries cross nodes. Server CPU is the three nodes' sum.", "")
+        self._cluster_fanout([run for run in runs if run["scenario"] == "fanout"])
+        self._cluster_broadcast([run for run in runs if run["scenario"] == "connect"])
+        self._cluster_heal([run for run in runs if run["scenario"] == "heal"])
+
+    def _cluster_fanout(self, runs):
+        if not runs:
+            return
+        self._add("**Fanout across nodes.** Set beside one node serving the same subscribers at "
+                  "the same rate (on one machine the nodes share its cores, so this compares the "
+                  "same work with and without the cluster); cluster / single under 1 is what "
+                  "crossing nodes costs.", "",
+                  "| run | single node | subscribers | deliveries/s | single deliveries/s | "
+                  "cluster / single | p50 ms | p99 ms | single p99 ms | max ms | lost | dup | "
+                  "out of order |", "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        by_name = _by_name(self.results)
+        for run in runs:
+            r = run["result"]
+            single = by_name.get(run.get("versus"), {}).get("result") or {}
+            ours, theirs = r["deliveries_per_s"], single.get("deliveries_per_s")
+            lat = r["latency"]
+            self._add(f"| {run['name']} | {run.get('versus', '–')} | {r['subscribers']:,} | "
+                      f"{_num(ours)} | {_num(theirs)} | "
+                      f"{f'{ours / theirs:.2f}×' if theirs else '–'} | {_ms(lat['p50_us'])} | "
+                      f"{_ms(lat['p99_us'])} | {_ms(compare.dig(single, ('latency', 'p99_us')))} | "
+                      f"{_ms(lat['max_us'])} | {r['lost']:,} | {r['duplicated']:,} | "
+                      f"{r['out_of_order']:,} |")
+        self._add("")
+
+    def _cluster_broadcast(self, runs):
+        if not runs:
+            return
+        self._add("**Broadcast to every connection.** Idle connections joined to one `bench:*` "
+                  "topic, spread evenly over the nodes by several generator processes; then "
+                  "shouts from node 1, one at a time: reach is the time from the send until the "
+                  "last connection (the publisher's included) has it.", "",
+                  "| run | connections | processes | joins/s | RSS/connection B (3 nodes) | "
+                  "broadcasts | reach ms (each) | lost | dup | out of order |",
+                  "|---|---|---|---|---|---|---|---|---|---|")
+        for run in runs:
+            r = run["result"]
+            b = r.get("broadcast") or {"count": 0, "reach_s": [], "lost": "–",
+                                       "duplicated": "–", "out_of_order": "–"}
+            reach = ", ".join("–" if s is None else f"{s * 1000:,.0f}" for s in b["reach_s"])
+            self._add(f"| {run['name']} | {r['joined']:,} | {r['processes']} | "
+                      f"{_num(r['joins_per_s'])} | {_num(r['rss_per_connection_bytes'])} | "
+                      f"{b['count']} | {reach} | {b['lost']} | {b['duplicated']} | "
+                      f"{b['out_of_order']} |")
+        self._add("")
+
+    def _cluster_heal(self, runs):
+        if not runs:
+            return
+        self._add("**Presence after a partition heals.** Members join `presence:heal` on every "
+                  "node (the first connection on each node also observes); once every node "
+                  "shows every member, node 3 is stopped (SIGSTOP) until the other two saw its "
+                  "members leave (silent for the presence down period), then continued "
+                  "(SIGCONT). Healed = SIGCONT until every observer shows every member again "
+                  "(and still does 2 s later); relapses count views that were complete after "
+                  "SIGCONT and lost members again.", "",
+                  "| run | members | initial convergence ms | partition seen after ms | "
+                  "healed in ms | relapses | members seen per node |",
+                  "|---|---|---|---|---|---|---|")
+        for run in runs:
+            r = run["result"]
+            healed = r["heal_convergence_s"]
+            seen = ", ".join(f"{n:,}" for n in r["members_seen_per_node"])
+            self._add(f"| {run['name']} | {r['members']:,} | "
+                      f"{r['initial_convergence_s'] * 1000:,.0f} | "
+                      f"{r['partition_s'] * 1000:,.0f} | "
+                      f"{'**not healed**' if healed is None else f'{healed * 1000:,.0f}'} | "
+                      f"{r['relapses']} | {seen} |")
         self._add("")
 
     def _capacity(self):

@@ -13,7 +13,7 @@ import machine
 import plan
 import quiet
 from report import Report
-from server import BUILD_TARGETS, ManagedServer, build
+from server import BUILD_TARGETS, ManagedCluster, ManagedServer, build
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.dirname(BENCH_DIR)
@@ -45,10 +45,13 @@ def parse_args():
     return p.parse_args()
 
 
-def run_loadgen(loadgen, scenario, args, url, server_pid, timeout_s):
-    cmd = [loadgen, scenario, *args, "--url", url, "--timeout", str(timeout_s)]
-    if server_pid:
-        cmd += ["--server-pid", str(server_pid)]
+def run_loadgen(loadgen, scenario, args, urls, server_pids, timeout_s):
+    """urls and server_pids: one server, or the nodes of a cluster (server_pids may be empty)."""
+    cmd = [loadgen, scenario, *args, "--timeout", str(timeout_s)]
+    for url in urls:
+        cmd += ["--url", url]
+    for pid in server_pids:
+        cmd += ["--server-pid", str(pid)]
     log("$ " + " ".join(os.path.relpath(c, REPO) if c == loadgen else c for c in cmd))
     started = time.monotonic()
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
@@ -74,6 +77,12 @@ def problems_of(run):
     if r.get("timed_out"):
         out.append(f"{name}: hit its deadline")
     scenario = run["scenario"]
+    broadcast = r.get("broadcast")
+    if broadcast:
+        for key in ("lost", "duplicated", "out_of_order"):
+            if broadcast[key]:
+                out.append(f"{name}: {broadcast[key]:,} broadcast deliveries "
+                           f"{key.replace('_', ' ')}")
     if scenario == "fanout":
         for key in ("lost", "duplicated", "out_of_order", "malformed", "connections_lost",
                     "join_failures"):
@@ -104,6 +113,13 @@ def problems_of(run):
             for key in ("join_errors", "unreached"):
                 if probes[key]:
                     out.append(f"{name}: {probes[key]:,} probe {key.replace('_', ' ')}")
+    elif scenario == "heal":
+        for key in ("join_failures", "connections_lost"):
+            if r[key]:
+                out.append(f"{name}: {r[key]:,} {key.replace('_', ' ')}")
+        if not r["converged"]:
+            out.append(f"{name}: presence did not converge after the partition healed "
+                       f"(members seen per node: {r['members_seen_per_node']})")
     elif scenario == "capacity" and not r["steps"]:
         out.append(f"{name}: no step completed ({r['stopped_because']})")
     return out
@@ -137,15 +153,16 @@ def main():
         "commit": machine.git_commit(REPO),
         "machine": machine.describe(),
         "server": {"description": f"external server at {args.url}" if args.url else
-                   "beryl-server (Release), restarted for each run (and beryl-yardstick for the "
-                   "yardstick runs)",
+                   "beryl-server (Release), restarted for each run (beryl-yardstick for the "
+                   "yardstick runs, three clustered nodes for the cluster runs)",
                    "url": args.url, "pid": args.server_pid},
         "runs": [],
     }
     os.makedirs(base, exist_ok=True)  # charts and the server logs
     server = None if args.url else ManagedServer(args.build_dir, base)
+    cluster = None if args.url else ManagedCluster(args.build_dir, base)
     if args.url:
-        # The yardstick, --no-metrics and TLS runs need the servers this suite starts.
+        # The yardstick, --no-metrics, TLS and cluster runs need the servers this suite starts.
         runs = [r for r in runs if r.server == "beryl"]
 
     quiet_wait = args.quiet_wait if args.quiet_wait is not None else (0 if args.smoke else 30)
@@ -157,20 +174,24 @@ def main():
             run["versus"] = spec.versus
         if quiet_wait > 0:
             run["busy_before_pct"] = round(quiet.wait_for_quiet(quiet_wait, log), 1)
+        managed = cluster if spec.server == "cluster" else server
         try:
-            if server:
-                server.start(spec.server, spec.server_args)
-            url = server.url if server else args.url
-            pid = server.pid if server else args.server_pid
-            run.update(run_loadgen(loadgen, spec.scenario, spec.args, url, pid,
+            if managed:
+                managed.start("beryl" if managed is cluster else spec.server, spec.server_args)
+            urls = managed.urls if managed else [args.url]
+            pids = managed.pids if managed else [p for p in [args.server_pid] if p]
+            loadgen_args = list(spec.args)
+            if spec.scenario == "heal":  # the node to partition: one this suite started
+                loadgen_args += ["--pause-pid", str(pids[-1])]
+            run.update(run_loadgen(loadgen, spec.scenario, loadgen_args, urls, pids,
                                    plan.TIMEOUT_S[mode]))
-            if server and not server.alive():
-                run["server_exit"] = server.stop()
+            if managed and not managed.alive():
+                run["server_exit"] = managed.stop()
         except (RuntimeError, subprocess.SubprocessError, OSError) as e:
             run["error"] = str(e)
         finally:
-            if server:
-                server.stop()
+            if managed:
+                managed.stop()
         results["runs"].append(run)
         for problem in problems_of(run):
             log("problem: " + problem)
@@ -204,8 +225,13 @@ def summary(results):
 def headline(scenario, r):
     if scenario == "connect":
         rss = r["rss_per_connection_bytes"]
-        return (f"{r['joined']:,} joined, {r['joins_per_s']:,.0f} joins/s, "
+        text = (f"{r['joined']:,} joined, {r['joins_per_s']:,.0f} joins/s, "
                 f"RSS/conn {'–' if rss is None else f'{rss:,.0f} B'}")
+        broadcast = r.get("broadcast")
+        if broadcast:
+            text += (f"; {broadcast['count']} broadcasts reached all in ≤ "
+                     f"{broadcast['reach_max_s'] * 1000:,.0f} ms, lost {broadcast['lost']}")
+        return text
     if scenario == "fanout":
         return (f"{r['deliveries_per_s']:,.0f} deliveries/s, p99 {r['latency']['p99_us'] / 1000:.2f} ms, "
                 f"lost {r['lost']} dup {r['duplicated']} ooo {r['out_of_order']}")
@@ -230,6 +256,12 @@ def headline(scenario, r):
         return text
     if scenario == "capacity":
         return f"capacity {r['capacity']:,} clients ({r['stopped_because']})"
+    if scenario == "heal":
+        healed = r["heal_convergence_s"]
+        return (f"{r['members']:,} members on {r['nodes']} nodes: partition seen after "
+                f"{r['partition_s']:.2f} s, healed in "
+                f"{'–' if healed is None else f'{healed * 1000:,.0f} ms'}, "
+                f"relapses {r['relapses']}")
     return ""
 
 

@@ -59,7 +59,7 @@ using cluster_actor =
         // GET /debug/cluster shows it.
         caf::replies_to<atoms::list>::with<boost::json::value>,
         // -> {"peers_up", "peers", "forwarded", "received", "replicated", "dropped",
-    // "replication_lag_ms"} for /metrics
+        // "replication_lag_ms"} for /metrics
         caf::replies_to<atoms::stats>::with<boost::json::value>>;
 
 // The published gate: the handshake and nothing else (core/cluster/auth.hpp). A dialer says

@@ -20,7 +20,8 @@ namespace beryl::app {
 // each null when unknown. Pure: unit-tested alone.
 std::string prometheus_text(const boost::json::value& tree, const boost::json::value& listener);
 // The exposition text of the cluster actor's stats ({"peers_up", "peers", "forwarded",
-// "received", "replicated", "dropped", "replication_lag_ms"}); empty when null (not clustering). Pure: unit-tested alone.
+// "received", "replicated", "dropped", "replication_lag_ms"}); empty when null (not clustering).
+// Pure: unit-tested alone.
 std::string prometheus_cluster_text(const boost::json::value& cluster);
 // The exposition text of the counters. Pure: unit-tested alone.
 std::string prometheus_text(const counters::totals& counts);

@@ -49,7 +49,6 @@ std::int64_t unix_ms() {
 
 struct cluster_state {
   cluster_settings settings;
-  std::uint64_t incarnation = 0;
   std::optional<cluster::membership> members;
   pubsub_ref pubsub;
   presence_ref presence;
@@ -250,13 +249,10 @@ json::value peers_json(cluster_pointer self) {
 }
 
 cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_settings settings,
-                                             std::uint64_t incarnation, pubsub_ref pubsub,
+                                             cluster::node_identity me, pubsub_ref pubsub,
                                              presence_ref presence) {
   auto& st = self->state;
-  auto address = settings.bind + ":" + std::to_string(settings.port);
-  st.members.emplace(cluster::node_identity{settings.node, incarnation, address},
-                     settings.membership);
-  st.incarnation = incarnation;
+  st.members.emplace(std::move(me), settings.membership);
   st.pubsub = std::move(pubsub);
   st.presence = std::move(presence);
   auto now = clock::now();
@@ -380,14 +376,13 @@ std::uint64_t new_incarnation() {
 
 cluster_actor spawn_cluster(caf::actor_system& sys, cluster_settings settings, pubsub_ref pubsub,
                             presence_ref presence) {
-  auto incarnation = new_incarnation();
-  gate_identity identity{settings.node, incarnation,
-                         settings.bind + ":" + std::to_string(settings.port), settings.secret};
+  cluster::node_identity me{settings.node, new_incarnation(), settings.address()};
+  auto secret = settings.secret;
   auto bind = settings.bind;
   auto port = settings.port;
-  auto cluster = caf::actor_cast<cluster_actor>(sys.spawn(
-      cluster_behavior, std::move(settings), incarnation, std::move(pubsub), std::move(presence)));
-  auto gate = spawn_cluster_gate(sys, std::move(identity), cluster);
+  auto cluster = caf::actor_cast<cluster_actor>(
+      sys.spawn(cluster_behavior, std::move(settings), me, std::move(pubsub), std::move(presence)));
+  auto gate = spawn_cluster_gate(sys, std::move(me), std::move(secret), cluster);
   // A restarted cluster takes the port over from its previous start, whose gate died with it but
   // stays published (nothing is published there on the first start: that error means nothing).
   static_cast<void>(sys.middleman().close(port));

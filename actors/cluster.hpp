@@ -34,6 +34,9 @@ struct cluster_settings {
   std::uint16_t port = 0;          // --cluster-port
   std::vector<std::string> seeds;  // --peers, HOST:PORT each
   cluster::membership_settings membership;
+
+  // What this node tells its peers to dial: --cluster-bind:--cluster-port.
+  std::string address() const { return bind + ":" + std::to_string(port); }
 };
 
 // What an admitted peer sends (only built-in types: they cross the network).

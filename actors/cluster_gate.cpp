@@ -22,7 +22,8 @@ struct challenge {
 constexpr std::size_t max_challenges = 64;
 
 struct gate_state {
-  gate_identity identity;
+  cluster::node_identity identity;
+  std::string secret;
   cluster_actor cluster;
   std::map<caf::node_id, challenge> challenges;  // by the dialer's node
   std::deque<caf::node_id> arrival;              // oldest first
@@ -58,11 +59,12 @@ std::optional<challenge> take(gate_pointer self, const caf::node_id& from) {
   return c;
 }
 
-cluster_gate_actor::behavior_type gate(gate_pointer self, gate_identity identity,
-                                       cluster_actor cluster) {
+cluster_gate_actor::behavior_type gate(gate_pointer self, cluster::node_identity identity,
+                                       std::string secret, cluster_actor cluster) {
   // They live and die together: the cluster's supervisor restarts both.
   self->link_to(cluster);
   self->state.identity = std::move(identity);
+  self->state.secret = std::move(secret);
   self->state.cluster = std::move(cluster);
   using hello_answer = caf::result<std::string, std::string, std::string>;
   using prove_answer = caf::result<caf::actor, std::uint64_t, std::string>;
@@ -72,8 +74,8 @@ cluster_gate_actor::behavior_type gate(gate_pointer self, gate_identity identity
         if (!from) return caf::sec::invalid_argument;
         const auto& me = self->state.identity;
         auto nonce = cluster::new_nonce();
-        auto our_proof =
-            cluster::proof(me.secret, cluster::role::listener, me.node, nonce, dialer_nonce);
+        auto our_proof = cluster::proof(self->state.secret, cluster::role::listener, me.node, nonce,
+                                        dialer_nonce);
         remember(self, *from, {std::move(dialer), std::move(dialer_nonce), nonce});
         return {me.node, std::move(nonce), std::move(our_proof)};
       },
@@ -83,9 +85,9 @@ cluster_gate_actor::behavior_type gate(gate_pointer self, gate_identity identity
         auto c = from ? take(self, *from) : std::nullopt;
         const auto& me = self->state.identity;
         if (!c || c->dialer != dialer || !peer ||
-            !cluster::proofs_match(
-                cluster::proof(me.secret, cluster::role::dialer, dialer, c->dialer_nonce, c->nonce),
-                given)) {
+            !cluster::proofs_match(cluster::proof(self->state.secret, cluster::role::dialer, dialer,
+                                                  c->dialer_nonce, c->nonce),
+                                   given)) {
           self->state.log.warn(
               "cluster: refused node '{}' ({}): it did not prove it knows the cluster secret",
               log_text(dialer), log_text(address));
@@ -99,9 +101,9 @@ cluster_gate_actor::behavior_type gate(gate_pointer self, gate_identity identity
 
 }  // namespace
 
-cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, gate_identity self,
-                                      cluster_actor cluster) {
-  return sys.spawn(gate, std::move(self), std::move(cluster));
+cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, cluster::node_identity self,
+                                      std::string secret, cluster_actor cluster) {
+  return sys.spawn(gate, std::move(self), std::move(secret), std::move(cluster));
 }
 
 }  // namespace beryl

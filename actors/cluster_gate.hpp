@@ -10,16 +10,9 @@
 
 namespace beryl {
 
-// Who this node is, as the gate tells dialers it admits.
-struct gate_identity {
-  std::string node;
-  std::uint64_t incarnation = 0;
-  std::string address;
-  std::string secret;
-};
-
-// Admitted dialers are handed to `cluster` (atoms::peer), which gets linked to the gate.
-cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, gate_identity self,
-                                      cluster_actor cluster);
+// `self` is who this node is, as the gate tells the dialers it admits; admitted dialers are
+// handed to `cluster` (atoms::peer), which gets linked to the gate.
+cluster_gate_actor spawn_cluster_gate(caf::actor_system& sys, cluster::node_identity self,
+                                      std::string secret, cluster_actor cluster);
 
 }  // namespace beryl

@@ -22,7 +22,6 @@ namespace {
 struct shard_state {
   std::unique_ptr<presence::replicator> replica;
   std::size_t index = 0;       // this shard's place among the node's shards
-  std::size_t count = 1;       // the node's shards
   cluster_replicator cluster;  // once attached (clustered only)
   pubsub_ref pubsub;
   presence_settings settings;
@@ -120,7 +119,7 @@ void apply(shard_self self, presence::effects&& effects) {
   if (!st.cluster) return;
   for (auto& m : effects.messages)
     self->send(st.cluster, atoms::replicate::value, std::move(m.to), std::uint64_t{st.index},
-               std::uint64_t{st.count},
+               std::uint64_t{std::max<std::size_t>(1, st.settings.shards)},
                presence::encode(presence::envelope{st.replica->self(), std::move(m.message)}));
 }
 
@@ -134,13 +133,11 @@ void watch(shard_self self, const caf::actor& owner) {
 }
 
 shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
-                                         presence_settings settings, std::size_t index,
-                                         std::size_t count) {
+                                         presence_settings settings, std::size_t index) {
   auto& st = self->state;
   st.replica =
       std::make_unique<presence::replicator>(replica_of(settings, index), settings.replication);
   st.index = index;
-  st.count = count;
   if (settings.clustered) self->send(self, atoms::tick::value);
   st.pubsub = std::move(pubsub);
   st.settings = std::move(settings);
@@ -252,8 +249,8 @@ presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
                                presence_settings settings) {
   std::vector<presence_shard_actor> shards;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.shards); ++i)
-    shards.push_back(caf::actor_cast<presence_shard_actor>(
-        sys.spawn(presence_shard, pubsub, settings, i, std::max<std::size_t>(1, settings.shards))));
+    shards.push_back(
+        caf::actor_cast<presence_shard_actor>(sys.spawn(presence_shard, pubsub, settings, i)));
   presence_ref ref{shards};
   return {sys.spawn(presence_owner, ref), ref};
 }

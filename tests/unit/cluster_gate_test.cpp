@@ -37,7 +37,7 @@ struct gate_fixture {
   caf::scoped_actor self{*f.sys};
   cluster_actor cluster = f.sys->spawn(recording_cluster, caf::actor{self});
   cluster_gate_actor gate =
-      spawn_cluster_gate(*f.sys, {"gatekeeper", 42, "127.0.0.1:7000", secret}, cluster);
+      spawn_cluster_gate(*f.sys, {"gatekeeper", 42, "127.0.0.1:7000"}, secret, cluster);
 
   ~gate_fixture() { self->send_exit(cluster, caf::exit_reason::user_shutdown); }
 

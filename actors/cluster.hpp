@@ -32,11 +32,14 @@ struct cluster_settings {
   std::string secret;
   std::string bind = "127.0.0.1";  // --cluster-bind
   std::uint16_t port = 0;          // --cluster-port
+  std::string advertise;           // --cluster-advertise HOST:PORT, when not bind:port
   std::vector<std::string> seeds;  // --peers, HOST:PORT each
   cluster::membership_settings membership;
 
-  // What this node tells its peers to dial: --cluster-bind:--cluster-port.
-  std::string address() const { return bind + ":" + std::to_string(port); }
+  // What this node tells its peers to dial: --cluster-advertise, or --cluster-bind:--cluster-port.
+  std::string address() const {
+    return advertise.empty() ? bind + ":" + std::to_string(port) : advertise;
+  }
 };
 
 // What an admitted peer sends (only built-in types: they cross the network).

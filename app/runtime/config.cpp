@@ -3,6 +3,8 @@
 #include "core/cluster/peer_address.hpp"
 #include "core/presence/replication.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
 #include <sys/resource.h>
 #include <algorithm>
 #include <charconv>
@@ -225,6 +227,12 @@ std::vector<option> options() {
       {"cluster-bind", "ADDR",
        "address to listen on for other nodes, and to tell them (default 127.0.0.1)",
        [](server_config& c, const std::string& v) { c.cluster.bind = v; }},
+      {"cluster-advertise", "HOST:PORT",
+       "address the other nodes reach this one at, when not --cluster-bind:--cluster-port "
+       "(NAT, containers, a wildcard bind)",
+       [](server_config& c, const std::string& v) {
+         c.cluster.advertise = cluster::parse_peer_address(v).text();
+       }},
       {"peers", "HOST:PORT,...",
        "nodes to join; the rest are learnt from them, and lost ones redialled forever",
        [](server_config& c, const std::string& v) {
@@ -296,6 +304,12 @@ void derive_defaults(server_config& c) {
     c.presence_shards = c.clustered() ? cluster_presence_shards : c.actor_threads;
 }
 
+bool is_wildcard(const std::string& address) {
+  boost::system::error_code ec;
+  auto ip = boost::asio::ip::make_address(address, ec);
+  return !ec && ip.is_unspecified();
+}
+
 // What keeps the cluster options from making a cluster, if anything.
 std::optional<std::string> cluster_error(const server_config& c) {
   if (!c.clustered())
@@ -304,6 +318,10 @@ std::optional<std::string> cluster_error(const server_config& c) {
   if (c.cluster.node.empty()) return "--cluster-port needs --node NAME, unique in the cluster";
   if (c.cluster.secret.empty())
     return "--cluster-port needs --cluster-secret S, the same on every node";
+  // Peers dial what a node advertises: a wildcard would send them to their own host.
+  if (c.cluster.advertise.empty() && is_wildcard(c.cluster.bind))
+    return "--cluster-bind " + c.cluster.bind +
+           " needs --cluster-advertise HOST:PORT, the address the other nodes reach this one at";
   return std::nullopt;
 }
 

@@ -317,6 +317,24 @@ describe('cluster: options and defaults', () => {
     assert.match(noPort.stderr, /--cluster-port/)
     const badPeer = await runServerOnce(['--peers', '127.0.0.1:0'])
     assert.equal(badPeer.code, 2)
+    // Refused before binding anything: peers could not dial a wildcard.
+    const wildcard = await runServerOnce(['--node', 'a', '--cluster-port', '5999', '--cluster-secret', 's',
+      '--cluster-bind', '0.0.0.0'])
+    assert.equal(wildcard.code, 2)
+    assert.match(wildcard.stderr, /--cluster-advertise/)
+  })
+
+  it('a node is known to the others by its --cluster-advertise address, gossip included', async () => {
+    const [pa, pb, pc] = [await freePort(), await freePort(), await freePort()]
+    const a = await startNode('adv-a', pa, [], { extra: ['--cluster-advertise', `localhost:${pa}`] })
+    const b = await startNode('adv-b', pb, [pa])
+    // c is seeded with b only: it can reach a only at the address b's heartbeats pass on.
+    const c = await startNode('adv-c', pc, [pb])
+    await until(async () => (await peerStatus(c, 'adv-a')) === 'up', 5_000, 'c to reach a through gossip')
+    for (const viewer of [b, c]) {
+      const seen = (await clusterView(viewer)).peers.find((p) => p.node === 'adv-a')
+      assert.equal(seen.address, `localhost:${pa}`)
+    }
   })
 
   it('with the default --presence-broadcast-ms (1.5 s), a member shows on the other node within 2 s', async () => {

@@ -186,7 +186,7 @@ TEST_CASE("an embedding app's --help names it and lists its own options after th
   CHECK(parse_config({"--greeting", "x"}, env_of({})).exit_code == 2);  // unknown to the server
 }
 
-TEST_CASE("cluster: --node, --cluster-port, --cluster-bind, --peers, --cluster-secret") {
+TEST_CASE("cluster options: --node, --cluster-port, --cluster-bind, --cluster-advertise, --peers") {
   auto out = parse_config({"--node", "a", "--cluster-port", "5101", "--cluster-secret", "s",
                            "--peers", "127.0.0.1:5102, localhost:5103"},
                           env_of({{"BERYL_CLUSTER_BIND", "10.0.0.7"}}));
@@ -203,6 +203,15 @@ TEST_CASE("cluster: --node, --cluster-port, --cluster-bind, --peers, --cluster-s
   REQUIRE(alone.config);
   CHECK_FALSE(alone.config->clustered());
   CHECK(alone.config->cluster.bind == "127.0.0.1");
+  // Peers are told --cluster-bind:--cluster-port, or --cluster-advertise when given.
+  CHECK(c.address() == "10.0.0.7:5101");
+  auto advertised =
+      parse_config({"--node", "a", "--cluster-port", "5101", "--cluster-secret", "s",
+                    "--cluster-bind", "0.0.0.0", "--cluster-advertise", "node-a.internal:15101"},
+                   env_of({}));
+  REQUIRE(advertised.config);
+  CHECK(advertised.config->cluster.bind == "0.0.0.0");
+  CHECK(advertised.config->cluster.address() == "node-a.internal:15101");
 
   // What is missing to cluster is said, with exit code 2.
   auto fails_with = [](std::vector<std::string> args, const std::string& why) {
@@ -216,6 +225,14 @@ TEST_CASE("cluster: --node, --cluster-port, --cluster-bind, --peers, --cluster-s
   fails_with({"--peers", "127.0.0.1:5102"}, "--cluster-port");
   fails_with({"--peers", "127.0.0.1"}, "HOST:PORT");
   fails_with({"--node", ""}, "--node needs a name");
+  // A wildcard bind is no address to dial: the node must say where it is reached.
+  fails_with({"--node", "a", "--cluster-port", "5101", "--cluster-secret", "s", "--cluster-bind",
+              "0.0.0.0"},
+             "--cluster-advertise");
+  fails_with(
+      {"--node", "a", "--cluster-port", "5101", "--cluster-secret", "s", "--cluster-bind", "::"},
+      "--cluster-advertise");
+  fails_with({"--cluster-advertise", "10.0.0.7"}, "HOST:PORT");
   // Replication's periods are checked with or without a cluster: every shard runs a replicator.
   fails_with({"--presence-broadcast-ms", "1000", "--presence-down-period-ms", "5000"},
              "down period must exceed 11 broadcast periods");

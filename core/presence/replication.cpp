@@ -201,6 +201,15 @@ std::vector<replica_id> replicator::peers_ahead() const {
   return out;
 }
 
+effects replicator::node_left(const std::string& node) {
+  effects out;
+  auto found = peers_.find(node);
+  if (found == peers_.end() || found->second.retired) return out;
+  found->second.retired = true;
+  retire(found->second.replica, out);
+  return out;
+}
+
 void replicator::detect_downs(time_point now, effects& out) {
   for (auto& [node, p] : peers_) {
     if (p.retired) continue;

@@ -134,6 +134,10 @@ class replicator {
   void peer_lost(const std::string& node);
   const std::set<std::string>& connected() const { return connected_; }
 
+  // `node` is leaving on purpose (Phoenix's graceful_permdown): the incarnation followed for it
+  // is retired now, its entries leaving local clients at once instead of after down_period.
+  effects node_left(const std::string& node);
+
   // Once every broadcast_period: heartbeat, transfer requests, then down and permdown detection.
   effects tick(time_point now);
   // A message from another replica, sent by its `tick` or `receive`.

@@ -102,6 +102,9 @@ class cluster {
     return started;
   }
 
+  // `node` tells `to` it is leaving for good (actors/cluster.cpp does so on shutdown).
+  void left(const std::string& to, const std::string& node) { handle(to, at(to).node_left(node)); }
+
   // A crash: the node vanishes, and the others lose their connection to it.
   void stop(const std::string& node) {
     nodes_.erase(node);
@@ -483,6 +486,44 @@ TEST_CASE(
   CHECK(fx.changes.empty());
   CHECK(fx.events.empty());
   CHECK(c.at("b").replica_of("a") == replica_id{"a", "2"});
+}
+
+TEST_CASE("presence replication: a node that leaves on purpose is gone at once, not after down") {
+  cluster c;
+  c.start("a", "1");
+  c.start("b", "1");
+  c.deliver();
+  c.track("a", "p1", "t", "alice");
+  c.track("b", "p1", "t", "bob");
+  c.tick();
+  REQUIRE(c.listed("b", "t").size() == 2);
+  const auto bob = refs(c.at("b").local().get_by_key("t", "bob"));
+  auto stale = encode(envelope{{"a", "1"}, heartbeat{std::nullopt, c.at("a").local().clocks()}});
+
+  c.left("b", "a");  // no tick, no silence: at once
+  CHECK(has_event(c.events["b"], kind::permdown, {"a", "1"}));
+  CHECK(c.listed("b", "t") == bob);
+  CHECK(c.view("b", "t") == bob);  // local clients were told alice left
+  CHECK_FALSE(c.at("b").replica_of("a"));
+  CHECK(c.stored_replicas("b").count(replica_id{"a", "1"}) == 0);
+
+  // Said twice, or of a node never seen, it changes nothing.
+  CHECK(c.at("b").node_left("a").changes.empty());
+  CHECK(c.at("b").node_left("nobody").events.empty());
+  // A late message of the incarnation that left brings nothing back.
+  auto late = decode_envelope(stale);
+  REQUIRE(late);
+  CHECK(c.at("b").receive(*late, c.now()).changes.empty());
+  CHECK(c.listed("b", "t") == bob);
+
+  // Its next start is followed as any new incarnation.
+  c.start("a", "2");
+  c.track("a", "p1", "t", "alice");
+  c.deliver();
+  c.tick();
+  CHECK(c.at("b").replica_of("a") == replica_id{"a", "2"});
+  CHECK(c.listed("b", "t").size() == 2);
+  CHECK(c.view("b", "t") == c.listed("b", "t"));
 }
 
 TEST_CASE("presence replication: a node that starts late gets existing entries by transfer") {

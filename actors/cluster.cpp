@@ -27,6 +27,8 @@ using clock = std::chrono::steady_clock;
 
 // Dialling and each handshake step: a peer that does not answer within it is dialled again later.
 constexpr auto handshake_timeout = std::chrono::seconds(5);
+// How long a node shutting down waits for its peers to confirm they heard it leave.
+constexpr auto leave_timeout = std::chrono::seconds(1);
 
 // What may wait for one peer, sent and not yet acknowledged by its heartbeats: 4 heartbeat
 // periods of a 32 MB/s stream. Past it, messages for that peer are dropped, not queued.
@@ -57,6 +59,7 @@ struct cluster_state {
   std::uint64_t received = 0;    // broadcasts received from peers
   std::uint64_t replicated = 0;  // presence replication messages sent to peers
   std::uint64_t dropped = 0;     // messages not sent: the peer's window was full
+  bool leaving = false;          // shutting down, waiting for the peers' answers
   limited_log log;
   static inline const char* name = "cluster";
 };
@@ -220,6 +223,28 @@ void on_peer_down(cluster_pointer self, const caf::down_msg& down) {
   }
 }
 
+// An orderly stop tells every up peer first, so that they drop this node's presences now
+// instead of after the down period, and ends once they have answered (or leave_timeout has
+// passed). Any other reason ends the actor at once: a crash says nothing, and is restarted.
+void on_exit(cluster_pointer self, caf::exit_msg& msg) {
+  if (msg.reason == caf::exit_reason::normal || self->state.leaving) return;
+  if (msg.reason != caf::exit_reason::user_shutdown) return self->quit(std::move(msg.reason));
+  auto& st = self->state;
+  st.leaving = true;
+  auto unanswered = std::make_shared<std::size_t>(0);
+  auto answered = [self, unanswered] {
+    if (--*unanswered == 0) self->quit(caf::exit_reason::user_shutdown);
+  };
+  const auto& me = st.members->self();
+  for (const auto& [id, peer] : st.peers) {
+    if (!st.members->is_up(peer.node, peer.incarnation)) continue;
+    ++*unanswered;
+    self->request(peer.handle, leave_timeout, atoms::leave::value, me.node, me.incarnation)
+        .then([answered](caf::ok_atom) { answered(); }, [answered](caf::error&) { answered(); });
+  }
+  if (*unanswered == 0) self->quit(caf::exit_reason::user_shutdown);
+}
+
 // A peer's broadcast, back into a payload for this node's pubsub; nothing when malformed.
 std::optional<payload> body_of(const std::string& body, bool binary_body) {
   if (binary_body) return payload{binary{body}};
@@ -263,6 +288,7 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
   for (const auto& shard : st.presence.shards())
     self->send(shard, atoms::cluster::value, caf::actor_cast<cluster_replicator>(self));
   self->set_down_handler([=](caf::down_msg& down) { on_peer_down(self, down); });
+  self->set_exit_handler([=](caf::exit_msg& msg) { on_exit(self, msg); });
   self->send(self, atoms::tick::value);
   return {
       [=](atoms::tick) {
@@ -339,6 +365,16 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
           return;
         }
         self->send(st.presence.shards()[shard], atoms::replicate::value, std::move(envelope));
+      },
+      [=](atoms::leave, const std::string& node, std::uint64_t incarnation) {
+        auto* peer = sending_peer(self);
+        if (peer && peer->node == node && peer->incarnation == incarnation) {
+          spdlog::info("cluster: peer '{}' is shutting down: its presences leave now",
+                       log_text(node));
+          for (const auto& shard : self->state.presence.shards())
+            self->send(shard, atoms::leave::value, node);
+        }
+        return caf::ok_atom::value;
       },
       [=](atoms::peer, const caf::actor& handle, std::string& node, std::uint64_t incarnation,
           std::string& address) {

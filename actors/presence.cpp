@@ -225,6 +225,9 @@ shard_impl::behavior_type presence_shard(shard_self self, pubsub_ref pubsub,
           self->state.replica->peer_lost(node);
         }
       },
+      [self](atoms::leave, const std::string& node) {
+        apply(self, self->state.replica->node_left(node));
+      },
   };
 }
 

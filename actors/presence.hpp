@@ -75,7 +75,9 @@ using presence_shard_actor = caf::typed_actor<
     // From the cluster when it starts: replication goes through it from now on.
     caf::reacts_to<atoms::cluster, cluster_replicator>,
     // From the cluster: (node, connected) a peer node connected, or its connection was lost.
-    caf::reacts_to<atoms::peer, std::string, bool>>;
+    caf::reacts_to<atoms::peer, std::string, bool>,
+    // From the cluster: (node) a peer node is shutting down; its presences leave now.
+    caf::reacts_to<atoms::leave, std::string>>;
 
 // A copyable handle to the shards; a topic always maps to the same shard.
 using presence_ref = topic_shards<presence_shard_actor>;

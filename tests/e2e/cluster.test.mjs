@@ -276,6 +276,21 @@ describe('cluster: three nodes on 127.0.0.1', () => {
     await untilMeshUp(nodes, 2_000)
   })
 
+  it('a node stopped with SIGTERM tells the others: its presences leave at once, not after the down period', async () => {
+    const victim = nodes[2]
+    const { watcher } = await watchedMember(victim, 'leaving')
+    const stoppedAt = Date.now()
+    const { code, killed } = await victim.server.stop()
+    assert.equal(killed, false)
+    assert.equal(code, 0)
+    const goneAt = await watcher.view.waitFor((v) => !v.keys().includes('leaving'), 'leaving to leave',
+      DOWN_PERIOD_MS)
+    assert.ok(goneAt - stoppedAt < DOWN_PERIOD_MS / 2, `left after ${goneAt - stoppedAt} ms`)
+    assert.match(nodes[0].server.output, /peer 'c' is shutting down/)
+    victim.server = await startNode('c', victim.port, [nodes[0].port])
+    await untilMeshUp(nodes, 2_000)
+  })
+
   it('a SIGKILLed node restarted under its name rejoins within 2 s, its old presences replaced at once', async () => {
     const victim = nodes[1]
     const { topic, watcher } = await watchedMember(victim, 'old-start')

@@ -42,6 +42,7 @@ struct admitted_peer {
   cluster::send_window window{max_unacknowledged_bytes};
   std::uint64_t received_bytes = 0;              // from it, acknowledged in our heartbeats
   std::chrono::milliseconds replication_lag{0};  // of its last replication message
+  bool left = false;                             // it said it is shutting down
 };
 
 std::int64_t unix_ms() {
@@ -55,11 +56,11 @@ struct cluster_state {
   pubsub_ref pubsub;
   presence_ref presence;
   std::map<caf::node_id, admitted_peer> peers;
-  std::uint64_t forwarded = 0;   // messages sent to peers
-  std::uint64_t received = 0;    // broadcasts received from peers
-  std::uint64_t replicated = 0;  // presence replication messages sent to peers
-  std::uint64_t dropped = 0;     // messages not sent: the peer's window was full
-  bool leaving = false;          // shutting down, waiting for the peers' answers
+  std::uint64_t forwarded = 0;        // messages sent to peers
+  std::uint64_t received = 0;         // broadcasts received from peers
+  std::uint64_t replicated = 0;       // presence replication messages sent to peers
+  std::uint64_t dropped = 0;          // messages not sent: the peer's window was full
+  std::size_t unanswered_leaves = 0;  // shutting down: peers yet to confirm they heard it
   limited_log log;
   static inline const char* name = "cluster";
 };
@@ -227,22 +228,19 @@ void on_peer_down(cluster_pointer self, const caf::down_msg& down) {
 // instead of after the down period, and ends once they have answered (or leave_timeout has
 // passed). Any other reason ends the actor at once: a crash says nothing, and is restarted.
 void on_exit(cluster_pointer self, caf::exit_msg& msg) {
-  if (msg.reason == caf::exit_reason::normal || self->state.leaving) return;
-  if (msg.reason != caf::exit_reason::user_shutdown) return self->quit(std::move(msg.reason));
   auto& st = self->state;
-  st.leaving = true;
-  auto unanswered = std::make_shared<std::size_t>(0);
-  auto answered = [self, unanswered] {
-    if (--*unanswered == 0) self->quit(caf::exit_reason::user_shutdown);
+  if (msg.reason == caf::exit_reason::normal || st.unanswered_leaves > 0) return;
+  if (msg.reason != caf::exit_reason::user_shutdown) return self->quit(std::move(msg.reason));
+  auto answered = [self] {
+    if (--self->state.unanswered_leaves == 0) self->quit(caf::exit_reason::user_shutdown);
   };
-  const auto& me = st.members->self();
   for (const auto& [id, peer] : st.peers) {
     if (!st.members->is_up(peer.node, peer.incarnation)) continue;
-    ++*unanswered;
-    self->request(peer.handle, leave_timeout, atoms::leave::value, me.node, me.incarnation)
+    ++st.unanswered_leaves;
+    self->request(peer.handle, leave_timeout, atoms::leave::value)
         .then([answered](caf::ok_atom) { answered(); }, [answered](caf::error&) { answered(); });
   }
-  if (*unanswered == 0) self->quit(caf::exit_reason::user_shutdown);
+  if (st.unanswered_leaves == 0) self->quit(caf::exit_reason::user_shutdown);
 }
 
 // A peer's broadcast, back into a payload for this node's pubsub; nothing when malformed.
@@ -366,13 +364,15 @@ cluster_impl::behavior_type cluster_behavior(cluster_pointer self, cluster_setti
         }
         self->send(st.presence.shards()[shard], atoms::replicate::value, std::move(envelope));
       },
-      [=](atoms::leave, const std::string& node, std::uint64_t incarnation) {
+      // Said once per start of a peer: a repeat is answered, and does nothing.
+      [=](atoms::leave) {
         auto* peer = sending_peer(self);
-        if (peer && peer->node == node && peer->incarnation == incarnation) {
+        if (peer && !peer->left) {
+          peer->left = true;
           spdlog::info("cluster: peer '{}' is shutting down: its presences leave now",
-                       log_text(node));
+                       log_text(peer->node));
           for (const auto& shard : self->state.presence.shards())
-            self->send(shard, atoms::leave::value, node);
+            self->send(shard, atoms::leave::value, peer->node);
         }
         return caf::ok_atom::value;
       },

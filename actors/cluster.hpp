@@ -55,9 +55,9 @@ using cluster_peer_actor = caf::typed_actor<
     // (shard index, shard count, envelope, sent at in Unix ms): presence replication from the
     // sender's shard to the same shard here (core/presence/replication.hpp).
     caf::reacts_to<atoms::replicate, std::uint64_t, std::uint64_t, std::string, std::int64_t>,
-    // (node, incarnation): the sender is shutting down, so its presences leave now rather than
-    // after the down period (Phoenix's graceful_permdown). Answered once the shards are told.
-    caf::replies_to<atoms::leave, std::string, std::uint64_t>::with<caf::ok_atom>>;
+    // The sender is shutting down, so its presences leave now rather than after the down period
+    // (Phoenix's graceful_permdown). Answered once the shards are told.
+    caf::replies_to<atoms::leave>::with<caf::ok_atom>>;
 
 // The cluster actor: the peer protocol plus this node's side.
 using cluster_actor =

@@ -119,7 +119,7 @@ void apply(shard_self self, presence::effects&& effects) {
   if (!st.cluster) return;
   for (auto& m : effects.messages)
     self->send(st.cluster, atoms::replicate::value, std::move(m.to), std::uint64_t{st.index},
-               std::uint64_t{std::max<std::size_t>(1, st.settings.shards)},
+               std::uint64_t{st.settings.shards},
                presence::encode(presence::envelope{st.replica->self(), std::move(m.message)}));
 }
 
@@ -250,8 +250,9 @@ presence_actor::behavior_type presence_owner(presence_actor::pointer self,
 
 presence_handle spawn_presence(caf::actor_system& sys, pubsub_ref pubsub,
                                presence_settings settings) {
+  settings.shards = std::max<std::size_t>(1, settings.shards);
   std::vector<presence_shard_actor> shards;
-  for (std::size_t i = 0; i < std::max<std::size_t>(1, settings.shards); ++i)
+  for (std::size_t i = 0; i < settings.shards; ++i)
     shards.push_back(
         caf::actor_cast<presence_shard_actor>(sys.spawn(presence_shard, pubsub, settings, i)));
   presence_ref ref{shards};

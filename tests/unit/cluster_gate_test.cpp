@@ -25,7 +25,7 @@ cluster_actor::behavior_type recording_cluster(cluster_actor::pointer, caf::acto
       [](atoms::replicate, const std::vector<std::string>&, std::uint64_t, std::uint64_t,
          const std::string&) {},
       [](atoms::replicate, std::uint64_t, std::uint64_t, const std::string&, std::int64_t) {},
-      [](atoms::leave, const std::string&, std::uint64_t) { return caf::ok_atom::value; },
+      [](atoms::leave) { return caf::ok_atom::value; },
       [=](atoms::peer, const caf::actor&, const std::string& node, std::uint64_t,
           const std::string&) { caf::anon_send(observer, atoms::peer::value, node); },
       [](atoms::list) { return json::value(); },

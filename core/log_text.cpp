@@ -61,7 +61,7 @@ std::string log_text(std::string_view text, std::size_t limit) {
   const std::string mark = "\xe2\x80\xa6(" + std::to_string(text.size()) + " bytes)";
   const std::size_t budget = limit - mark.size();  // what a cut text keeps before its mark
   std::string out;
-  out.reserve(std::min(text.size(), limit) + 8);
+  out.reserve(std::min(text.size(), limit));  // a short plain text stays within the string
   std::size_t kept = 0;  // the output's size after the last whole character within budget
   for (std::size_t i = 0; i < text.size();) {
     i += escape_one(text, i, out);

@@ -71,7 +71,9 @@ void ws_connection::start(socket_actor socket, std::string handshake_response,
                           std::string early_bytes) {
   actor_ = std::move(socket);
   network_unit::turn turn(network_unit::current());
-  enqueue({frame::text(std::move(handshake_response)), ws::opcode::text, true});
+  // Written at once from here when the socket takes it, as it nearly always does: a connection
+  // that then stays idle has never allocated a write buffer or a queue.
+  enqueue({frame::text(std::move(handshake_response)), ws::opcode::text, true}, true);
   boost::system::error_code ec;
   tcp_socket().non_blocking(true, ec);
   tcp_socket().set_option(asio::ip::tcp::no_delay(true), ec);
@@ -365,62 +367,64 @@ void ws_connection::flush() {
     flush_posted_ = false;
     if (writing_ || pending_.empty() || finished_flag_) return;
     writing_ = true;
-    batch_.swap(pending_);
+    if (!write_) write_ = std::make_unique<write_state>();
+    write_->batch.swap(pending_);
     pending_pong_.reset();
   }
-  // Reserved in full first, so that the parts pointing into write_buffer_ stay valid.
+  write_state& w = *write_;
+  // Reserved in full first, so that the parts pointing into the buffer stay valid.
   // TLS encrypts a copy anyway: one buffer makes whole records.
   const std::size_t copy_up_to = tls() ? SIZE_MAX : copy_limit;
   std::size_t copied = 0;
-  batch_bytes_ = 0;
-  for (const auto& item : batch_) {
-    batch_bytes_ += item.size();
+  w.bytes = 0;
+  for (const auto& item : w.batch) {
+    w.bytes += item.size();
     const frame& f = item.content;
     copied += ws::max_header_size + f.after_body.size() +
               (item.whole || f.bytes->size() <= copy_up_to ? f.bytes->size() : 0);
     if (tls() && f.shared_body) copied += f.shared_body->size();
   }
-  write_buffer_.clear();
-  write_buffer_.reserve(copied);
-  std::size_t unlisted = 0;  // where the bytes not yet in write_parts_ start
+  w.buffer.clear();
+  w.buffer.reserve(copied);
+  std::size_t unlisted = 0;  // where the bytes not yet in w.parts start
   auto list_copied = [&] {
-    if (write_buffer_.size() > unlisted)
-      write_parts_.emplace_back(write_buffer_.data() + unlisted, write_buffer_.size() - unlisted);
-    unlisted = write_buffer_.size();
+    if (w.buffer.size() > unlisted)
+      w.parts.emplace_back(w.buffer.data() + unlisted, w.buffer.size() - unlisted);
+    unlisted = w.buffer.size();
   };
   auto list_shared = [&](const std::shared_ptr<const std::string>& bytes) {
     list_copied();
-    write_parts_.emplace_back(bytes->data(), bytes->size());
-    written_shared_.push_back(bytes);
+    w.parts.emplace_back(bytes->data(), bytes->size());
+    w.shared.push_back(bytes);
   };
-  for (const auto& item : batch_) {
+  for (const auto& item : w.batch) {
     if (item.whole) {
-      write_buffer_ += *item.content.bytes;
+      w.buffer += *item.content.bytes;
       if (item.op != ws::opcode::close) continue;
       close_written_ = true;
       break;  // nothing goes after a close frame
     }
     unsigned char header[ws::max_header_size];
     auto n = ws::server_header(item.op, item.size(), header);
-    write_buffer_.append(reinterpret_cast<const char*>(header), n);
+    w.buffer.append(reinterpret_cast<const char*>(header), n);
     const frame& f = item.content;
     if (f.bytes->size() <= copy_up_to)
-      write_buffer_ += *f.bytes;
+      w.buffer += *f.bytes;
     else
       list_shared(f.bytes);
     if (f.shared_body) {
       if (tls())
-        write_buffer_ += *f.shared_body;
+        w.buffer += *f.shared_body;
       else
         list_shared(f.shared_body);
-      write_buffer_ += f.after_body;
+      w.buffer += f.after_body;
     }
   }
   list_copied();
-  batch_.clear();  // the parts hold what they need now: don't keep the rest
+  w.batch.clear();  // the parts hold what they need now: don't keep the rest
   write_started_ = clock::now().time_since_epoch().count();
-  with_stream([this](auto& stream) {
-    asio::async_write(stream, write_parts_,
+  with_stream([this, &w](auto& stream) {
+    asio::async_write(stream, w.parts,
                       [self = shared_from_this()](const boost::system::error_code& ec,
                                                   std::size_t) { self->on_written(ec); });
   });
@@ -428,9 +432,10 @@ void ws_connection::flush() {
 
 void ws_connection::on_written(const boost::system::error_code& ec) {
   write_started_ = 0;
-  if (write_buffer_.capacity() > keep_write_capacity) std::string().swap(write_buffer_);
-  written_shared_.clear();
-  write_parts_.clear();
+  write_state& w = *write_;
+  if (w.buffer.capacity() > keep_write_capacity) std::string().swap(w.buffer);
+  w.shared.clear();
+  w.parts.clear();
   if (ec) {
     finish();
     return;
@@ -445,7 +450,7 @@ void ws_connection::on_written(const boost::system::error_code& ec) {
   {
     std::lock_guard lock(mutex_);
     writing_ = false;
-    queued_bytes_ -= batch_bytes_;
+    queued_bytes_ -= w.bytes;
     more = !pending_.empty() && !close_written_;
   }
   if (read_paused_) resume_reading();

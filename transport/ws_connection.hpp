@@ -137,13 +137,17 @@ class ws_connection final : public outbox,
   std::size_t dropped_ = 0;
 
   // Owned by the write in progress (on the connection's executor only). Small frames are copied
-  // into write_buffer_; large ones and shared bodies are written from where they are, held
-  // meanwhile.
-  std::vector<outgoing> batch_;
-  std::string write_buffer_;
-  std::vector<std::shared_ptr<const std::string>> written_shared_;
-  std::vector<boost::asio::const_buffer> write_parts_;
-  std::size_t batch_bytes_ = 0;
+  // into the buffer; large ones and shared bodies are written from where they are, held
+  // meanwhile. Made by the first queued write: a connection whose writes all went out at once
+  // (the upgrade response, direct replies) never has one.
+  struct write_state {
+    std::vector<outgoing> batch;
+    std::string buffer;
+    std::vector<std::shared_ptr<const std::string>> shared;
+    std::vector<boost::asio::const_buffer> parts;
+    std::size_t bytes = 0;
+  };
+  std::unique_ptr<write_state> write_;
 };
 
 }  // namespace beryl

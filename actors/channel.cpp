@@ -102,8 +102,8 @@ void channel::push(const std::string& event, const payload& body) {
   // The join reply goes first: pushes made during join wait for it.
   if (joined_)
     send_frame(std::move(f));
-  else
-    pushed_while_joining_.push_back(std::move(f));
+  else if (joining_)
+    joining_->pushed.push_back(std::move(f));
 }
 
 void channel::broadcast(const std::string& event, payload body) {
@@ -175,8 +175,8 @@ void channel::push_presence_state() {
 caf::behavior channel::make_behavior() {
   caf::message_handler protocol{
       [this](atoms::join, message& m, caf::timestamp deadline) -> caf::result<bool> {
-        pending_join_ = make_response_promise<bool>();
-        auto promise = *pending_join_;
+        auto promise = make_response_promise<bool>();
+        joining_ = std::make_unique<joining_state>(joining_state{promise, {}, {}});
         run_join(m, deadline);
         return promise;
       },
@@ -198,21 +198,21 @@ caf::behavior channel::make_behavior() {
 void channel::run_join(message& m, caf::timestamp deadline) {
   auto answer = join(m.body);  // if it throws, on_exit answers the socket
   if (answer.is_later()) {
-    deferred_join_ = deferred_join{m.ref, deadline};
+    if (joining_) joining_->deferred = deferred_join{m.ref, deadline};
     return;
   }
   finish_join(m.ref, deadline, answer);
 }
 
 void channel::complete_join(const reply& answer) {
-  if (!deferred_join_ || answer.is_later()) {
+  if (!joining_ || !joining_->deferred || answer.is_later()) {
     ctx_.socket->log.warn(log_topic(ctx_.topic),
                           "channel {}: complete_join() without a join() that answers later",
                           log_text(ctx_.topic));
     return;
   }
-  auto pending = std::move(*deferred_join_);
-  deferred_join_.reset();
+  auto pending = std::move(*joining_->deferred);
+  joining_->deferred.reset();
   finish_join(pending.ref, pending.deadline, answer);
 }
 
@@ -245,8 +245,8 @@ void channel::finish_join(const ref_t& ref, caf::timestamp deadline, const reply
       .then(
           [this](caf::ok_atom) {
             joined_ = true;
-            for (auto& f : pushed_while_joining_) send_frame(std::move(f));
-            pushed_while_joining_.clear();
+            if (joining_)
+              for (auto& f : joining_->pushed) send_frame(std::move(f));
             answer_join(true);
           },
           [this](caf::error& err) {
@@ -259,13 +259,13 @@ void channel::finish_join(const ref_t& ref, caf::timestamp deadline, const reply
 
 template <class Answer>
 void channel::answer_join(Answer answer) {
-  if (!pending_join_) return;
-  pending_join_->deliver(std::move(answer));
-  pending_join_.reset();
+  if (!joining_) return;
+  auto joining = std::move(joining_);
+  joining->answer.deliver(std::move(answer));
 }
 
 void channel::run_handle_in(message& m) {
-  current_ = {ctx_.join_ref, m.ref};
+  current_ref_ = &m.ref;
   std::optional<reply> answer;
   {
     handle_in_span span(ctx_, m.event);
@@ -274,7 +274,7 @@ void channel::run_handle_in(message& m) {
   if (answer)
     send_frame(ctx_.socket->format->reply(ctx_.join_ref, m.ref, ctx_.topic, answer->status,
                                           answer->response));
-  current_ = {};
+  current_ref_ = nullptr;
 }
 
 void channel::run_leave(const message& m) {
@@ -315,12 +315,12 @@ void channel::send_frame(frame f) {
 
 void channel::on_exit() {
   const auto& shard = ctx_.pubsub.shard_for(ctx_.topic);
-  if (pending_join_ && subscribe_sent_) {
+  if (joining_ && subscribe_sent_) {
     // Ended between subscribing and the acknowledgement: the shard has the join reply to write
     // first, so it answers the socket (true: joined, and then ended) once it has removed us.
-    pending_join_->delegate(shard, atoms::unsubscribe::value, ctx_.topic, id());
-    pending_join_.reset();
-  } else if (pending_join_) {
+    joining_->answer.delegate(shard, atoms::unsubscribe::value, ctx_.topic, id());
+    joining_.reset();
+  } else if (joining_) {
     // join() threw, or the channel was stopped before it ran: the socket answers "join crashed".
     answer_join(make_error(stop_code::crashed, "ended while joining"));
   } else if (subscribe_sent_) {

@@ -24,6 +24,7 @@
 
 #include <caf/event_based_actor.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -80,8 +81,11 @@ class channel : public caf::event_based_actor {
   void broadcast_from(const std::string& event, boost::json::object body) {
     broadcast_from(event, payload(std::move(body)));
   }
-  // The message handle_in is handling, for an answer sent later with reply_later.
-  reply_ref socket_ref() const { return current_; }
+  // The message handle_in is handling, for an answer sent later with reply_later (empty outside
+  // handle_in).
+  reply_ref socket_ref() const {
+    return current_ref_ ? reply_ref{ctx_.join_ref, *current_ref_} : reply_ref{};
+  }
   void reply_later(const reply_ref& to, const reply& r);
   // Answers a join() that returned reply::later(), as its return value would have: the reply
   // still reaches the client before any broadcast. Later messages from the client wait for it,
@@ -134,22 +138,27 @@ class channel : public caf::event_based_actor {
   std::optional<std::string> change_presence(Operation op, const std::string& key,
                                              boost::json::object meta);
 
-  channel_context ctx_;
-  reply_ref current_;
-  std::shared_ptr<const std::vector<std::string>> intercepts_;
-  bool joined_ = false;
-  bool terminated_ = false;
-  // The socket's join request until it is answered; on_exit answers it if the channel ends first.
-  std::optional<caf::response_promise> pending_join_;
   // A join() that answered reply::later(): its message's ref and the socket's deadline.
   struct deferred_join {
     ref_t ref;
     caf::timestamp deadline;
   };
-  std::optional<deferred_join> deferred_join_;
+  // What only a join in progress needs: held from the socket's join request until it is
+  // answered, so that a joined channel does not carry it.
+  struct joining_state {
+    caf::response_promise answer;  // on_exit answers it if the channel ends first
+    std::optional<deferred_join> deferred;
+    std::vector<frame> pushed;  // push()es wait for the join reply
+  };
+
+  channel_context ctx_;
+  const ref_t* current_ref_ = nullptr;  // the ref of the message handle_in is handling
+  std::shared_ptr<const std::vector<std::string>> intercepts_;
+  std::unique_ptr<joining_state> joining_;
+  bool joined_ = false;
+  bool terminated_ = false;
   bool subscribe_sent_ = false;
   bool presence_state_on_join_ = false;
-  std::vector<frame> pushed_while_joining_;
 };
 
 }  // namespace beryl

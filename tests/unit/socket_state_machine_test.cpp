@@ -10,6 +10,7 @@
 #include <caf/all.hpp>
 
 #include <atomic>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 
@@ -64,6 +65,11 @@ class scripted_channel : public channel {
     if (event == "crash") throw std::runtime_error("handle_in throws on purpose");
     if (event == "stop") stop();
     if (event == "shout") broadcast("shout", body);
+    if (event == "later") later_ = socket_ref();  // answered by the next "answer"
+    if (event == "answer" && later_) {
+      reply_later(*later_, reply::ok(body));
+      return reply::ok({{"answered", true}});
+    }
     return noreply;
   }
 
@@ -95,6 +101,7 @@ class scripted_channel : public channel {
 
   std::shared_ptr<journal> log_;
   std::string user_ = "-";
+  std::optional<reply_ref> later_;
 };
 
 using get_atom = caf::atom_constant<caf::atom("get")>;
@@ -179,6 +186,18 @@ TEST_CASE("state machine: a join is answered ok with its join_ref; events get re
   CHECK(lines(c.out->rest()) == "");
   CHECK(lines(f.log->entries()) == lines({"join room:a ann", "in room:a ann ping",
                                           "in room:a ann ping", "in room:a ann quiet"}));
+}
+
+TEST_CASE("state machine: socket_ref() kept past handle_in answers its message with reply_later") {
+  fixture f;
+  auto c = f.h.connect();
+  join_ok(c, "1", "room:a", "ann");
+  c.send("1", "2", "room:a", "later");
+  c.send("1", "3", "room:a", "answer", R"({"n":1})");
+  // The reply to ref 2 carries the body of the message that answered it, and comes first.
+  CHECK(c.next() == ok_reply("1", "2", "room:a", R"({"n":1})"));
+  CHECK(c.next() == ok_reply("1", "3", "room:a", R"({"answered":true})"));
+  CHECK(lines(c.out->rest()) == "");
 }
 
 TEST_CASE("state machine: a refused join gets its error reply with J and leaves no channel") {

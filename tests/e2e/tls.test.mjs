@@ -171,7 +171,7 @@ describe('TLS: shutdown and configuration errors', () => {
     assert.deepEqual({ code: exit.code, killed: exit.killed }, { code: 0, killed: false })
     // It waits to be told TLS from HTTP for up to 30 s; the listener closes it at once instead
     // (before: the network threads waited their 3 s limit for it).
-    assert.ok(exit.elapsedMs < 2_000, `stopped in ${exit.elapsedMs} ms`)
+    assert.ok(exit.elapsedMs < 2_000, `stopped in ${exit.elapsedMs} ms; the server's log:\n${server.logTail(30)}`)
   })
 
   it('refuses to start without a usable certificate, naming the file', async () => {

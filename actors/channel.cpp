@@ -198,7 +198,7 @@ caf::behavior channel::make_behavior() {
 void channel::run_join(message& m, caf::timestamp deadline) {
   auto answer = join(m.body);  // if it throws, on_exit answers the socket
   if (answer.is_later()) {
-    if (joining_) joining_->deferred = deferred_join{m.ref, deadline};
+    joining_->deferred = deferred_join{m.ref, deadline};  // made by the join request
     return;
   }
   finish_join(m.ref, deadline, answer);

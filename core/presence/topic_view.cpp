@@ -1,6 +1,5 @@
 #include "core/presence/topic_view.hpp"
 
-#include "core/json_text.hpp"
 #include "core/presence/wire.hpp"
 
 #include <algorithm>
@@ -24,11 +23,12 @@ void topic_view::apply(const topic_diff& changes) {
 
 std::shared_ptr<const std::string> topic_view::state_text() {
   if (text_) return text_;
-  std::vector<entry_ptr> entries;
-  for (const auto& [key, metas] : by_key_)
-    entries.insert(entries.end(), metas.begin(), metas.end());
-  std::string out;
-  wire::append_json(out, presence_state_payload(entries));
+  std::string out = "{";
+  for (const auto& [key, metas] : by_key_) {
+    if (out.size() > 1) out += ',';
+    append_presence_text(out, key, metas);
+  }
+  out += '}';
   text_ = std::make_shared<const std::string>(std::move(out));
   return text_;
 }

@@ -1,5 +1,7 @@
 #include "core/presence/wire.hpp"
 
+#include "core/json_text.hpp"
+
 #include <boost/json.hpp>
 
 namespace beryl::presence {
@@ -12,6 +14,25 @@ boost::json::object wire_meta(const entry& e) {
 }
 
 namespace {
+
+// wire_meta(e) as text. The refs are appended to the meta's own text unless the app's meta has
+// keys of those names, which they replace in place: then the object is built.
+void append_wire_meta_text(std::string& out, const entry& e) {
+  if (e.meta.contains("phx_ref") || e.meta.contains("phx_ref_prev")) {
+    wire::append_json(out, wire_meta(e));
+    return;
+  }
+  wire::append_json(out, e.meta);
+  out.pop_back();  // the closing brace
+  if (!e.meta.empty()) out += ',';
+  out += "\"phx_ref\":";
+  wire::append_json_string(out, e.phx_ref);
+  if (e.phx_ref_prev) {
+    out += ",\"phx_ref_prev\":";
+    wire::append_json_string(out, *e.phx_ref_prev);
+  }
+  out += '}';
+}
 
 boost::json::object group_by_key(const std::vector<entry_ptr>& entries) {
   boost::json::object out;
@@ -27,6 +48,17 @@ boost::json::object group_by_key(const std::vector<entry_ptr>& entries) {
 
 boost::json::object presence_state_payload(const std::vector<entry_ptr>& entries) {
   return group_by_key(entries);
+}
+
+void append_presence_text(std::string& out, const std::string& key,
+                          const std::vector<entry_ptr>& metas) {
+  wire::append_json_string(out, key);
+  out += ":{\"metas\":[";
+  for (std::size_t i = 0; i < metas.size(); ++i) {
+    if (i > 0) out += ',';
+    append_wire_meta_text(out, *metas[i]);
+  }
+  out += "]}";
 }
 
 boost::json::object presence_diff_payload(const topic_diff& changes) {

@@ -7,6 +7,7 @@
 
 #include <boost/json/object.hpp>
 
+#include <string>
 #include <vector>
 
 namespace beryl::presence {
@@ -18,6 +19,12 @@ boost::json::object wire_meta(const entry& e);
 // What to push as "presence_state" after a join: pass `state::list(topic)`. Entries are grouped by
 // key, metas in list order.
 boost::json::object presence_state_payload(const std::vector<entry_ptr>& entries);
+
+// Appends one key of a presence_state as JSON text, `"<key>":{"metas":[...]}`: the same text as
+// serializing presence_state_payload's member for `metas` (entries of one key, in order), written
+// without building the JSON tree first, for a state text rebuilt per change window.
+void append_presence_text(std::string& out, const std::string& key,
+                          const std::vector<entry_ptr>& metas);
 
 // What to broadcast as "presence_diff" for one topic of a diff.
 boost::json::object presence_diff_payload(const topic_diff& changes);

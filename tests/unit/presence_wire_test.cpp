@@ -1,11 +1,15 @@
 // The exact Phoenix presence payloads (docs/presence.md §1.2-1.3).
 #include "core/presence/wire.hpp"
 
+#include "core/json_text.hpp"
+
 #include <doctest/doctest.h>
 
 #include <boost/json.hpp>
 
+#include <map>
 #include <string>
+#include <vector>
 
 namespace json = boost::json;
 using namespace beryl::presence;
@@ -79,4 +83,34 @@ TEST_CASE("presence wire: server refs replace app-supplied ones; odd keys are em
 
   auto serialized = json::serialize(presence_state_payload(s.list("room")));
   CHECK(serialized == R"({"__proto__":{"metas":[{"phx_ref":")" + e->phx_ref + R"(","n":1}]}})");
+}
+
+TEST_CASE("presence wire: a key's text is the payload's member as the server serializes it") {
+  state s(node_a);
+  s.track("pid1", "room", "alice", {{"device", "phone"}, {"seen", 1.5}});
+  s.track("pid2", "room", "alice", {});
+  s.track("pid3", "room", "b\"ob\n\xc3\xa9", {{"nested", {{"a", json::array{1, "x"}}}}});
+  s.track("pid4", "room", "carol", {{"phx_ref", "forged"}, {"n", 1}});
+  s.track("pid5", "room", "dave", {{"status", "away"}});
+  s.update("pid5", "room", "dave", {{"status", "online"}});
+  s.track("pid6", "room", "erin", {{"phx_ref_prev", "forged"}});
+
+  auto entries = s.list("room");
+  std::vector<std::string> keys;  // in the payload's order: first appearance
+  std::map<std::string, std::vector<entry_ptr>> by_key;
+  for (const auto& e : entries) {
+    if (by_key.find(e->key) == by_key.end()) keys.push_back(e->key);
+    by_key[e->key].push_back(e);
+  }
+  std::string listed = "{";
+  for (const auto& key : keys) {
+    if (listed.size() > 1) listed += ',';
+    append_presence_text(listed, key, by_key[key]);
+  }
+  listed += '}';
+  std::string expected;
+  beryl::wire::append_json(expected, presence_state_payload(entries));
+  CHECK(listed == expected);
+  CHECK(by_key["dave"].front()->phx_ref_prev);  // the update's ref_prev is in the text
+  CHECK(listed.find("phx_ref_prev") != std::string::npos);
 }

@@ -92,6 +92,7 @@ class room_scenario final : public swarm::sink {
     double seconds = 0;        // to the last join reply
     double ready_seconds = 0;  // to the last presence_state
     std::size_t joined = 0;
+    double join_p99_ms = 0;
     boost::json::object cpu;
     double joins_per_s() const { return seconds > 0 ? static_cast<double>(joined) / seconds : 0; }
     double ready_per_s() const {
@@ -132,6 +133,7 @@ class room_scenario final : public swarm::sink {
       figures.ready_seconds = seconds_between(swarm_->grow_started_ns(), last_state_ns_);
     figures.joined = swarm_->joined();
     figures.cpu = storm_meter_.to_json(static_cast<double>(figures.joined), 1);
+    figures.join_p99_ms = static_cast<double>(swarm_->join_latency().percentile(99)) / 1e6;
     storm_latency_.merge(swarm_->join_latency());  // the next grow() starts its own
     if (swarm_->failed() > 0) {
       spdlog::error("room: {} members failed: {}", swarm_->failed(), swarm_->first_error());
@@ -257,7 +259,11 @@ class room_scenario final : public swarm::sink {
     static const storm_figures none;
     const auto& median = storms_.empty() ? none : median_storm();
     boost::json::array rates;
-    for (const auto& s : storms_) rates.push_back(s.joins_per_s());
+    boost::json::array p99s;
+    for (const auto& s : storms_) {
+      rates.push_back(s.joins_per_s());
+      p99s.push_back(s.join_p99_ms);
+    }
     boost::json::object storm{
         {"members", o_.connections},
         {"joined", median.joined},
@@ -265,6 +271,7 @@ class room_scenario final : public swarm::sink {
         {"duration_s", median.seconds},
         {"joins_per_s", median.joins_per_s()},
         {"storms_joins_per_s", std::move(rates)},
+        {"storms_join_p99_ms", std::move(p99s)},
         {"join_latency", storm_latency_.to_json()},
         {"cpu", median.cpu},
     };

@@ -321,15 +321,15 @@ class Report:
                   "it. With several "
                   "storms (each on a fresh topic and connections), joins/s is the median storm's "
                   "(every storm's rate in the \"storms\" column) and the latencies are all "
-                  "storms'. Then probes "
+                  "storms' (each storm's join p99 in \"storm p99s\"). Then probes "
                   "join the full room one at a time, stay, and leave: their join latency, and "
                   "their reach, from a probe's phx_join until the last member has a "
                   "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
                   "presence: the baseline.", "",
-                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | "
+                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | storm p99s ms | "
                   "ready/s | state p99 ms | probes | "
                   "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         storms, reaches = [], []
         for run in runs:
             r = run["result"]
@@ -338,7 +338,8 @@ class Report:
             row = (f"| {run['name']} | `{r['topic']}` | {storm['members']:,} | "
                    f"{_num(storm['joins_per_s'])} | "
                    f"{', '.join(_num(x) for x in storm.get('storms_joins_per_s', []))} | "
-                   f"{_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | ")
+                   f"{_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | "
+                   f"{', '.join(f'{x:.0f}' for x in storm.get('storms_join_p99_ms', []))} | ")
             state = storm.get("state_latency")
             row += (f"{_num(storm['ready_per_s'])} | {_ms(state['p99_us'])} | " if state
                     else "– | – | ")

@@ -251,31 +251,37 @@ class socket_behavior {
     // join() that returns after the deadline makes its channel answer an error instead of
     // subscribing; one that has not answered by twice the timeout is stuck, and killed.
     auto deadline = caf::make_timestamp() + deps.settings.join_timeout;
-    self_->request(ch, 2 * deps.settings.join_timeout, atoms::join::value, std::move(m), deadline)
-        .await(
-            [this, ch, close_after, topic, started](bool joined) {
-              if (joined)
-                report_join(topic, started);
-              else
-                report_join(topic, started, counters::error::join_refused, "refused");
-              auto e = find_by_address(ch.address());
-              if (e == channels().end()) return;
-              if (joined && e->ended_while_joining) announce_end(*e, *e->ended_while_joining);
-              if (!joined || e->ended_while_joining)
-                let_go(e);
-              else
-                e->status = channel_status::joined;
-              if (close_after) control(close_after, topic, events::close, {});
-            },
-            [this, ch, close_after, topic, join_ref, ref, started](caf::error& err) {
-              state().info->log.warn(log_topic(topic), "join of {} failed: {}", log_text(topic),
-                                     self_->system().render(err));
-              report_join(topic, started, counters::error::join_crashed, "join crashed");
-              if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
-              if (auto e = find_by_address(ch.address()); e != channels().end()) let_go(e);
-              reply(join_ref, ref, topic, "error", object({{"reason", "join crashed"}}));
-              if (close_after) control(close_after, topic, events::close, {});
-            });
+    auto join = self_->request(ch, 2 * deps.settings.join_timeout, atoms::join::value, std::move(m),
+                               deadline);
+    // CAF 0.17 keeps a request's timer (and a reference to this actor) until it expires, answered
+    // or not: cancelled on the answer, a joined channel holds nothing for the next 20 s.
+    auto timer = join.id();
+    join.await(
+        [this, ch, close_after, topic, started, timer](bool joined) {
+          self_->clock().cancel_request_timeout(self_, timer);
+          if (joined)
+            report_join(topic, started);
+          else
+            report_join(topic, started, counters::error::join_refused, "refused");
+          auto e = find_by_address(ch.address());
+          if (e == channels().end()) return;
+          if (joined && e->ended_while_joining) announce_end(*e, *e->ended_while_joining);
+          if (!joined || e->ended_while_joining)
+            let_go(e);
+          else
+            e->status = channel_status::joined;
+          if (close_after) control(close_after, topic, events::close, {});
+        },
+        [this, ch, close_after, topic, join_ref, ref, started, timer](caf::error& err) {
+          self_->clock().cancel_request_timeout(self_, timer);
+          state().info->log.warn(log_topic(topic), "join of {} failed: {}", log_text(topic),
+                                 self_->system().render(err));
+          report_join(topic, started, counters::error::join_crashed, "join crashed");
+          if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
+          if (auto e = find_by_address(ch.address()); e != channels().end()) let_go(e);
+          reply(join_ref, ref, topic, "error", object({{"reason", "join crashed"}}));
+          if (close_after) control(close_after, topic, events::close, {});
+        });
   }
 
   void on_leave(message& m) {

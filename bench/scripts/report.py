@@ -326,8 +326,8 @@ class Report:
                   "their reach, from a probe's phx_join until the last member has a "
                   "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
                   "presence: the baseline.", "",
-                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | storm p99s ms | "
-                  "ready/s | state p99 ms | probes | "
+                  "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | "
+                  "storm p99s ms | ready/s | state p99 ms | probes | "
                   "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
         storms, reaches = [], []

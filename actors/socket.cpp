@@ -254,7 +254,7 @@ class socket_behavior {
     auto join = self_->request(ch, 2 * deps.settings.join_timeout, atoms::join::value, std::move(m),
                                deadline);
     // CAF 0.17 keeps a request's timer (and a reference to this actor) until it expires, answered
-    // or not: cancelled on the answer, a joined channel holds nothing for the next 20 s.
+    // or not: cancelled on the answer, a join holds nothing for twice the join timeout.
     auto timer = join.id();
     join.await(
         [this, ch, close_after, topic, started, timer](bool joined) {

@@ -13,6 +13,7 @@
 #include "transport/ws_connection.hpp"
 
 #include <spdlog/spdlog.h>
+#include <boost/asio/dispatch.hpp>
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core.hpp>
@@ -48,10 +49,10 @@ string_pairs parse_query(std::string_view target) {
   return out;
 }
 
-tcp::socket& tcp_of(tcp::socket& stream) {
+plain_socket& tcp_of(plain_socket& stream) {
   return stream;
 }
-tcp::socket& tcp_of(tls_stream& stream) {
+plain_socket& tcp_of(tls_stream& stream) {
   return stream.next_layer();
 }
 
@@ -74,10 +75,10 @@ class beast_listener_impl final : public beast_listener,
         hooks_(std::move(hooks)),
         deps_(std::move(deps)),
         gate_(std::make_shared<admission_gate>(settings_.max_connections)),
-        strand_(asio::make_strand(io_.ioc)),
-        acceptor_(strand_),
-        sweeper_(strand_),
-        retry_(strand_) {
+        executor_(io_.listener_executor()),
+        acceptor_(executor_),
+        sweeper_(executor_),
+        retry_(executor_) {
     if (!settings_.tls_cert.empty())
       tls_context_ = make_tls_context(settings_.tls_cert, settings_.tls_key);
     if (settings_.longpoll)
@@ -99,7 +100,7 @@ class beast_listener_impl final : public beast_listener,
     else
       spdlog::info("listening on http://{}:{} (websocket at {})", settings_.host, port_,
                    settings_.socket_path);
-    asio::post(strand_, [self = shared_from_this()] {
+    asio::post(executor_, [self = shared_from_this()] {
       self->accept();
       self->sweep();
     });
@@ -143,7 +144,7 @@ class beast_listener_impl final : public beast_listener,
   void stop(const caf::error& reason, std::uint16_t code) override {
     auto closed = std::make_shared<std::promise<void>>();
     auto done = closed->get_future();
-    asio::post(strand_, [self = shared_from_this(), reason, code, closed] {
+    asio::post(executor_, [self = shared_from_this(), reason, code, closed] {
       self->stop_now(reason, code);
       closed->set_value();
     });
@@ -236,7 +237,7 @@ class beast_listener_impl final : public beast_listener,
   server_hooks hooks_;
   std::shared_ptr<const socket_deps> deps_;
   std::shared_ptr<admission_gate> gate_;
-  asio::strand<asio::io_context::executor_type> strand_;
+  io_executor executor_;  // the first network thread's: accepting and sweeping run there
   tcp::acceptor acceptor_;
   asio::steady_timer sweeper_;
   asio::steady_timer retry_;
@@ -244,7 +245,7 @@ class beast_listener_impl final : public beast_listener,
   std::atomic<bool> stopped_{false};
   std::atomic<bool> draining_{false};
   std::atomic<std::uint64_t> accepted_{0};
-  std::uint64_t accept_failures_ = 0;  // in a row; touched on the strand only
+  std::uint64_t accept_failures_ = 0;  // in a row; touched on executor_'s thread only
   std::chrono::steady_clock::time_point last_accept_warning_;
   mutable std::mutex mutex_;
   std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
@@ -255,7 +256,7 @@ class beast_listener_impl final : public beast_listener,
   std::shared_ptr<asio::ssl::context> tls_context_;  // null: plain only
 };
 
-// One HTTP connection, over plain TCP or TLS (`Stream` is tcp::socket or tls_stream), until it
+// One HTTP connection, over plain TCP or TLS (`Stream` is plain_socket or tls_stream), until it
 // ends or is upgraded to a WebSocket. `early` holds bytes already read from it.
 template <class Stream>
 class http_session final : public http_session_base,
@@ -292,7 +293,7 @@ class http_session final : public http_session_base,
  private:
   void close_now() {
     boost::system::error_code ignored;
-    tcp_of(stream_).shutdown(tcp::socket::shutdown_both, ignored);
+    tcp_of(stream_).shutdown(plain_socket::shutdown_both, ignored);
     tcp_of(stream_).close(ignored);
   }
 
@@ -325,7 +326,7 @@ class http_session final : public http_session_base,
           [self = this->shared_from_this()](boost::system::error_code) { self->close_now(); });
     } else {
       boost::system::error_code ignored;
-      stream_.shutdown(tcp::socket::shutdown_send, ignored);
+      stream_.shutdown(plain_socket::shutdown_send, ignored);
     }
   }
 
@@ -526,7 +527,7 @@ void start_session(Stream stream, beast::flat_buffer early,
 class protocol_detector final : public http_session_base,
                                 public std::enable_shared_from_this<protocol_detector> {
  public:
-  protocol_detector(tcp::socket socket, std::shared_ptr<beast_listener_impl> server)
+  protocol_detector(plain_socket socket, std::shared_ptr<beast_listener_impl> server)
       : socket_(std::move(socket)), server_(std::move(server)), deadline_(socket_.get_executor()) {}
 
   ~protocol_detector() override { server_->remove_session(this); }
@@ -562,7 +563,7 @@ class protocol_detector final : public http_session_base,
       start_session(std::move(socket_), std::move(buffer_), server_);
   }
 
-  tcp::socket socket_;
+  plain_socket socket_;
   beast::flat_buffer buffer_;
   std::shared_ptr<beast_listener_impl> server_;
   asio::steady_timer deadline_;
@@ -572,7 +573,7 @@ void beast_listener_impl::accept() {
   if (stopped_) return;
   acceptor_.async_accept(
       io_.connection_executor(),
-      [self = shared_from_this()](boost::system::error_code ec, tcp::socket socket) {
+      [self = shared_from_this()](boost::system::error_code ec, plain_socket socket) {
         if (self->stopped_) return;
         if (ec) {
           // Out of file descriptors (or a similar passing error): the connection waits in the

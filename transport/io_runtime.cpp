@@ -2,17 +2,21 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 namespace beryl {
 
 io_runtime::io_runtime(std::size_t threads) : impl_(std::make_unique<impl>()) {
-  impl_->work.emplace(impl_->ioc.get_executor());
+  threads = std::max<std::size_t>(1, threads);
   impl_->running = threads;
   for (std::size_t i = 0; i < threads; ++i) {
+    auto* context = impl_->contexts.emplace_back(std::make_unique<impl::thread_context>()).get();
+    context->work.emplace(context->ioc.get_executor());
     auto* unit = impl_->units.emplace_back(std::make_unique<network_unit>()).get();
-    impl_->threads.emplace_back([this, unit] {
+    impl_->threads.emplace_back([this, context, unit] {
       unit->bind_to_this_thread();
       try {
-        impl_->ioc.run();
+        context->ioc.run();
       } catch (const std::exception& e) {
         spdlog::critical("network thread stopped by an exception: {}", e.what());
       }
@@ -27,15 +31,17 @@ io_runtime::~io_runtime() {
 }
 
 void io_runtime::stop() {
-  impl_->work.reset();
-  impl_->ioc.stop();
+  for (auto& context : impl_->contexts) {
+    context->work.reset();
+    context->ioc.stop();
+  }
   for (auto& t : impl_->threads)
     if (t.joinable()) t.join();
-  impl_->ioc.shutdown();
+  for (auto& context : impl_->contexts) context->ioc.shutdown();
 }
 
 void io_runtime::drain(std::chrono::milliseconds limit) {
-  impl_->work.reset();
+  for (auto& context : impl_->contexts) context->work.reset();
   std::unique_lock lock(impl_->mutex);
   impl_->all_done.wait_for(lock, limit, [this] { return impl_->running == 0; });
 }

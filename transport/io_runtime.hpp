@@ -1,8 +1,9 @@
 #pragma once
-// The network threads: one io_context run by `threads` threads. Declare it before the
-// caf::actor_system and call stop() before the system goes: stop() ends the connections (which
-// stop their actors), and the io_context itself stays until the system has finished every actor,
-// since an actor's Asio objects (the listener's timer) go with the actor's cleanup.
+// The network threads, each running its own io_context: a connection stays on the thread that
+// took it. Declare it before the caf::actor_system and call stop() before the system goes: stop()
+// ends the connections (which stop their actors), and the io_contexts themselves stay until the
+// system has finished every actor, since an actor's Asio objects (the listener's timer) go with
+// the actor's cleanup.
 #include <chrono>
 #include <cstddef>
 #include <memory>

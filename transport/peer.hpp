@@ -1,13 +1,13 @@
 #pragma once
 // Transport-internal: a client's "address:port" as logs, /debug/connections and telemetry show
 // it; empty once the socket is closed.
-#include <boost/asio/ip/tcp.hpp>
+#include "transport/plain_socket.hpp"
 
 #include <string>
 
 namespace beryl {
 
-inline std::string peer_of(const boost::asio::ip::tcp::socket& socket) {
+inline std::string peer_of(const plain_socket& socket) {
   boost::system::error_code ec;
   auto ep = socket.remote_endpoint(ec);
   return ec ? std::string() : ep.address().to_string() + ":" + std::to_string(ep.port());

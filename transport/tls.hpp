@@ -2,7 +2,8 @@
 // Transport-internal: TLS (--tls-cert, --tls-key). A listener with a certificate serves https and
 // wss on its own port beside plain http and ws: each connection's first bytes tell which
 // (docs/protocol.md §9).
-#include <boost/asio/ip/tcp.hpp>
+#include "transport/plain_socket.hpp"
+
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
@@ -11,7 +12,7 @@
 
 namespace beryl {
 
-using tls_stream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket>;
+using tls_stream = boost::asio::ssl::stream<plain_socket>;
 
 // The server side of TLS 1.2 and 1.3 with the PEM certificate chain and key in these files.
 // Throws std::runtime_error naming the file and OpenSSL's reason when one cannot be used.

@@ -58,12 +58,12 @@ ws_connection::ws_connection(byte_stream stream, const transport_settings& setti
 
 template <class F>
 decltype(auto) ws_connection::with_stream(F&& f) {
-  if (auto* plain = std::get_if<asio::ip::tcp::socket>(&stream_)) return f(*plain);
+  if (auto* plain = std::get_if<plain_socket>(&stream_)) return f(*plain);
   return f(*std::get<std::unique_ptr<tls_stream>>(stream_));
 }
 
-asio::ip::tcp::socket& ws_connection::tcp_socket() {
-  if (auto* plain = std::get_if<asio::ip::tcp::socket>(&stream_)) return *plain;
+plain_socket& ws_connection::tcp_socket() {
+  if (auto* plain = std::get_if<plain_socket>(&stream_)) return *plain;
   return std::get<std::unique_ptr<tls_stream>>(stream_)->next_layer();
 }
 
@@ -444,7 +444,7 @@ void ws_connection::on_written(const boost::system::error_code& ec) {
     // Half-close: the client answers our close frame and closes; reading sees the end. (Over
     // TLS without a close_notify: the WebSocket close frame already ended the conversation.)
     boost::system::error_code ignored;
-    tcp_socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+    tcp_socket().shutdown(plain_socket::shutdown_send, ignored);
   }
   bool more = false;
   {

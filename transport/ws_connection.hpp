@@ -43,7 +43,7 @@ class ws_connection final : public outbox,
   using on_finished = std::function<void(ws_connection*)>;
   // A plain TCP socket, or TLS over one (held apart: it is larger than the rest of the
   // connection).
-  using byte_stream = std::variant<boost::asio::ip::tcp::socket, std::unique_ptr<tls_stream>>;
+  using byte_stream = std::variant<plain_socket, std::unique_ptr<tls_stream>>;
 
   // `admitted` holds the connection's place under the connection caps until it ends.
   ws_connection(byte_stream stream, const transport_settings& settings, const serializer* format,
@@ -108,7 +108,7 @@ class ws_connection final : public outbox,
   // Calls `f` with the plain socket or the TLS stream.
   template <class F>
   decltype(auto) with_stream(F&& f);
-  boost::asio::ip::tcp::socket& tcp_socket();
+  plain_socket& tcp_socket();
   bool tls() const { return stream_.index() == 1; }
 
   byte_stream stream_;

@@ -12,9 +12,8 @@ io_runtime::io_runtime(std::size_t threads) : impl_(std::make_unique<impl>()) {
   for (std::size_t i = 0; i < threads; ++i) {
     auto* context = impl_->contexts.emplace_back(std::make_unique<impl::thread_context>()).get();
     context->work.emplace(context->ioc.get_executor());
-    auto* unit = impl_->units.emplace_back(std::make_unique<network_unit>()).get();
-    impl_->threads.emplace_back([this, context, unit] {
-      unit->bind_to_this_thread();
+    impl_->threads.emplace_back([this, context] {
+      context->unit.bind_to_this_thread();
       try {
         context->ioc.run();
       } catch (const std::exception& e) {

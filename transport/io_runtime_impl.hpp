@@ -26,16 +26,15 @@ struct stoppable_io_context : boost::asio::io_context {
 };
 
 struct io_runtime::impl {
-  // A network thread's own io_context: its connections need no strand.
+  // A network thread's own io_context (its connections need no strand) and CAF execution unit.
+  // Both outlive the actor system: an actor keeps a pointer to the unit that ran it last.
   struct thread_context {
     stoppable_io_context ioc;
     std::optional<boost::asio::executor_work_guard<io_executor>> work;
+    network_unit unit;
   };
   std::vector<std::unique_ptr<thread_context>> contexts;  // one per thread
   std::vector<std::thread> threads;
-  // One per thread. They outlive the actor system: an actor keeps a pointer to the unit that ran
-  // it last.
-  std::vector<std::unique_ptr<network_unit>> units;
   std::atomic<std::size_t> next_context{0};
   std::mutex mutex;
   std::condition_variable all_done;

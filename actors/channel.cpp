@@ -50,7 +50,7 @@ class handle_in_span {
 }  // namespace
 
 channel::channel(caf::actor_config& cfg, channel_context ctx)
-    : caf::event_based_actor(cfg), ctx_(std::move(ctx)) {
+    : with_shared_behavior(cfg), ctx_(std::move(ctx)) {
   // Any exception in a callback or a handle_info handler ends this channel only, as a crash.
   // The exception text often quotes client input, and the supervisor logs and keeps it: it is
   // carried as a log would show it.
@@ -172,27 +172,33 @@ void channel::push_presence_state() {
   send(tracker, atoms::state::value, ctx_.topic, id(), ctx_.join_ref);
 }
 
-caf::behavior channel::make_behavior() {
-  caf::message_handler protocol{
-      [this](atoms::join, message& m, caf::timestamp deadline) -> caf::result<bool> {
-        auto promise = make_response_promise<bool>();
-        joining_ = std::make_unique<joining_state>(joining_state{promise, {}, {}});
-        run_join(m, deadline);
+const caf::message_handler& channel::protocol() {
+  static const caf::message_handler handlers{
+      [](atoms::join, message& m, caf::timestamp deadline) -> caf::result<bool> {
+        auto& self = running();
+        auto promise = self.make_response_promise<bool>();
+        self.joining_ = std::make_unique<joining_state>(joining_state{promise, {}, {}});
+        self.run_join(m, deadline);
         return promise;
       },
-      [this](atoms::in, message& m) { run_handle_in(m); },
-      [this](atoms::leave, message& m) { run_leave(m); },
+      [](atoms::in, message& m) { running().run_handle_in(m); },
+      [](atoms::leave, message& m) { running().run_leave(m); },
       // Replaced by a duplicate join: terminate, then answer, so the socket knows we are done.
-      [this](atoms::stop, const caf::error& reason) {
-        call_terminate(stop_reason::from(reason));
-        make_response_promise<bool>().deliver(true);
-        quit(exit_reason_for(reason));
+      [](atoms::stop, const caf::error& reason) {
+        auto& self = running();
+        self.call_terminate(stop_reason::from(reason));
+        self.make_response_promise<bool>().deliver(true);
+        self.quit(exit_reason_for(reason));
       },
-      [this](atoms::out, const std::string& event, const payload& body) {
-        handle_out(event, body);
+      [](atoms::out, const std::string& event, const payload& body) {
+        running().handle_out(event, body);
       },
   };
-  return protocol.or_else(handle_info());
+  return handlers;
+}
+
+caf::behavior channel::make_behavior() {
+  return protocol().or_else(handle_info());
 }
 
 void channel::run_join(message& m, caf::timestamp deadline) {

@@ -18,6 +18,7 @@
 #include "actors/message_types.hpp"
 #include "actors/presence.hpp"
 #include "actors/pubsub.hpp"
+#include "actors/shared_behavior.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/presence/size_limit.hpp"
 #include "core/reply.hpp"
@@ -48,7 +49,7 @@ struct reply_ref {
   ref_t ref;
 };
 
-class channel : public caf::event_based_actor {
+class channel : public with_shared_behavior<channel, caf::event_based_actor> {
  public:
   channel(caf::actor_config& cfg, channel_context ctx);
 
@@ -121,6 +122,8 @@ class channel : public caf::event_based_actor {
 
  private:
   caf::behavior make_behavior() final;
+  // The handlers of channel_actor, shared by every channel (actors/shared_behavior.hpp).
+  static const caf::message_handler& protocol();
   void on_exit() final;
 
   void run_join(message& m, caf::timestamp deadline);

@@ -1,6 +1,7 @@
 #include "actors/socket.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/shared_behavior.hpp"
 #include "actors/stop_reason.hpp"
 #include "core/counters.hpp"
 #include "core/log_text.hpp"
@@ -47,6 +48,8 @@ payload object(std::initializer_list<std::pair<json::string_view, json::value_re
   return json::value(json::object(init));
 }
 
+// The socket's rules, as a view of its actor: made for each message by the shared behavior
+// (actors/shared_behavior.hpp), and copied into the handlers of its requests' answers.
 class socket_behavior {
  public:
   explicit socket_behavior(socket_self self) : self_(self) {}
@@ -202,14 +205,14 @@ class socket_behavior {
     let_go(old);
     auto pending =
         std::make_shared<std::pair<message, router::match>>(std::move(m), std::move(*route));
-    auto then_join = [this, pending, close_after, started] {
+    auto then_join = [*this, pending, close_after, started]() mutable {
       start_join(std::move(pending->first), std::move(pending->second), close_after, started);
     };
     self_
         ->request(old_channel, state().deps->settings.stop_timeout, atoms::stop::value,
                   make_error(stop_code::duplicate_join))
-        .await([then_join](bool) { then_join(); },
-               [this, then_join, old_channel](caf::error& err) {
+        .await([then_join](bool) mutable { then_join(); },
+               [*this, then_join, old_channel](caf::error& err) mutable {
                  if (err == caf::sec::request_timeout)
                    self_->send_exit(old_channel, caf::exit_reason::kill);
                  then_join();  // also when it already ended (request_receiver_down)
@@ -257,7 +260,7 @@ class socket_behavior {
     // or not: cancelled on the answer, a join holds nothing for twice the join timeout.
     auto timer = join.id();
     join.await(
-        [this, ch, close_after, topic, started, timer](bool joined) {
+        [*this, ch, close_after, topic, started, timer](bool joined) mutable {
           self_->clock().cancel_request_timeout(self_, timer);
           if (joined)
             report_join(topic, started);
@@ -272,7 +275,7 @@ class socket_behavior {
             e->status = channel_status::joined;
           if (close_after) control(close_after, topic, events::close, {});
         },
-        [this, ch, close_after, topic, join_ref, ref, started, timer](caf::error& err) {
+        [*this, ch, close_after, topic, join_ref, ref, started, timer](caf::error& err) mutable {
           self_->clock().cancel_request_timeout(self_, timer);
           state().info->log.warn(log_topic(topic), "join of {} failed: {}", log_text(topic),
                                  self_->system().render(err));
@@ -335,30 +338,41 @@ void follow_socket_id(socket_self self, const std::string& id) {
   });
 }
 
-socket_actor::behavior_type socket_actor_behavior(socket_self self,
-                                                  std::shared_ptr<const socket_info> info,
-                                                  std::shared_ptr<const socket_deps> deps) {
-  self->state.info = std::move(info);
-  self->state.deps = std::move(deps);
-  self->state.message_rate =
-      token_bucket(self->state.deps->settings.message_rate, token_bucket::clock::now());
-  auto logic = std::make_shared<socket_behavior>(self);
-  self->set_exit_handler([logic](caf::exit_msg& em) { logic->on_exit(em); });
-  enroll(self);
-  if (const auto& id = self->state.info->id) follow_socket_id(self, *id);
-  return {
-      [logic](message& m) { logic->on_message(m); },
-      [logic](atoms::out, const std::string& event, const payload&) {
-        if (event == "disconnect") logic->on_disconnect();
-      },
-  };
-}
+class socket_actor_impl final
+    : public with_shared_behavior<socket_actor_impl,
+                                  caf::stateful_actor<socket_state, socket_actor::base>> {
+ public:
+  socket_actor_impl(caf::actor_config& cfg, std::shared_ptr<const socket_info> info,
+                    std::shared_ptr<const socket_deps> deps)
+      : with_shared_behavior(cfg) {
+    state.info = std::move(info);
+    state.deps = std::move(deps);
+    state.message_rate =
+        token_bucket(state.deps->settings.message_rate, token_bucket::clock::now());
+  }
+
+  behavior_type make_behavior() override {
+    set_exit_handler([](caf::scheduled_actor* self, caf::exit_msg& em) {
+      socket_behavior{static_cast<socket_actor_impl*>(self)}.on_exit(em);
+    });
+    enroll(this);
+    if (const auto& id = state.info->id) follow_socket_id(this, *id);
+    // Shared by every socket (actors/shared_behavior.hpp).
+    static const behavior_type handlers{
+        [](message& m) { socket_behavior{&running()}.on_message(m); },
+        [](atoms::out, const std::string& event, const payload&) {
+          if (event == "disconnect") socket_behavior{&running()}.on_disconnect();
+        },
+    };
+    return handlers;
+  }
+};
 
 }  // namespace
 
 socket_actor spawn_socket(caf::actor_system& sys, std::shared_ptr<const socket_info> info,
                           std::shared_ptr<const socket_deps> deps) {
-  return sys.spawn(socket_actor_behavior, std::move(info), std::move(deps));
+  return sys.spawn<socket_actor_impl>(std::move(info), std::move(deps));
 }
 
 }  // namespace beryl

@@ -7,6 +7,7 @@
 #include <doctest/doctest.h>
 #include <caf/all.hpp>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -29,8 +30,9 @@ class tally : public with_shared_behavior<tally, caf::event_based_actor> {
     return handlers();
   }
 
-  static inline int behaviors_made = 0;
-  static inline int handler_sets_built = 0;
+  // Counted from both scheduler threads.
+  static inline std::atomic<int> behaviors_made = 0;
+  static inline std::atomic<int> handler_sets_built = 0;
 
  private:
   static const caf::behavior& handlers() {

@@ -58,17 +58,29 @@ std::string close_frame(std::uint16_t code, std::string_view reason) {
 
 std::uint16_t decoder::feed(char* data, std::size_t size, handler& h) {
   if (closed_ || error_) return error_;
-  if (partial_.empty()) {
+  if (!carry_ || carry_->partial.empty()) {
     auto used = decode_frames(data, data + size, h);
-    if (!error_ && !closed_ && used < size) partial_.assign(data + used, size - used);
+    if (!error_ && !closed_ && used < size) carried().partial.assign(data + used, size - used);
+    drop_carry_if_empty();
     return error_;
   }
-  partial_.append(data, size);
-  auto used = decode_frames(partial_.data(), partial_.data() + partial_.size(), h);
+  auto& partial = carry_->partial;
+  partial.append(data, size);
+  auto used = decode_frames(partial.data(), partial.data() + partial.size(), h);
   if (error_ || closed_) return error_;
-  partial_.erase(0, used);
-  release_if_large(partial_);
+  partial.erase(0, used);
+  release_if_large(partial);
+  drop_carry_if_empty();
   return error_;
+}
+
+decoder::carry& decoder::carried() {
+  if (!carry_) carry_ = std::make_unique<carry>();
+  return *carry_;
+}
+
+void decoder::drop_carry_if_empty() {
+  if (carry_ && carry_->partial.empty() && carry_->message.empty()) carry_.reset();
 }
 
 std::size_t decoder::decode_frames(char* begin, char* end, handler& h) {
@@ -106,7 +118,7 @@ std::size_t decoder::decode_frames(char* begin, char* end, handler& h) {
       break;
     }
     // Refuse an oversized message as soon as its header says so, before buffering it.
-    std::uint64_t message_size = length + (op == 0x0 ? message_.size() : 0);
+    std::uint64_t message_size = length + (op == 0x0 && carry_ ? carry_->message.size() : 0);
     if (!is_control(op) && message_size > max_message_size_) {
       error_ = too_big;
       break;
@@ -136,21 +148,23 @@ void decoder::dispatch(opcode op, bool fin, std::string_view payload, handler& h
       }
       in_message_ = true;
       message_binary_ = op == opcode::binary;
-      message_.assign(payload);
+      carried().message.assign(payload);
       return;
-    case opcode::continuation:
+    case opcode::continuation: {
       if (!in_message_) {
         error_ = protocol_error;
         return;
       }
-      message_.append(payload);
+      auto& message = carried().message;
+      message.append(payload);
       if (fin) {
         in_message_ = false;
-        h.on_message(message_, message_binary_);
-        message_.clear();
-        release_if_large(message_);
+        h.on_message(message, message_binary_);
+        message.clear();
+        release_if_large(message);
       }
       return;
+    }
     case opcode::ping:
       h.on_ping(payload);
       return;

@@ -5,6 +5,7 @@
 // connection send every queued frame in one gathered write and hold no read buffer while idle.
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -48,9 +49,13 @@ class decoder {
   std::uint16_t feed(char* data, std::size_t size, handler& h);
 
   // Whether bytes of an unfinished frame or message are held.
-  bool idle() const { return partial_.empty() && !in_message_; }
+  bool idle() const { return !in_message_ && (!carry_ || carry_->partial.empty()); }
+  // Whether it holds memory for what a feed left over (none between messages).
+  bool holds_buffer() const { return carry_ != nullptr; }
   // Bytes held for an unfinished frame or message.
-  std::size_t buffered() const { return partial_.size() + message_.size(); }
+  std::size_t buffered() const {
+    return carry_ ? carry_->partial.size() + carry_->message.size() : 0;
+  }
 
  private:
   // Decodes whole frames from [begin, end); returns bytes consumed or sets `error_`.
@@ -58,9 +63,17 @@ class decoder {
   void dispatch(opcode op, bool fin, std::string_view payload, handler& h);
   void release_if_large(std::string& s);
 
+  // What one feed leaves to the next. Made when something is left and dropped once both are
+  // empty again, so a decoder between messages (an idle connection's) holds no buffer at all.
+  struct carry {
+    std::string partial;  // an incomplete frame
+    std::string message;  // the fragments of an unfinished message
+  };
+  carry& carried();
+  void drop_carry_if_empty();
+
   std::size_t max_message_size_;
-  std::string partial_;  // an incomplete frame carried over to the next feed
-  std::string message_;  // the fragments of an unfinished message
+  std::unique_ptr<carry> carry_;
   bool in_message_ = false;
   bool message_binary_ = false;
   bool closed_ = false;

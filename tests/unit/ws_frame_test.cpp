@@ -86,6 +86,7 @@ TEST_CASE("a frame split at every byte boundary decodes the same") {
     CHECK(r.messages[1].first == medium);
     CHECK(r.messages[2].first == big);
     CHECK(d.idle());
+    CHECK_FALSE(d.holds_buffer());  // between messages a decoder holds no memory
   }
 }
 
@@ -95,10 +96,13 @@ TEST_CASE("fragmented messages are reassembled, with control frames between frag
   CHECK(feed(d, r, text("he", false) + client_frame(0x89, "p") + continuation("ll", false)) == 0);
   CHECK(r.messages.empty());
   CHECK_FALSE(d.idle());
+  CHECK(d.holds_buffer());
   CHECK(r.pings == std::vector<std::string>{"p"});
   CHECK(feed(d, r, continuation("o", true)) == 0);
   REQUIRE(r.messages.size() == 1);
   CHECK(r.messages[0].first == "hello");
+  CHECK(d.idle());
+  CHECK_FALSE(d.holds_buffer());
 }
 
 TEST_CASE("close frames report their code and reason, or 1005 without one") {

@@ -117,7 +117,7 @@ class channel : public with_shared_behavior<channel, caf::event_based_actor> {
   const std::vector<std::string>& topic_params() const { return ctx_.topic_params; }
   const std::optional<std::string>& socket_id() const { return ctx_.socket->id; }
   const boost::json::object& socket_assigns() const { return ctx_.socket->assigns; }
-  const std::string& transport() const { return ctx_.socket->transport; }
+  std::string_view transport() const { return ctx_.socket->transport; }
   const pubsub_ref& pubsub() const { return ctx_.pubsub; }
 
  private:

@@ -14,7 +14,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <iterator>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -24,14 +26,16 @@ namespace beryl {
 
 class limited_log {
  public:
-  limited_log() : limiter_(log_lines_per_source, log_limiter::clock::now()) {}
+  limited_log() = default;
 
   // A connection's: the pointers are to the connection's own fields (socket_info), which outlive
   // the log and no longer change once the connection runs.
   limited_log(const std::optional<std::string>* socket_id, const std::string* remote_address)
-      : limiter_(log_lines_per_source, log_limiter::clock::now()),
-        socket_id_(socket_id),
-        remote_address_(remote_address) {}
+      : socket_id_(socket_id), remote_address_(remote_address) {}
+
+  limited_log(const limited_log&) = delete;
+  limited_log& operator=(const limited_log&) = delete;
+  ~limited_log() { delete limiter_.load(); }
 
   template <class... Args>
   void log(spdlog::level::level_enum level, const log_metadata& about,
@@ -85,9 +89,27 @@ class limited_log {
   }
 
  private:
+  // Made by the first line written: most connections never write one, and an idle connection's
+  // log is then one pointer.
+  struct guarded_limiter {
+    std::mutex mutex;
+    log_limiter limiter{log_lines_per_source, log_limiter::clock::now()};
+  };
+
   std::optional<std::uint64_t> admit() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return limiter_.admit(log_lines_per_source, log_limiter::clock::now());
+    auto& guarded = limiter();
+    std::lock_guard<std::mutex> lock(guarded.mutex);
+    return guarded.limiter.admit(log_lines_per_source, log_limiter::clock::now());
+  }
+
+  guarded_limiter& limiter() {
+    auto* existing = limiter_.load(std::memory_order_acquire);
+    if (existing) return *existing;
+    auto made = std::make_unique<guarded_limiter>();
+    // Two first lines at once: one limiter is kept, the other thread uses it.
+    if (limiter_.compare_exchange_strong(existing, made.get(), std::memory_order_acq_rel))
+      return *made.release();
+    return *existing;
   }
 
   // `about`, and what it leaves unknown of the connection.
@@ -97,8 +119,7 @@ class limited_log {
     return about;
   }
 
-  std::mutex mutex_;
-  log_limiter limiter_;
+  std::atomic<guarded_limiter*> limiter_{nullptr};
   const std::optional<std::string>* socket_id_ = nullptr;
   const std::string* remote_address_ = nullptr;
 };

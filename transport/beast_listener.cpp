@@ -65,6 +65,7 @@ class http_session_base {
 };
 
 class beast_listener_impl final : public beast_listener,
+                                  public ws_connection::registry,
                                   public std::enable_shared_from_this<beast_listener_impl> {
  public:
   beast_listener_impl(caf::actor_system& sys, io_runtime& io, transport_settings settings,
@@ -183,7 +184,7 @@ class beast_listener_impl final : public beast_listener,
     std::lock_guard lock(mutex_);
     connections_.emplace(c.get(), c);
   }
-  void remove(ws_connection* c) {
+  void remove(ws_connection* c) override {
     std::lock_guard lock(mutex_);
     connections_.erase(c);
   }
@@ -496,9 +497,8 @@ class http_session final : public http_session_base,
       else
         return std::move(stream_);
     }();
-    auto conn = std::make_shared<ws_connection>(
-        std::move(bytes), settings, format, [server](ws_connection* c) { server->remove(c); },
-        std::move(admitted.ticket));
+    auto conn = std::make_shared<ws_connection>(std::move(bytes), settings, format, server,
+                                                std::move(admitted.ticket));
     auto actor =
         start_socket(server->system(), conn, format, std::move(result), info, server->deps());
     server->add(conn);

@@ -46,12 +46,12 @@ char* thread_read_buffer() {
 }  // namespace
 
 ws_connection::ws_connection(byte_stream stream, const transport_settings& settings,
-                             const serializer* format, on_finished finished,
+                             const serializer* format, std::shared_ptr<registry> registry,
                              std::shared_ptr<const void> admitted)
     : stream_(std::move(stream)),
       settings_(settings),
       format_(format),
-      finished_(std::move(finished)),
+      registry_(std::move(registry)),
       decoder_(settings.max_frame_size),
       admitted_(std::move(admitted)),
       last_read_(clock::now().time_since_epoch().count()) {}
@@ -87,11 +87,7 @@ void ws_connection::start(socket_actor socket, std::string handshake_response,
 // with a syscall for every wait, but not for a read, which it also tries at once.
 void ws_connection::wait_readable() {
   with_stream([this](auto& stream) {
-    stream.async_read_some(
-        asio::buffer(first_bytes_),
-        [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-          self->on_readable(ec, n);
-        });
+    stream.async_read_some(asio::buffer(first_bytes_), read_handler{shared_from_this()});
   });
 }
 
@@ -243,8 +239,8 @@ bool ws_connection::fits_locked(const outgoing& item) const {
 // RFC 6455 §5.5.3 allows answering only the most recent of several pings: a ping flood leaves
 // one pong waiting, not one per ping.
 bool ws_connection::replace_pending_pong_locked(outgoing& pong) {
-  if (!pending_pong_) return false;
-  auto& waiting = pending_[*pending_pong_];
+  if (pending_pong_ == no_pong) return false;
+  auto& waiting = pending_[pending_pong_];
   queued_bytes_ = queued_bytes_ - waiting.size() + pong.size();
   waiting.content = std::move(pong.content);
   return true;
@@ -369,7 +365,7 @@ void ws_connection::flush() {
     writing_ = true;
     if (!write_) write_ = std::make_unique<write_state>();
     write_->batch.swap(pending_);
-    pending_pong_.reset();
+    pending_pong_ = no_pong;
   }
   write_state& w = *write_;
   // Reserved in full first, so that the parts pointing into the buffer stay valid.
@@ -506,12 +502,12 @@ void ws_connection::finish() {
     if (finished_flag_) return;
     finished_flag_ = true;
     pending_.clear();
-    pending_pong_.reset();
+    pending_pong_ = no_pong;
   }
   boost::system::error_code ignored;
   tcp_socket().close(ignored);
   stop_actor(make_error(stop_code::closed));
-  if (finished_) finished_(this);
+  if (registry_) registry_->remove(this);
 }
 
 }  // namespace beryl

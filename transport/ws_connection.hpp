@@ -3,7 +3,8 @@
 // and feeds its socket actor with decoded messages.
 //
 // Reading waits with a 64-byte read and takes the rest from a per-thread buffer, so an idle
-// connection holds 64 bytes rather than a read buffer. Writing queues frames from any thread and
+// connection holds 64 bytes rather than a read buffer, and the waiting read's operation is built
+// in the connection itself (transport/op_slot.hpp). Writing queues frames from any thread and
 // sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
 // not one per frame.
 //
@@ -17,6 +18,7 @@
 #include "core/outbox.hpp"
 #include "core/serializer.hpp"
 #include "core/ws_frame.hpp"
+#include "transport/op_slot.hpp"
 #include "transport/settings.hpp"
 #include "transport/tls.hpp"
 
@@ -25,7 +27,7 @@
 #include <array>
 #include <atomic>
 #include <chrono>
-#include <functional>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -40,14 +42,21 @@ class ws_connection final : public outbox,
                             private ws::decoder::handler {
  public:
   using clock = std::chrono::steady_clock;
-  using on_finished = std::function<void(ws_connection*)>;
+  // What keeps the connections (the listener): told when one has finished.
+  class registry {
+   public:
+    virtual void remove(ws_connection* c) = 0;
+
+   protected:
+    ~registry() = default;
+  };
   // A plain TCP socket, or TLS over one (held apart: it is larger than the rest of the
   // connection).
   using byte_stream = std::variant<plain_socket, std::unique_ptr<tls_stream>>;
 
   // `admitted` holds the connection's place under the connection caps until it ends.
   ws_connection(byte_stream stream, const transport_settings& settings, const serializer* format,
-                on_finished finished, std::shared_ptr<const void> admitted);
+                std::shared_ptr<registry> registry, std::shared_ptr<const void> admitted);
 
   // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
   void start(socket_actor socket, std::string handshake_response, std::string early_bytes);
@@ -82,6 +91,19 @@ class ws_connection final : public outbox,
   void on_ping(std::string_view data) override;
   void on_close(std::uint16_t code, std::string_view reason) override;
 
+  // Room for a TCP read's operation with read_handler (Asio 1.81: 128 bytes; tested in
+  // tests/unit/op_slot_test.cpp). A TLS read's is larger and gets ordinary memory.
+  using read_op_slot = op_slot<128>;
+  // The waiting read's handler: Asio builds its operation in read_slot_.
+  struct read_handler {
+    using allocator_type = read_op_slot::allocator<void>;
+    allocator_type get_allocator() const noexcept { return allocator_type(self->read_slot_); }
+    void operator()(const boost::system::error_code& ec, std::size_t n) const {
+      self->on_readable(ec, n);
+    }
+    std::shared_ptr<ws_connection> self;
+  };
+
   void wait_readable();
   void on_readable(const boost::system::error_code& ec, std::size_t first);
   void feed(char* data, std::size_t size);
@@ -114,10 +136,11 @@ class ws_connection final : public outbox,
   byte_stream stream_;
   const transport_settings& settings_;
   const serializer* format_;
-  on_finished finished_;
+  std::shared_ptr<registry> registry_;
   ws::decoder decoder_;
   socket_actor actor_;                // touched only on the connection's executor
   std::array<char, 64> first_bytes_;  // what the waiting read takes; more goes to a shared buffer
+  read_op_slot read_slot_;
   std::shared_ptr<const void> admitted_;
   std::atomic<clock::rep> last_read_;
   std::atomic<clock::rep> close_started_{0};
@@ -127,8 +150,9 @@ class ws_connection final : public outbox,
 
   mutable std::mutex mutex_;  // guards the members below: send() and close() come from any thread
   std::vector<outgoing> pending_;
-  std::size_t queued_bytes_ = 0;             // pending_ and the write in progress
-  std::optional<std::size_t> pending_pong_;  // its index in pending_
+  std::size_t queued_bytes_ = 0;  // pending_ and the write in progress
+  static constexpr std::size_t no_pong = SIZE_MAX;
+  std::size_t pending_pong_ = no_pong;  // its index in pending_
   bool flush_posted_ = false;
   bool writing_ = false;
   bool closing_ = false;  // our close frame is queued: nothing more is accepted

@@ -17,6 +17,7 @@ using unsubscribe = caf::atom_constant<caf::atom("unsub")>;
 using broadcast = caf::atom_constant<caf::atom("broadcast")>;
 using disconnect = caf::atom_constant<caf::atom("disconnect")>;
 using enroll = caf::atom_constant<caf::atom("enroll")>;
+using forget = caf::atom_constant<caf::atom("forget")>;
 using stats = caf::atom_constant<caf::atom("stats")>;
 using drain = caf::atom_constant<caf::atom("drain")>;
 using track = caf::atom_constant<caf::atom("track")>;

@@ -46,12 +46,11 @@ json::object describe(const connection_entry& e) {
 }
 
 coordinator_actor::behavior_type coordinator_impl(coordinator_self self) {
-  self->set_down_handler([=](caf::down_msg& dm) { forget(self->state, dm.source); });
   return {
       [=](atoms::enroll, socket_actor& socket, connection_entry& entry) -> void {
-        self->monitor(socket);
         enroll(self->state, socket.address(), std::move(entry));
       },
+      [=](atoms::forget, const caf::actor_addr& socket) -> void { forget(self->state, socket); },
       [=](atoms::list, std::size_t limit) -> json::value {
         const auto& st = self->state;
         json::array connections;

@@ -1,6 +1,7 @@
 #pragma once
 // The registry of live sockets, never on the per-message path: every socket actor enrolls when
-// it starts and the coordinator monitors it (one monitor per socket), so the table is exact.
+// it starts and is forgotten when it ends, however it ends (the socket's state tells the
+// coordinator as CAF destroys it: actors/socket.cpp), so the table is exact.
 // It answers the number of connections from an address (admission caps) and the connection list
 // the operator sees (GET /debug/connections). Disconnect by socket id is a broadcast on the id's
 // topic, as in Phoenix (app::endpoint::disconnect), so that it reaches every node.
@@ -31,6 +32,8 @@ struct connection_entry {
 using coordinator_actor = caf::typed_actor<
     // A socket starting: registered until it ends.
     caf::reacts_to<atoms::enroll, socket_actor, connection_entry>,
+    // A socket that ended.
+    caf::reacts_to<atoms::forget, caf::actor_addr>,
     // (limit) -> {"total", "by_address": {addr: n}, "connections": [...]}, at most `limit`
     // addresses and connections
     caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>>;

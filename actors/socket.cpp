@@ -3,6 +3,7 @@
 #include "actors/atoms.hpp"
 #include "actors/shared_behavior.hpp"
 #include "actors/stop_reason.hpp"
+#include "core/close_code.hpp"
 #include "core/counters.hpp"
 #include "core/log_text.hpp"
 #include "core/telemetry.hpp"
@@ -37,9 +38,28 @@ struct socket_state {
   std::vector<caf::actor_addr> let_go;
   token_bucket message_rate;  // settings.message_rate, for the whole connection
   bool rate_limited = false;  // said once in the log per connection
+  caf::local_actor* self = nullptr;
+
+  // CAF destroys a socket's state when the socket ends, however it ends (a stop, a crash, a kill),
+  // with its reason set: the connection is closed and the coordinator forgets the socket. (A
+  // functor attached to the actor and a monitor did this before: two blocks per connection.)
+  ~socket_state();
 
   static inline const char* name = "socket";
 };
+
+// The close code a connection gets when its socket ends first.
+std::uint16_t close_code_for(const caf::error& reason) {
+  if (stop_reason::from(reason).code == stop_code::crashed) return close_code::internal_error;
+  return close_code::going_away;
+}
+
+socket_state::~socket_state() {
+  if (!self) return;
+  if (deps && deps->coordinator)
+    caf::anon_send(deps->coordinator, atoms::forget::value, self->address());
+  if (info && info->out) info->out->close(close_code_for(self->fail_state()), "");
+}
 
 using socket_self = socket_actor::stateful_pointer<socket_state>;
 using clock = std::chrono::steady_clock;
@@ -317,7 +337,7 @@ std::int64_t unix_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-// Every socket is in the coordinator's registry until it ends (the coordinator monitors it).
+// Every socket is in the coordinator's registry until it ends (~socket_state).
 void enroll(socket_self self) {
   if (!self->state.deps->coordinator) return;
   self->send(self->state.deps->coordinator, atoms::enroll::value, socket_actor{self},
@@ -347,6 +367,7 @@ class socket_actor_impl final
       : with_shared_behavior(cfg) {
     state.info = std::move(info);
     state.deps = std::move(deps);
+    state.self = this;
     state.message_rate =
         token_bucket(state.deps->settings.message_rate, token_bucket::clock::now());
   }

@@ -1,6 +1,5 @@
 #include "transport/connect.hpp"
 
-#include "actors/stop_reason.hpp"
 #include "core/log_text.hpp"
 #include "core/telemetry.hpp"
 
@@ -8,15 +7,6 @@
 #include <caf/all.hpp>
 
 namespace beryl {
-namespace {
-
-// The close code a connection gets when its socket actor ends first.
-std::uint16_t close_code_for(const caf::error& reason) {
-  if (stop_reason::from(reason).code == stop_code::crashed) return close_code::internal_error;
-  return close_code::going_away;
-}
-
-}  // namespace
 
 connect_result run_on_connect(const connect_handler& on_connect, const connect_info& info) {
   auto started = std::chrono::steady_clock::now();
@@ -53,12 +43,7 @@ socket_actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>&
   info->assigns = std::move(accepted.assigns);
   info->transport = connect.transport;
   info->peer = connect.peer;
-  auto actor = spawn_socket(sys, std::move(info), deps);
-  std::weak_ptr<outbox> weak = out;
-  actor->attach_functor([weak](const caf::error& reason) {
-    if (auto connection = weak.lock()) connection->close(close_code_for(reason), "");
-  });
-  return actor;
+  return spawn_socket(sys, std::move(info), deps);
 }
 
 }  // namespace beryl

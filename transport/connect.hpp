@@ -42,7 +42,8 @@ using connect_handler = std::function<connect_result(const connect_info&)>;
 connect_result run_on_connect(const connect_handler& on_connect, const connect_info& info);
 
 // The socket actor of an accepted connection, whatever its transport. When the actor ends
-// first (a disconnect, a crash), the connection is closed with a code phoenix.js reconnects on.
+// first (a disconnect, a crash), it closes the connection with a code phoenix.js reconnects on
+// (actors/socket.cpp).
 socket_actor start_socket(caf::actor_system& sys, const std::shared_ptr<outbox>& out,
                           const serializer* format, connect_result accepted,
                           const connect_info& info, const std::shared_ptr<const socket_deps>& deps);

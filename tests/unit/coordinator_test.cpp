@@ -1,6 +1,6 @@
-// The coordinator as the registry of live sockets: every socket enrolls, ends are noticed through
-// one monitor per socket, and the registry answers disconnect by id and the connection list (with
-// its counts per address).
+// The coordinator as the registry of live sockets: every socket enrolls, and is forgotten when it
+// says it ended; the registry answers the connection list (with its counts per address). That a
+// real socket says so, however it ends, is tested end to end (tests/e2e/connections.test.mjs).
 #include "actors/coordinator.hpp"
 #include "actor_test_support.hpp"
 #include "actors/atoms.hpp"
@@ -17,10 +17,14 @@ namespace json = boost::json;
 
 namespace {
 
-// Stands in for a socket actor: enrolls with `entry`, then idles until it is stopped.
+// Stands in for a socket actor: enrolls with `entry`, idles until it is stopped, and then tells the
+// coordinator, as a socket's state does when CAF destroys it.
 socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_actor coordinator,
                                         connection_entry entry) {
   self->send(coordinator, atoms::enroll::value, socket_actor{self}, entry);
+  self->attach_functor([coordinator, socket = self->address()] {
+    caf::anon_send(coordinator, atoms::forget::value, socket);
+  });
   return {
       [=](const message&) {},
       [=](atoms::out, const std::string&, const payload&) {},
@@ -96,7 +100,7 @@ TEST_CASE("the coordinator registers every socket, with or without an id, until 
     }
   CHECK(found);
 
-  // Ends are noticed through the monitor: counts per address follow.
+  // Ends are told: counts per address follow.
   self->send_exit(b, caf::exit_reason::user_shutdown);
   REQUIRE(wait_for_connections(self, coordinator, 2));
   CHECK(from_address(self, coordinator, "10.0.0.1") == 1);

@@ -531,10 +531,12 @@ TEST_CASE("state machine: an exit message from any actor stops the socket; a nor
   c.round_trip("h1");
   CHECK_FALSE(c.out->closed());
   CHECK_FALSE(c.end->reason());
-  // (The transport closes the connection when its socket actor ends: transport/connect.cpp.)
   self->send_exit(c.socket, caf::exit_reason::user_shutdown);
   REQUIRE(c.end->wait());
   CHECK(*c.end->reason() == caf::exit_reason::user_shutdown);
+  // An ending socket closes its connection, with a code phoenix.js reconnects on.
+  REQUIRE(c.out->wait_closed());
+  CHECK(c.out->closed()->first == close_code::going_away);
   // Its channel ends with it.
   REQUIRE(f.log->wait_for("terminate room:a ann shutdown"));
 }

@@ -165,7 +165,7 @@ class beast_listener_impl final : public beast_listener,
   // A place under the connection caps for a client at `peer`; a refusal is logged at most every
   // 10 s, with how many were refused since.
   admission_gate::outcome admit(std::string_view peer) {
-    if (draining_) return {admission::verdict::over_total, nullptr};  // 503: go elsewhere
+    if (draining_) return {admission::verdict::over_total, {}};  // 503: go elsewhere
     auto outcome = gate_->admit(peer_address(peer));
     if (outcome.ticket) return outcome;
     std::lock_guard lock(mutex_);

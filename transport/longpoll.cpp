@@ -90,7 +90,7 @@ class longpoll_session final : public outbox,
  public:
   // `admitted` holds the session's place under the connection caps until it is forgotten.
   longpoll_session(std::string token, const transport_settings& settings, const serializer* format,
-                   std::shared_ptr<const void> admitted)
+                   admission_gate::ticket admitted)
       : token_(std::move(token)),
         settings_(settings),
         format_(format),
@@ -299,7 +299,7 @@ class longpoll_session final : public outbox,
   const std::string token_;
   const transport_settings& settings_;
   const serializer* format_;
-  const std::shared_ptr<const void> admitted_;
+  const admission_gate::ticket admitted_;
   std::mutex mutex_;
   socket_actor actor_;
   std::vector<std::shared_ptr<const std::string>> buffer_;

@@ -47,7 +47,7 @@ char* thread_read_buffer() {
 
 ws_connection::ws_connection(byte_stream stream, const transport_settings& settings,
                              const serializer* format, std::shared_ptr<registry> registry,
-                             std::shared_ptr<const void> admitted)
+                             admission_gate::ticket admitted)
     : stream_(std::move(stream)),
       settings_(settings),
       format_(format),

@@ -18,6 +18,7 @@
 #include "core/outbox.hpp"
 #include "core/serializer.hpp"
 #include "core/ws_frame.hpp"
+#include "transport/admission_gate.hpp"
 #include "transport/op_slot.hpp"
 #include "transport/settings.hpp"
 #include "transport/tls.hpp"
@@ -56,7 +57,7 @@ class ws_connection final : public outbox,
 
   // `admitted` holds the connection's place under the connection caps until it ends.
   ws_connection(byte_stream stream, const transport_settings& settings, const serializer* format,
-                std::shared_ptr<registry> registry, std::shared_ptr<const void> admitted);
+                std::shared_ptr<registry> registry, admission_gate::ticket admitted);
 
   // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
   void start(socket_actor socket, std::string handshake_response, std::string early_bytes);
@@ -141,7 +142,7 @@ class ws_connection final : public outbox,
   socket_actor actor_;                // touched only on the connection's executor
   std::array<char, 64> first_bytes_;  // what the waiting read takes; more goes to a shared buffer
   read_op_slot read_slot_;
-  std::shared_ptr<const void> admitted_;
+  admission_gate::ticket admitted_;
   std::atomic<clock::rep> last_read_;
   std::atomic<clock::rep> close_started_{0};
   std::atomic<clock::rep> write_started_{0};  // 0: no write in progress

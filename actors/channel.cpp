@@ -246,9 +246,12 @@ void channel::finish_join(const ref_t& ref, caf::timestamp deadline, const reply
                   intercepts_,
                   presence_state_on_join_};
   subscribe_sent_ = true;
+  // Awaited: nothing else is handled until the subscription is made (its answer is one hop away).
+  // An answer taken with then() would leave CAF's table of such handlers allocated in every
+  // channel for its whole life.
   request(ctx_.pubsub.shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
           std::move(me), std::move(reply_frame))
-      .then(
+      .await(
           [this](caf::ok_atom) {
             joined_ = true;
             if (joining_)

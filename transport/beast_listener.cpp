@@ -110,7 +110,7 @@ class beast_listener_impl final : public beast_listener,
   std::uint16_t port() const override { return port_; }
   std::size_t connections() const override {
     std::lock_guard lock(mutex_);
-    return connections_.size();
+    return connection_count_;
   }
   std::uint64_t accepted() const override { return accepted_; }
 
@@ -119,7 +119,7 @@ class beast_listener_impl final : public beast_listener,
       spdlog::info("listener on port {} draining: new connections get 503", port_);
     std::size_t closed = 0;
     std::size_t left = 0;
-    for (auto& c : live(connections_)) {
+    for (auto& c : live_connections()) {
       if (c->closing()) continue;
       if (closed < batch) {
         c->shut_down(make_error(stop_code::shutdown), close_code::service_restart);
@@ -182,11 +182,23 @@ class beast_listener_impl final : public beast_listener,
 
   void add(const std::shared_ptr<ws_connection>& c) {
     std::lock_guard lock(mutex_);
-    connections_.emplace(c.get(), c);
+    links_of(*c).next = first_connection_;
+    if (first_connection_) links_of(*first_connection_).prev = c.get();
+    first_connection_ = c.get();
+    ++connection_count_;
   }
+  // Twice for most connections (when it finishes, when it is destroyed): the second finds it gone.
   void remove(ws_connection* c) override {
     std::lock_guard lock(mutex_);
-    connections_.erase(c);
+    auto& links = links_of(*c);
+    if (!links.prev && first_connection_ != c) return;
+    if (links.prev)
+      links_of(*links.prev).next = links.next;
+    else
+      first_connection_ = links.next;
+    if (links.next) links_of(*links.next).prev = links.prev;
+    links = {};
+    --connection_count_;
   }
   void add_session(const std::shared_ptr<http_session_base>& s) {
     std::lock_guard lock(mutex_);
@@ -222,6 +234,15 @@ class beast_listener_impl final : public beast_listener,
   }
   void stop_now(const caf::error& reason, std::uint16_t code);
 
+  // The connections not being destroyed (one whose destructor waits for the mutex is skipped).
+  std::vector<std::shared_ptr<ws_connection>> live_connections() {
+    std::vector<std::shared_ptr<ws_connection>> out;
+    std::lock_guard lock(mutex_);
+    out.reserve(connection_count_);
+    for (auto* c = first_connection_; c; c = links_of(*c).next)
+      if (auto strong = c->weak_from_this().lock()) out.push_back(std::move(strong));
+    return out;
+  }
   template <class T>
   std::vector<std::shared_ptr<T>> live(const std::unordered_map<T*, std::weak_ptr<T>>& table) {
     std::vector<std::shared_ptr<T>> out;
@@ -249,7 +270,8 @@ class beast_listener_impl final : public beast_listener,
   std::uint64_t accept_failures_ = 0;  // in a row; touched on executor_'s thread only
   std::chrono::steady_clock::time_point last_accept_warning_;
   mutable std::mutex mutex_;
-  std::unordered_map<ws_connection*, std::weak_ptr<ws_connection>> connections_;
+  ws_connection* first_connection_ = nullptr;  // the list runs through the connections
+  std::size_t connection_count_ = 0;
   std::unordered_map<http_session_base*, std::weak_ptr<http_session_base>> sessions_;
   std::uint64_t refused_ = 0;  // at a cap, since the last warning
   std::chrono::steady_clock::time_point last_cap_warning_;
@@ -599,7 +621,7 @@ void beast_listener_impl::accept() {
 
 void beast_listener_impl::sweep() {
   auto now = ws_connection::clock::now();
-  for (auto& c : live(connections_)) c->check_timeouts(now);
+  for (auto& c : live_connections()) c->check_timeouts(now);
   if (longpoll_) longpoll_->tick(now);
   if (stopped_ && connections() == 0) return;  // nothing left to watch: let the io_context end
   auto interval = std::min(
@@ -615,7 +637,7 @@ void beast_listener_impl::stop_now(const caf::error& reason, std::uint16_t code)
   boost::system::error_code ignored;
   acceptor_.close(ignored);
   retry_.cancel();
-  auto conns = live(connections_);
+  auto conns = live_connections();
   spdlog::info("listener on port {} stopping: closing {} connection(s) with {}", port_,
                conns.size(), code);
   for (auto& c : conns) c->shut_down(reason, code);

@@ -56,6 +56,11 @@ ws_connection::ws_connection(byte_stream stream, const transport_settings& setti
       admitted_(std::move(admitted)),
       last_read_(clock::now().time_since_epoch().count()) {}
 
+// A connection that never finished (its io_context stopped first) still leaves the list.
+ws_connection::~ws_connection() {
+  if (registry_) registry_->remove(this);
+}
+
 template <class F>
 decltype(auto) ws_connection::with_stream(F&& f) {
   if (auto* plain = std::get_if<plain_socket>(&stream_)) return f(*plain);

@@ -43,13 +43,20 @@ class ws_connection final : public outbox,
                             private ws::decoder::handler {
  public:
   using clock = std::chrono::steady_clock;
-  // What keeps the connections (the listener): told when one has finished.
+  // What keeps the connections (the listener): told when one has finished, or is destroyed. Its
+  // list of them runs through the connections, so the list has no node of its own per connection.
   class registry {
    public:
     virtual void remove(ws_connection* c) = 0;
 
+    struct links {
+      ws_connection* prev = nullptr;
+      ws_connection* next = nullptr;
+    };
+
    protected:
     ~registry() = default;
+    static links& links_of(ws_connection& c) { return c.registry_links_; }
   };
   // A plain TCP socket, or TLS over one (held apart: it is larger than the rest of the
   // connection).
@@ -58,6 +65,7 @@ class ws_connection final : public outbox,
   // `admitted` holds the connection's place under the connection caps until it ends.
   ws_connection(byte_stream stream, const transport_settings& settings, const serializer* format,
                 std::shared_ptr<registry> registry, admission_gate::ticket admitted);
+  ~ws_connection() override;
 
   // Writes the upgrade response, then starts reading; `early_bytes` arrived with the request.
   void start(socket_actor socket, std::string handshake_response, std::string early_bytes);
@@ -138,6 +146,7 @@ class ws_connection final : public outbox,
   const transport_settings& settings_;
   const serializer* format_;
   std::shared_ptr<registry> registry_;
+  registry::links registry_links_;  // guarded by the registry
   ws::decoder decoder_;
   socket_actor actor_;                // touched only on the connection's executor
   std::array<char, 64> first_bytes_;  // what the waiting read takes; more goes to a shared buffer

@@ -6,12 +6,14 @@
 // twice the read's size; that block then stays with the idle connection. A handler that names an
 // op_slot's allocator has its operation built in the slot instead: no block of its own. A chain
 // that holds one operation at a time (a read that starts the next read when it ends) needs one
-// slot; anything larger than the slot, or started while it is taken, gets ordinary memory.
+// slot; anything larger than the slot, or started while it is taken (a TLS read's operations),
+// gets what it would have got without the slot: Asio's per-thread cache.
 //
 // Used on one thread (the connection's executor). Asio frees an operation's memory before it calls
 // the handler, while the handler's copy still holds the slot's owner alive.
+#include <boost/asio/recycling_allocator.hpp>
+
 #include <cstddef>
-#include <new>
 
 namespace beryl {
 
@@ -23,16 +25,16 @@ class op_slot {
   op_slot& operator=(const op_slot&) = delete;
 
   void* allocate(std::size_t size) {
-    if (taken_ || size > Size) return ::operator new(size);
+    if (taken_ || size > Size) return elsewhere().allocate(size);
     taken_ = true;
     return storage_;
   }
 
-  void deallocate(void* p) {
+  void deallocate(void* p, std::size_t size) {
     if (p == storage_)
       taken_ = false;
     else
-      ::operator delete(p);
+      elsewhere().deallocate(static_cast<unsigned char*>(p), size);
   }
 
   // The allocator a handler returns from get_allocator().
@@ -46,7 +48,7 @@ class op_slot {
     allocator(const allocator<U>& other) : slot_(other.slot_) {}
 
     T* allocate(std::size_t n) { return static_cast<T*>(slot_->allocate(sizeof(T) * n)); }
-    void deallocate(T* p, std::size_t) { slot_->deallocate(p); }
+    void deallocate(T* p, std::size_t n) { slot_->deallocate(p, sizeof(T) * n); }
 
     template <class U>
     bool operator==(const allocator<U>& other) const {
@@ -64,6 +66,8 @@ class op_slot {
   };
 
  private:
+  static boost::asio::recycling_allocator<unsigned char> elsewhere() { return {}; }
+
   alignas(std::max_align_t) unsigned char storage_[Size];
   bool taken_ = false;
 };

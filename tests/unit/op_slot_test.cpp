@@ -14,18 +14,18 @@
 namespace asio = boost::asio;
 using namespace beryl;
 
-TEST_CASE("an op slot holds one allocation that fits, and ordinary memory serves the rest") {
+TEST_CASE("an op slot holds one allocation that fits, and other memory serves the rest") {
   op_slot<64> slot;
   void* first = slot.allocate(64);
   void* while_taken = slot.allocate(16);
   void* too_big = slot.allocate(65);
   CHECK(first != while_taken);
   CHECK(first != too_big);
-  slot.deallocate(while_taken);
-  slot.deallocate(too_big);
-  slot.deallocate(first);
+  slot.deallocate(while_taken, 16);
+  slot.deallocate(too_big, 65);
+  slot.deallocate(first, 64);
   CHECK(slot.allocate(32) == first);  // free again once its allocation is given back
-  slot.deallocate(first);
+  slot.deallocate(first, 32);
 }
 
 namespace {
@@ -41,7 +41,7 @@ struct reader : std::enable_shared_from_this<reader> {
     void operator()(const boost::system::error_code& ec, std::size_t n) const {
       void* p = self->slot.allocate(1);
       self->slot_free_in_handler = p == self->slot_address;
-      self->slot.deallocate(p);
+      self->slot.deallocate(p, 1);
       self->received = ec ? "error" : std::string(self->bytes.data(), n);
     }
     std::shared_ptr<reader> self;
@@ -69,14 +69,14 @@ TEST_CASE("a pending TCP read with a slot's allocator is built in a 128-byte slo
 
   // Where the slot's memory is: taken and given back, so the read finds it free.
   server->slot_address = server->slot.allocate(1);
-  server->slot.deallocate(server->slot_address);
+  server->slot.deallocate(server->slot_address, 1);
 
   server->start();
   // The read is pending (nothing was sent): if its operation is in the slot, the slot is taken
   // and a new allocation gets other memory.
   void* probe = server->slot.allocate(1);
   CHECK(probe != server->slot_address);
-  server->slot.deallocate(probe);
+  server->slot.deallocate(probe, 1);
 
   asio::write(client, asio::buffer(std::string("hello")));
   io.run();

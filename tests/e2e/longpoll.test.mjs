@@ -354,9 +354,11 @@ describe('long-poll with a short window', () => {
     const socket = await connectLongPoll(server, { rejoinAfterMs: () => 50 })
     const channel = trackedChannel(socket, topic, { user: 'sleepy' })
     await until(() => channel.joins === 1, 3_000, 'the first join')
-    // Freeze polling, as a sleeping device would: the held GET ends with the ping's reply, and no GET follows.
-    const thaw = freezePolling(socket)
     assert.deepEqual(await pushResult(channel, 'ping', { last: 'before sleep' }), { status: 'ok', response: { last: 'before sleep' } })
+    // Freeze polling, as a sleeping device would: the GET in flight ends at the window, and no GET
+    // follows. (Frozen before the ping, its reply could miss the last GET: a window that ended just
+    // as it was sent left it for a poll that never came.)
+    const thaw = freezePolling(socket)
     // No GET for 1.5 windows: the server ends the session and its channel.
     const left = await obs.left.next(SHORT_WINDOW_MS * 8).catch((err) => {
       assert.fail(`no GET for ${SHORT_WINDOW_MS * 8} ms (1.5 windows is ${SHORT_WINDOW_MS * 1.5} ms), yet the session did not end: ${err.message}`)

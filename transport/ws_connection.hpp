@@ -101,7 +101,7 @@ class ws_connection final : public outbox,
   void on_close(std::uint16_t code, std::string_view reason) override;
 
   // Room for a TCP read's operation with read_handler (Asio 1.81: 128 bytes; tested in
-  // tests/unit/op_slot_test.cpp). A TLS read's is larger and gets ordinary memory.
+  // tests/unit/op_slot_test.cpp). A TLS read's is larger and gets Asio's per-thread cache.
   using read_op_slot = op_slot<128>;
   // The waiting read's handler: Asio builds its operation in read_slot_.
   struct read_handler {

@@ -32,8 +32,8 @@ struct connection_entry {
 using coordinator_actor = caf::typed_actor<
     // A socket starting: registered until it ends.
     caf::reacts_to<atoms::enroll, socket_actor, connection_entry>,
-    // A socket that ended.
-    caf::reacts_to<atoms::forget, caf::actor_addr>,
+    // A socket that ended: its actor id.
+    caf::reacts_to<atoms::forget, caf::actor_id>,
     // (limit) -> {"total", "by_address": {addr: n}, "connections": [...]}, at most `limit`
     // addresses and connections
     caf::replies_to<atoms::list, std::size_t>::with<boost::json::value>>;

@@ -57,7 +57,7 @@ std::uint16_t close_code_for(const caf::error& reason) {
 socket_state::~socket_state() {
   if (!self) return;
   if (deps && deps->coordinator)
-    caf::anon_send(deps->coordinator, atoms::forget::value, self->address());
+    caf::anon_send(deps->coordinator, atoms::forget::value, self->id());
   if (info && info->out) info->out->close(close_code_for(self->fail_state()), "");
 }
 

@@ -22,7 +22,7 @@ namespace {
 socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_actor coordinator,
                                         connection_entry entry) {
   self->send(coordinator, atoms::enroll::value, socket_actor{self}, entry);
-  self->attach_functor([coordinator, socket = self->address()] {
+  self->attach_functor([coordinator, socket = self->id()] {
     caf::anon_send(coordinator, atoms::forget::value, socket);
   });
   return {

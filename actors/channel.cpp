@@ -1,6 +1,7 @@
 #include "actors/channel.hpp"
 
 #include "actors/atoms.hpp"
+#include "actors/socket_deps.hpp"
 #include "core/counters.hpp"
 #include "core/log_text.hpp"
 #include "core/telemetry.hpp"
@@ -107,11 +108,20 @@ void channel::push(const std::string& event, const payload& body) {
 }
 
 void channel::broadcast(const std::string& event, payload body) {
-  ctx_.pubsub.broadcast(ctx_.topic, event, std::move(body));
+  pubsub().broadcast(ctx_.topic, event, std::move(body));
 }
 
 void channel::broadcast_from(const std::string& event, payload body) {
-  ctx_.pubsub.broadcast(ctx_.topic, event, std::move(body), id());
+  pubsub().broadcast(ctx_.topic, event, std::move(body), id());
+}
+
+std::vector<std::string> channel::topic_params() const {
+  if (!ctx_.pattern) return {};
+  return ctx_.pattern->match(ctx_.topic).value_or(std::vector<std::string>{});
+}
+
+const pubsub_ref& channel::pubsub() const {
+  return ctx_.deps->pubsub;
 }
 
 void channel::reply_later(const reply_ref& to, const reply& r) {
@@ -123,8 +133,9 @@ void channel::stop() {
 }
 
 const presence_shard_actor& channel::presence_tracker() const {
-  if (!ctx_.presence.valid()) throw std::logic_error("presence is not running in this server");
-  return ctx_.presence.shard_for(ctx_.topic);
+  const auto& presence = ctx_.deps->presence;
+  if (!presence.valid()) throw std::logic_error("presence is not running in this server");
+  return presence.shard_for(ctx_.topic);
 }
 
 template <class Operation>
@@ -133,7 +144,7 @@ std::optional<std::string> channel::change_presence(Operation op, const std::str
   const auto& tracker = presence_tracker();
   // Checked here too, not only by the presence actor, so the channel's code gets the answer at
   // once: a join can then refuse with it.
-  if (!presence::within_size_limit(key, meta, ctx_.max_presence_meta))
+  if (!presence::within_size_limit(key, meta, ctx_.deps->settings.max_presence_meta))
     return presence::meta_too_large;
   request(tracker, caf::infinite, op, caf::actor_cast<caf::actor>(this), ctx_.topic, key,
           payload{boost::json::value(std::move(meta))})
@@ -249,7 +260,7 @@ void channel::finish_join(const ref_t& ref, caf::timestamp deadline, const reply
   // Awaited: nothing else is handled until the subscription is made (its answer is one hop away).
   // An answer taken with then() would leave CAF's table of such handlers allocated in every
   // channel for its whole life.
-  request(ctx_.pubsub.shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
+  request(pubsub().shard_for(ctx_.topic), caf::infinite, atoms::subscribe::value, ctx_.topic,
           std::move(me), std::move(reply_frame))
       .await(
           [this](caf::ok_atom) {
@@ -323,7 +334,7 @@ void channel::send_frame(frame f) {
 }
 
 void channel::on_exit() {
-  const auto& shard = ctx_.pubsub.shard_for(ctx_.topic);
+  const auto& shard = pubsub().shard_for(ctx_.topic);
   if (joining_ && subscribe_sent_) {
     // Ended between subscribing and the acknowledgement: the shard has the join reply to write
     // first, so it answers the socket (true: joined, and then ended) once it has removed us.

@@ -22,6 +22,7 @@
 #include "actors/stop_reason.hpp"
 #include "core/presence/size_limit.hpp"
 #include "core/reply.hpp"
+#include "core/topic_pattern.hpp"
 
 #include <caf/event_based_actor.hpp>
 
@@ -32,15 +33,16 @@
 
 namespace beryl {
 
-// Everything a channel is born with.
+struct socket_deps;
+
+// Everything a channel is born with. There is one channel per joined topic and connection, so it
+// holds what its socket shares (the server's pubsub, presence and settings) through one pointer.
 struct channel_context {
   std::string topic;
   ref_t join_ref;
-  std::vector<std::string> topic_params;  // what each `*` of the pattern matched
+  const topic_pattern* pattern = nullptr;  // the route's, kept alive by `deps` (its router)
   std::shared_ptr<const socket_info> socket;
-  pubsub_ref pubsub;
-  presence_ref presence;  // valid when the server runs presence
-  std::size_t max_presence_meta = presence::default_max_meta_bytes;  // see socket_settings
+  std::shared_ptr<const socket_deps> deps;  // actors/socket_deps.hpp
 };
 
 // Identifies a client message, to reply to it later (Phoenix's socket_ref).
@@ -114,11 +116,13 @@ class channel : public with_shared_behavior<channel, caf::event_based_actor> {
   void push_presence_state();
 
   const std::string& topic() const { return ctx_.topic; }
-  const std::vector<std::string>& topic_params() const { return ctx_.topic_params; }
+  // What each `*` of the route's pattern matched, worked out on each call (a channel that never
+  // asks holds none of it).
+  std::vector<std::string> topic_params() const;
   const std::optional<std::string>& socket_id() const { return ctx_.socket->id; }
   const boost::json::object& socket_assigns() const { return ctx_.socket->assigns; }
   std::string_view transport() const { return ctx_.socket->transport; }
-  const pubsub_ref& pubsub() const { return ctx_.pubsub; }
+  const pubsub_ref& pubsub() const;
 
  private:
   caf::behavior make_behavior() final;

@@ -19,7 +19,7 @@ class router {
  public:
   struct match {
     const channel_factory* factory;
-    std::vector<std::string> captures;
+    const topic_pattern* pattern;  // what channel::topic_params() reads the captures with
   };
 
   // Registers `Channel` (a subclass of beryl::channel) for `pattern`; `args` are passed to its

@@ -249,8 +249,7 @@ class socket_behavior {
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
-    channel_context ctx{m.topic,     join_ref,      std::move(route.captures),      state().info,
-                        deps.pubsub, deps.presence, deps.settings.max_presence_meta};
+    channel_context ctx{m.topic, join_ref, route.pattern, state().info, state().deps};
     auto ch = (*route.factory)(self_, std::move(ctx));
     // Channels are temporary children of a dynamic supervisor, which adopts them without a round
     // trip: a crash is logged and counted there, and the client gets phx_error from us; nothing

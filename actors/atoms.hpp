@@ -18,6 +18,7 @@ using broadcast = caf::atom_constant<caf::atom("broadcast")>;
 using disconnect = caf::atom_constant<caf::atom("disconnect")>;
 using enroll = caf::atom_constant<caf::atom("enroll")>;
 using forget = caf::atom_constant<caf::atom("forget")>;
+using ended = caf::atom_constant<caf::atom("ended")>;
 using stats = caf::atom_constant<caf::atom("stats")>;
 using drain = caf::atom_constant<caf::atom("drain")>;
 using track = caf::atom_constant<caf::atom("track")>;

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/socket_deps.hpp"
+#include "actors/socket_protocol.hpp"
 #include "core/counters.hpp"
 #include "core/log_text.hpp"
 #include "core/telemetry.hpp"
@@ -64,8 +65,8 @@ channel::channel(caf::actor_config& cfg, channel_context ctx)
     call_terminate(stop_reason::from(reason));
     return reason;
   });
-  // Trapping exits: the socket (or a supervisor) ending makes the channel terminate with its
-  // reason.
+  // Trapping exits: the socket ending (~socket_state) or a supervisor stopping it makes the
+  // channel terminate with that reason.
   set_exit_handler([this](caf::exit_msg& em) {
     end(em.reason == caf::exit_reason::normal ? make_error(stop_code::closed) : em.reason);
   });
@@ -334,6 +335,10 @@ void channel::send_frame(frame f) {
 }
 
 void channel::on_exit() {
+  // The socket announces the end to the client (phx_close or phx_error, by the reason). CAF runs
+  // on_exit however the channel ends, a kill included, with its reason set.
+  if (auto owner = caf::actor_cast<socket_actor>(ctx_.owner))
+    caf::anon_send(owner, atoms::ended::value, address(), fail_state());
   const auto& shard = pubsub().shard_for(ctx_.topic);
   if (joining_ && subscribe_sent_) {
     // Ended between subscribing and the acknowledgement: the shard has the join reply to write

@@ -25,7 +25,6 @@ struct channel_entry {
   ref_t join_ref;
   channel_actor channel;
   channel_status status = channel_status::joining;
-  std::optional<caf::error> ended_while_joining;
   token_bucket rate;  // settings.channel_rate, for this topic
 };
 
@@ -33,16 +32,14 @@ struct socket_state {
   std::shared_ptr<const socket_info> info;
   std::shared_ptr<const socket_deps> deps;
   std::vector<channel_entry> channels;  // few per connection: a vector beats a map here
-  // Channels let go (replaced, failed joins) whose exit is still to come: each ends soon (it is
-  // stopped, or killed after a timeout), and its exit is no reason for the socket to stop.
-  std::vector<caf::actor_addr> let_go;
   token_bucket message_rate;  // settings.message_rate, for the whole connection
   bool rate_limited = false;  // said once in the log per connection
   caf::local_actor* self = nullptr;
 
   // CAF destroys a socket's state when the socket ends, however it ends (a stop, a crash, a kill),
-  // with its reason set: the connection is closed and the coordinator forgets the socket. (A
-  // functor attached to the actor and a monitor did this before: two blocks per connection.)
+  // with its reason set: its channels end with that reason, the connection is closed and the
+  // coordinator forgets the socket. (Links, an attached functor and a monitor did this before:
+  // four blocks per connection.)
   ~socket_state();
 
   static inline const char* name = "socket";
@@ -56,6 +53,9 @@ std::uint16_t close_code_for(const caf::error& reason) {
 
 socket_state::~socket_state() {
   if (!self) return;
+  // Channels trap exits: each ends with the socket's reason (`closed` for a normal one). Those
+  // already let go (replaced, refused, killed) are ending by themselves.
+  for (const auto& e : channels) self->send_exit(e.channel, self->fail_state());
   if (deps && deps->coordinator)
     caf::anon_send(deps->coordinator, atoms::forget::value, self->id());
   if (info && info->out) info->out->close(close_code_for(self->fail_state()), "");
@@ -90,24 +90,20 @@ class socket_behavior {
     }
   }
 
+  // The transport (anonymous), or any actor telling us to stop: as in Erlang, a normal reason
+  // from an actor does not stop us.
   void on_exit(caf::exit_msg& em) {
-    auto e = find_by_address(em.source);
-    if (e == channels().end()) {
-      auto& let_go = state().let_go;
-      if (auto gone = std::find(let_go.begin(), let_go.end(), em.source); gone != let_go.end()) {
-        let_go.erase(gone);
-        return;
-      }
-      // The transport (anonymous), or any actor telling us to stop: as in Erlang, a normal
-      // reason from an actor does not stop us.
-      if (!em.source || em.reason != caf::exit_reason::normal) self_->quit(em.reason);
-      return;
-    }
-    if (e->status == channel_status::joining) {
-      e->ended_while_joining = em.reason;  // the pending join's answer handles it
-      return;
-    }
-    announce_end(*e, em.reason);
+    if (!em.source || em.reason != caf::exit_reason::normal) self_->quit(em.reason);
+  }
+
+  // A channel's end, told by the channel itself. It is an ordinary message, so it waits behind
+  // a join or a stop the socket is awaiting: a channel that ends while joining is answered first,
+  // and its end is announced after its join reply. Channels let go before (replaced, refused,
+  // killed) are no longer in the list: their ends are expected, and ignored.
+  void on_channel_ended(const caf::actor_addr& channel, const caf::error& reason) {
+    auto e = find_by_address(channel);
+    if (e == channels().end()) return;
+    announce_end(*e, reason);
     channels().erase(e);
   }
 
@@ -123,12 +119,6 @@ class socket_behavior {
   std::vector<channel_entry>::iterator find_topic(const std::string& topic) {
     return std::find_if(channels().begin(), channels().end(),
                         [&](const channel_entry& e) { return e.topic == topic; });
-  }
-
-  // Forgets a channel; unless it has ended already, its exit is expected and ignored.
-  void let_go(std::vector<channel_entry>::iterator e) {
-    if (!e->ended_while_joining) state().let_go.push_back(e->channel.address());
-    channels().erase(e);
   }
 
   std::vector<channel_entry>::iterator find_by_address(const caf::actor_addr& addr) {
@@ -222,7 +212,7 @@ class socket_behavior {
     // join_ref after the new join's reply, unless the old one was leaving anyway.
     auto old_channel = old->channel;
     ref_t close_after = old->status == channel_status::leaving ? std::nullopt : old->join_ref;
-    let_go(old);
+    channels().erase(old);  // let go: its end, when it comes, is ignored
     auto pending =
         std::make_shared<std::pair<message, router::match>>(std::move(m), std::move(*route));
     auto then_join = [*this, pending, close_after, started]() mutable {
@@ -249,7 +239,8 @@ class socket_behavior {
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
-    channel_context ctx{m.topic, join_ref, route.pattern, state().info, state().deps};
+    channel_context ctx{m.topic, join_ref, route.pattern, state().info, state().deps,
+                        self_->address()};
     auto ch = (*route.factory)(self_, std::move(ctx));
     // Channels are temporary children of a dynamic supervisor, which adopts them without a round
     // trip: a crash is logged and counted there, and the client gets phx_error from us; nothing
@@ -264,8 +255,7 @@ class socket_behavior {
   void run_join(const channel_actor& ch, message m, const ref_t& join_ref, const ref_t& close_after,
                 clock::time_point started) {
     const auto& deps = *state().deps;
-    self_->link_to(ch);
-    channels().push_back({m.topic, join_ref, ch, channel_status::joining, std::nullopt,
+    channels().push_back({m.topic, join_ref, ch, channel_status::joining,
                           token_bucket(deps.settings.channel_rate, token_bucket::clock::now())});
     auto topic = m.topic;
     auto ref = m.ref;
@@ -287,11 +277,10 @@ class socket_behavior {
             report_join(topic, started, counters::error::join_refused, "refused");
           auto e = find_by_address(ch.address());
           if (e == channels().end()) return;
-          if (joined && e->ended_while_joining) announce_end(*e, *e->ended_while_joining);
-          if (!joined || e->ended_while_joining)
-            let_go(e);
+          if (joined)
+            e->status = channel_status::joined;  // if it has ended since, its end is queued
           else
-            e->status = channel_status::joined;
+            channels().erase(e);  // refused: it ends by itself
           if (close_after) control(close_after, topic, events::close, {});
         },
         [*this, ch, close_after, topic, join_ref, ref, started, timer](caf::error& err) mutable {
@@ -300,7 +289,7 @@ class socket_behavior {
                                  self_->system().render(err));
           report_join(topic, started, counters::error::join_crashed, "join crashed");
           if (err == caf::sec::request_timeout) self_->send_exit(ch, caf::exit_reason::kill);
-          if (auto e = find_by_address(ch.address()); e != channels().end()) let_go(e);
+          if (auto e = find_by_address(ch.address()); e != channels().end()) channels().erase(e);
           reply(join_ref, ref, topic, "error", object({{"reason", "join crashed"}}));
           if (close_after) control(close_after, topic, events::close, {});
         });
@@ -382,6 +371,9 @@ class socket_actor_impl final
         [](message& m) { socket_behavior{&running()}.on_message(m); },
         [](atoms::out, const std::string& event, const payload&) {
           if (event == "disconnect") socket_behavior{&running()}.on_disconnect();
+        },
+        [](atoms::ended, const caf::actor_addr& channel, const caf::error& reason) {
+          socket_behavior{&running()}.on_channel_ended(channel, reason);
         },
     };
     return handlers;

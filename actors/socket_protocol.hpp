@@ -5,6 +5,8 @@
 #include "actors/atoms.hpp"
 #include "actors/message_types.hpp"
 
+#include <caf/actor_addr.hpp>
+#include <caf/error.hpp>
 #include <caf/typed_actor.hpp>
 
 #include <string>
@@ -15,6 +17,9 @@ using socket_actor = caf::typed_actor<
     // A client message, decoded by the transport (docs/protocol.md §4.2).
     caf::reacts_to<message>,
     // A broadcast on the socket's id topic; "disconnect" closes it, as in Phoenix.
-    caf::reacts_to<atoms::out, std::string, payload>>;
+    caf::reacts_to<atoms::out, std::string, payload>,
+    // One of its channels ended, with this reason (sent by the channel as it ends, however it
+    // ends): the client gets phx_close or phx_error for its topic.
+    caf::reacts_to<atoms::ended, caf::actor_addr, caf::error>>;
 
 }  // namespace beryl

@@ -28,6 +28,7 @@ socket_actor::behavior_type fake_socket(socket_actor::pointer self, coordinator_
   return {
       [=](const message&) {},
       [=](atoms::out, const std::string&, const payload&) {},
+      [=](atoms::ended, const caf::actor_addr&, const caf::error&) {},
   };
 }
 

@@ -63,6 +63,7 @@ class scripted_channel : public channel {
     note("in", event);
     if (event == "ping") return reply::ok(body);
     if (event == "crash") throw std::runtime_error("handle_in throws on purpose");
+    if (event == "kill") send_exit(caf::actor_cast<caf::actor>(this), caf::exit_reason::kill);
     if (event == "stop") stop();
     if (event == "shout") broadcast("shout", body);
     if (event == "later") later_ = socket_ref();  // answered by the next "answer"
@@ -328,6 +329,22 @@ TEST_CASE("state machine: a handle_in that throws gives phx_error; the other cha
   CHECK(lines(f.log->entries()) ==
         lines({"join room:a ann", "join room:b ann", "in room:a ann crash",
                "terminate room:a ann crashed", "in room:b ann ping", "join room:a ann"}));
+  CHECK_FALSE(c.end->reason());
+}
+
+TEST_CASE("state machine: a channel killed outright gives phx_error; the socket carries on") {
+  fixture f;
+  auto c = f.h.connect();
+  join_ok(c, "1", "room:a", "ann");
+  // A kill skips the channel's exit handler and terminate(): only CAF's on_exit still runs.
+  c.send("1", "2", "room:a", "kill");
+  CHECK(c.next() == v2("1", "1", "room:a", "phx_error", R"({"reason":"channel_crash"})"));
+  c.send("1", "3", "room:a", "ping");
+  CHECK(c.next() == error_reply(nullptr, "3", "room:a", unmatched));
+  join_ok(c, "4", "room:a", "ann");
+  CHECK(lines(c.out->rest()) == "");
+  CHECK(lines(f.log->entries()) ==
+        lines({"join room:a ann", "in room:a ann kill", "join room:a ann"}));
   CHECK_FALSE(c.end->reason());
 }
 

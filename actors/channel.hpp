@@ -44,7 +44,7 @@ struct channel_context {
   const topic_pattern* pattern = nullptr;  // the route's, kept alive by `deps` (its router)
   std::shared_ptr<const socket_info> socket;
   std::shared_ptr<const socket_deps> deps;  // actors/socket_deps.hpp
-  caf::actor_addr owner;                     // the socket actor: told when this channel ends
+  caf::actor_addr owner;                    // the socket actor: told when this channel ends
 };
 
 // Identifies a client message, to reply to it later (Phoenix's socket_ref).

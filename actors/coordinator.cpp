@@ -16,7 +16,7 @@ namespace beryl {
 namespace {
 
 struct coordinator_state {
-  // By actor id, whose hash std::unordered_map does not store: 16 B less per socket than by address.
+  // By actor id, whose hash std::unordered_map does not store (16 B less per socket).
   std::unordered_map<caf::actor_id, connection_entry> sockets;
   std::unordered_map<std::string, std::size_t> by_address;
   static inline const char* name = "coordinator";

@@ -32,8 +32,8 @@ struct socket_state {
   std::shared_ptr<const socket_info> info;
   std::shared_ptr<const socket_deps> deps;
   std::vector<channel_entry> channels;  // few per connection: a vector beats a map here
-  token_bucket message_rate;  // settings.message_rate, for the whole connection
-  bool rate_limited = false;  // said once in the log per connection
+  token_bucket message_rate;            // settings.message_rate, for the whole connection
+  bool rate_limited = false;            // said once in the log per connection
   caf::local_actor* self = nullptr;
 
   // CAF destroys a socket's state when the socket ends, however it ends (a stop, a crash, a kill),
@@ -239,8 +239,8 @@ class socket_behavior {
       if (close_after) control(close_after, m.topic, events::close, {});
       return;
     }
-    channel_context ctx{m.topic, join_ref, route.pattern, state().info, state().deps,
-                        self_->address()};
+    channel_context ctx{m.topic,      join_ref,     route.pattern,
+                        state().info, state().deps, self_->address()};
     auto ch = (*route.factory)(self_, std::move(ctx));
     // Channels are temporary children of a dynamic supervisor, which adopts them without a round
     // trip: a crash is logged and counted there, and the client gets phx_error from us; nothing

@@ -19,7 +19,7 @@ struct socket_info {
   const serializer* format = nullptr;
   std::optional<std::string> id;  // set by on_connect; "disconnect by id" uses it
   boost::json::object assigns;    // set by on_connect
-  std::string_view transport;     // "websocket" or "longpoll", a literal (transport/connect.hpp)
+  const char* transport = "";     // "websocket" or "longpoll", a literal (transport/connect.hpp)
   std::string peer;               // the client's "address:port"
   // Warnings the client causes (unmatched topics, crashes, refused presences...) go through it,
   // so one connection cannot flood the server's log. Its lines carry the id and the peer as

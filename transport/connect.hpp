@@ -18,7 +18,7 @@ struct connect_info {
   string_pairs params;                    // the query string, decoded; "vsn" included
   std::optional<std::string> auth_token;  // from Sec-WebSocket-Protocol (phoenix.js authToken)
   std::string origin, user_agent, peer, uri;
-  std::string_view transport;  // "websocket" or "longpoll": a literal, never freed
+  const char* transport = "";  // "websocket" or "longpoll": a literal, never freed
 
   const std::string* param(std::string_view key) const { return find_last(params, key); }
 };

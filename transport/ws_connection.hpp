@@ -156,7 +156,6 @@ class ws_connection final : public outbox,
   std::atomic<clock::rep> close_started_{0};
   std::atomic<clock::rep> write_started_{0};  // 0: no write in progress
   std::atomic<std::size_t> inbound_held_{0};  // bytes of messages the actors still hold
-  std::atomic<bool> read_paused_{false};
 
   mutable std::mutex mutex_;  // guards the members below: send() and close() come from any thread
   std::vector<outgoing> pending_;
@@ -168,6 +167,8 @@ class ws_connection final : public outbox,
   bool closing_ = false;  // our close frame is queued: nothing more is accepted
   bool close_written_ = false;
   bool finished_flag_ = false;
+  // Not guarded by the mutex (it is atomic): it sits here to share the flags' 8 bytes.
+  std::atomic<bool> read_paused_{false};
   std::size_t dropped_ = 0;
 
   // Owned by the write in progress (on the connection's executor only). Small frames are copied

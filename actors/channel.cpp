@@ -5,6 +5,7 @@
 #include "actors/socket_protocol.hpp"
 #include "core/counters.hpp"
 #include "core/log_text.hpp"
+#include "core/presence/size_limit.hpp"
 #include "core/telemetry.hpp"
 
 #include <spdlog/spdlog.h>

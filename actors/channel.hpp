@@ -20,7 +20,6 @@
 #include "actors/pubsub.hpp"
 #include "actors/shared_behavior.hpp"
 #include "actors/stop_reason.hpp"
-#include "core/presence/size_limit.hpp"
 #include "core/reply.hpp"
 #include "core/topic_pattern.hpp"
 

@@ -86,6 +86,29 @@ describe('default limits', () => {
     tooBig.send(v2(null, '1', 'phoenix', 'heartbeat', { pad: 'z'.repeat(1_048_576) }))
     assert.equal((await tooBig.waitClose()).code, 1009)
   })
+
+  // Replies up to 256 KB are written from the channel's thread when nothing is queued; what the
+  // socket does not take must follow whole, and before the replies queued behind it. 8 MB of
+  // replies: more than the loopback's socket buffers hold, so some writes are cut short.
+  it('large replies to a client that is not reading arrive whole and in order', async () => {
+    const client = await RawClient.connect(server.wsUrl())
+    const topic = uniqueTopic('bench')
+    await client.join(topic)
+    client.ws._socket.pause()
+    const pads = Array.from({ length: 40 }, (_, i) => String.fromCharCode(65 + i).repeat(200_000))
+    pads.forEach((pad, i) => {
+      client.send(v2('1', `big-${i}`, topic, 'ping', { i, pad }))
+      client.send(v2('1', `small-${i}`, topic, 'ping', { i }))
+    })
+    await new Promise((resolve) => setTimeout(resolve, 300))
+    client.ws._socket.resume()
+    for (let i = 0; i < pads.length; i++) {
+      const [joinRef, ref, , event, { status, response }] = await client.nextJson()
+      assert.deepEqual([joinRef, ref, event, status, response.i], ['1', `big-${i}`, 'phx_reply', 'ok', i])
+      assert.ok(response.pad === pads[i], `reply ${i} came back altered (${response.pad.length} bytes)`)
+      assert.deepEqual(await client.nextJson(), okReply('1', `small-${i}`, topic, { i }))
+    }
+  })
 })
 
 // The slow-consumer scenario: a sender shouts COUNT frames of about 1 KB, a normal phoenix.js

@@ -3,7 +3,7 @@ import { describe, it, before, after, afterEach } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   startServer, cleanupAll, cleanupClients, RawClient, connectPhx, joinOk, joinResult, EventLog,
-  uniqueTopic, okReply, errorReply, v2, within,
+  uniqueTopic, okReply, errorReply, v2, within, delay,
 } from './harness.mjs'
 
 const TOO_MANY = { reason: 'too many channels joined' }
@@ -100,7 +100,7 @@ describe('default limits', () => {
       client.send(v2('1', `big-${i}`, topic, 'ping', { i, pad }))
       client.send(v2('1', `small-${i}`, topic, 'ping', { i }))
     })
-    await new Promise((resolve) => setTimeout(resolve, 300))
+    await delay(300)  // the server answers meanwhile, into a socket nobody reads
     client.ws._socket.resume()
     for (let i = 0; i < pads.length; i++) {
       const [joinRef, ref, , event, { status, response }] = await client.nextJson()

@@ -6,10 +6,12 @@
 // connection holds 64 bytes rather than a read buffer, and the waiting read's operation is built
 // in the connection itself (transport/op_slot.hpp). Writing queues frames from any thread and
 // sends everything queued in one write, so a burst of broadcasts costs one syscall per connection,
-// not one per frame.
+// not one per frame. That write is the network thread's, except for replies written at once by
+// their sender when nothing is queued (send_now), and queues whose first frame was a large
+// broadcast, left to the broadcaster's outbox writers (send_deferred; docs/architecture.md §3.2).
 //
-// Over TLS the same, except that replies are never written from the sending actor's thread (the
-// TLS state belongs to the network thread) and each burst is copied into one buffer to encrypt.
+// Over TLS only the network thread writes (the TLS state is its own), and each burst is copied
+// into one buffer to encrypt.
 //
 // What a client can make the server hold is bounded in bytes: everything queued for it
 // (--outbound-buffer-limit; only the latest pong waits), and what it sent that the actors have not
@@ -73,6 +75,8 @@ class ws_connection final : public outbox,
   // outbox, callable from any thread
   void send(frame f) override;
   void send_now(frame f) override;
+  bool send_deferred(frame f) override;
+  void write_queued() override;
   void close(std::uint16_t code, std::string reason) override;
 
   // Called periodically from any thread: idle and close-handshake timeouts.
@@ -119,18 +123,24 @@ class ws_connection final : public outbox,
   bool over_inbound_budget() const;
   void read_more_or_pause();
   void resume_reading();
+  // Who writes a frame: the network thread; the calling thread at once when nothing is queued
+  // (send_now); or the caller later, when the queue was idle (send_deferred).
+  enum class writer { network, caller_now, caller_later };
   // The upgrade response and close frames are always queued; other frames only within the
-  // outbound budget. `direct` ones may be written from this thread.
-  void enqueue(outgoing item, bool direct = false);
+  // outbound budget. True when the caller is to call write_queued().
+  bool enqueue(outgoing item, writer by = writer::network);
   // The client's address when an outbound overflow is to be told to telemetry (counted and
   // logged already).
-  std::optional<std::string> enqueue_within_budget(outgoing& item, bool direct);
+  std::optional<std::string> enqueue_within_budget(outgoing& item, writer by, bool& deferred);
   // Outside the mutex: a telemetry handler may take its time.
   void report_slow_consumer(const std::string& address);
   bool fits_locked(const outgoing& item) const;
   bool replace_pending_pong_locked(outgoing& pong);
   enum class write_outcome { all, partial, failed };
   write_outcome write_now_locked(outgoing& item);
+  // Writes pending_ from the front, up to a close frame, without waiting; what is written leaves
+  // the queue.
+  write_outcome write_pending_locked();
   void flush();
   void on_written(const boost::system::error_code& ec);
   void finish();

@@ -2,6 +2,7 @@
 
 #include "actors/atoms.hpp"
 #include "actors/limited_log.hpp"
+#include "actors/outbox_writers.hpp"
 #include "core/counters.hpp"
 #include "core/log_text.hpp"
 #include "core/presence/topic_view.hpp"
@@ -84,6 +85,7 @@ struct topic_presence {
 };
 
 struct shard_state {
+  outbox_writers writers;
   std::unordered_map<std::string, topic_subscribers> topics;
   std::unordered_map<std::string, topic_presence> presence;
   limited_log log;
@@ -101,6 +103,7 @@ void deliver(shard_pointer self, const std::string& topic, const std::string& ev
   auto it = self->state.topics.find(topic);
   if (it == self->state.topics.end()) return;
   encoded_once encoded{topic, event, body, self->state.log};
+  outbox_writers::batch writes{self->state.writers};
   caf::message to_interceptors;
   std::uint64_t delivered = 0;
   for (const auto& s : it->second.list) {
@@ -113,7 +116,7 @@ void deliver(shard_pointer self, const std::string& topic, const std::string& ev
       // payload for each. Its type is the event_receiver signature all the same.
       caf::anon_send(caf::actor_cast<caf::actor>(s.channel), to_interceptors);
     } else if (auto* f = encoded.for_format(s.format)) {
-      s.out->send(*f);
+      if (s.out->send_deferred(*f)) writes.add(s.out);
     }
   }
   counters::add(counters::count::deliveries, delivered);
@@ -143,7 +146,8 @@ std::shared_ptr<const std::string> presence_text(shard_pointer self, const std::
   return it->second.view.state_text();
 }
 
-pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
+pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self, outbox_writers writers) {
+  self->state.writers = std::move(writers);
   return {
       // The join reply goes out from here, so it precedes every broadcast the channel receives.
       [=](atoms::subscribe, const std::string& topic, subscription& s, frame& join_reply) {
@@ -167,8 +171,9 @@ pubsub_shard_actor::behavior_type pubsub_shard(shard_pointer self) {
         auto at = it->second.position.find(id);
         if (at == it->second.position.end()) return;  // gone before its state was ready
         auto& s = it->second.list[at->second];
-        s.out->send_now(s.format->push_text(join_ref, topic, "presence_state",
-                                            presence_text(self, topic, source)));
+        if (s.out->send_deferred(s.format->push_text(join_ref, topic, "presence_state",
+                                                     presence_text(self, topic, source))))
+          self->state.writers.write({s.out});
         s.awaits_presence_state = false;
       },
       [=](atoms::unsubscribe, const std::string& topic, std::uint64_t id) {
@@ -205,8 +210,10 @@ void pubsub_ref::broadcast(std::string topic, std::string event, payload body,
 namespace {
 
 pubsub_actor::behavior_type pubsub_owner(pubsub_actor::pointer self, const pubsub_ref& ref,
-                                         const std::vector<pubsub_shard_actor>& shards) {
+                                         const std::vector<pubsub_shard_actor>& shards,
+                                         const outbox_writers& writers) {
   for (const auto& shard : shards) self->link_to(shard);
+  for (const auto& writer : writers.actors()) self->link_to(writer);
   return {
       // A broadcast from outside any channel (app::endpoint), to the topic's shard.
       [ref](atoms::broadcast, std::string& topic, std::string& event, payload& body) -> void {
@@ -218,11 +225,13 @@ pubsub_actor::behavior_type pubsub_owner(pubsub_actor::pointer self, const pubsu
 }  // namespace
 
 pubsub_handle spawn_pubsub(caf::actor_system& sys, std::size_t shard_count) {
+  // One writer per actor thread.
+  auto writers = spawn_outbox_writers(sys, sys.scheduler().num_workers());
   std::vector<pubsub_shard_actor> shards;
   for (std::size_t i = 0; i < std::max<std::size_t>(1, shard_count); ++i)
-    shards.push_back(sys.spawn(pubsub_shard));
+    shards.push_back(sys.spawn(pubsub_shard, writers));
   pubsub_ref ref{shards};
-  return {sys.spawn(pubsub_owner, ref, std::move(shards)), ref};
+  return {sys.spawn(pubsub_owner, ref, std::move(shards), writers), ref};
 }
 
 }  // namespace beryl

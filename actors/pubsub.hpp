@@ -81,8 +81,9 @@ class pubsub_ref : public topic_shards<pubsub_shard_actor> {
   }
 };
 
-// The supervised pubsub actor: it is linked to every shard, so the loss of one takes the whole
-// pubsub down for its supervisor to restart.
+// The supervised pubsub actor: it is linked to every shard and to the shards' outbox writers
+// (actors/outbox_writers.hpp), so the loss of one takes the whole pubsub down for its supervisor
+// to restart.
 using pubsub_actor = caf::typed_actor<
     // A broadcast from outside any channel: (topic, event, payload).
     caf::reacts_to<atoms::broadcast, std::string, std::string, payload>>;

@@ -111,6 +111,40 @@ describe('default limits', () => {
   })
 })
 
+describe('--outbound-buffer-limit 32 MiB', () => {
+  let server
+  before(async () => { server = await startServer(['--outbound-buffer-limit', String(32 << 20)]) })
+  afterEach(cleanupClients)
+  after(cleanupAll)
+
+  // Broadcasts are queued on every member, then written by the actor threads' outbox writers;
+  // what the socket does not take must follow whole, before what is queued behind it. 12 MB for a
+  // member that is not reading: more than the loopback's socket buffers hold.
+  it('large broadcasts to a member that is not reading arrive whole and in order', async () => {
+    const topic = uniqueTopic('bench')
+    const member = await RawClient.connect(server.wsUrl())
+    await member.join(topic)
+    member.ws._socket.pause()
+    const sender = await RawClient.connect(server.wsUrl())
+    await sender.join(topic)
+    const pads = Array.from({ length: 60 }, (_, i) => String.fromCharCode(65 + (i % 26)).repeat(200_000))
+    for (const [i, pad] of pads.entries()) {
+      sender.send(v2('1', `big-${i}`, topic, 'shout', { i, pad }))
+      sender.send(v2('1', `small-${i}`, topic, 'shout', { i }))
+      // Paced by the sender's own copies, so the writes meet a member's full socket one by one.
+      assert.equal((await sender.nextJson())[4].i, i)
+      assert.equal((await sender.nextJson())[4].i, i)
+    }
+    member.ws._socket.resume()
+    for (const [i, pad] of pads.entries()) {
+      const [, , , event, big] = await member.nextJson()
+      assert.deepEqual([event, big.i], ['shout', i])
+      assert.ok(big.pad === pad, `broadcast ${i} came back altered (${big.pad.length} bytes)`)
+      assert.deepEqual(await member.nextJson(), [null, null, topic, 'shout', { i }])
+    }
+  })
+})
+
 // The slow-consumer scenario: a sender shouts COUNT frames of about 1 KB, a normal phoenix.js
 // member must receive all of them in order, a raw member that stopped reading falls behind.
 const COUNT = 20_000

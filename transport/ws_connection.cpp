@@ -39,10 +39,11 @@ constexpr std::size_t copy_limit = 2048;
 // network thread to the joins (measured: a 2,000-member join storm ~8 % more joins/s with a
 // 1 MB limit than with 16 KB; docs/architecture.md §3.2).
 constexpr std::size_t direct_write_limit = 256 * 1024;
-// A broadcast frame at least this large is written by the caller's thread that asked for it
-// (send_deferred: the pubsub's outbox writers). Smaller ones are left to the network thread,
-// which coalesces a connection's burst of them into one write (measured: 2,000 members × 1,000
-// small broadcasts/s, 0.64× the deliveries when the writers wrote them).
+// A broadcast frame at least this large, and up to direct_write_limit, is written by the caller's
+// thread that asked for it (send_deferred: the pubsub's outbox writers). Smaller ones are left to
+// the network thread, which coalesces a connection's burst of them into one write (measured:
+// 2,000 members × 1,000 small broadcasts/s, 0.64× the deliveries when the writers wrote them);
+// larger ones too, as for direct writes, so that a cut write never copies more than that limit.
 constexpr std::size_t deferred_write_min = 4096;
 // How long a started close handshake may take before the socket is closed anyway.
 constexpr auto close_handshake_limit = std::chrono::seconds(3);
@@ -338,8 +339,9 @@ std::optional<std::string> ws_connection::enqueue_within_budget(outgoing& item, 
     pending_.push_back(std::move(item));
     if (!flush_posted_ && !writing_) {
       // Over TLS only the network thread writes; small frames it coalesces.
-      deferred =
-          by == writer::caller_later && !tls() && pending_.back().size() >= deferred_write_min;
+      const std::size_t size = pending_.back().size();
+      deferred = by == writer::caller_later && !tls() && size >= deferred_write_min &&
+                 size <= direct_write_limit;
       post = !deferred;
       flush_posted_ = true;
     }

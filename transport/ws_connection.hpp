@@ -172,6 +172,8 @@ class ws_connection final : public outbox,
   std::size_t queued_bytes_ = 0;  // pending_ and the write in progress
   static constexpr std::size_t no_pong = SIZE_MAX;
   std::size_t pending_pong_ = no_pong;  // its index in pending_
+  // A flush is posted to the network thread, or a send_deferred caller was asked to write: either
+  // way a write of pending_ is on its way, and no one else starts one.
   bool flush_posted_ = false;
   bool writing_ = false;
   bool closing_ = false;  // our close frame is queued: nothing more is accepted

@@ -294,8 +294,11 @@ class Report:
                   "| run | topic | clients | dwell ms | offered joins/s | joins/s | join p99 ms | "
                   "diffs | lag p50 ms | lag p99 ms | lag max ms | coalesced pairs | missing |",
                   "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        join_cdfs, lag_cdfs = [], []
         for run in runs:
             r = run["result"]
+            if r["join_latency"]["count"]:
+                join_cdfs.append((run["name"], svg.cdf_points(r["join_latency"])))
             offered = "unpaced" if not r["offered_rate"] else _num(r["offered_rate"])
             joins = (f"| {run['name']} | `{r.get('topic', 'presence:churn')}` | {r['clients']} | "
                      f"{_num(r.get('dwell_ms', 0))} | {offered} | {_num(r['joins_per_s'])} | "
@@ -307,7 +310,16 @@ class Report:
             self._add(joins + f"{r['presence_diffs']:,} | "
                       f"{_ms(lag['p50_us'])} | {_ms(lag['p99_us'])} | {_ms(lag['max_us'])} | "
                       f"{r['coalesced_pairs']:,} | {r['missing_joins'] + r['missing_leaves']} |")
+            if lag["count"]:
+                lag_cdfs.append((run["name"], svg.cdf_points(lag)))
         self._add("")
+        self._chart("churn-joins", svg.line_chart(
+            "Join latency under churn (CDF)", "phx_join to its reply (ms, log)",
+            "% of joins at or below", join_cdfs, log_x=True), "churn join latency")
+        self._chart("churn-lag", svg.line_chart(
+            "Presence lag under churn (CDF)",
+            "phx_join or phx_leave to the observer's diff (ms, log)", "% of changes at or below",
+            lag_cdfs, log_x=True), "churn presence lag")
 
     def _room(self):
         runs = _by_scenario(self.results, "room")

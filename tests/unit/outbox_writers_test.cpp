@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <future>
 
 namespace json = boost::json;
 using namespace beryl;
@@ -106,4 +107,53 @@ TEST_CASE("outboxes handed to a writer that has stopped are written all the same
   REQUIRE(out->send_deferred(frame::text("x")));
   writers.write({out});
   CHECK(eventually([&] { return out->writes() == 1; }));
+}
+
+TEST_CASE(
+    "a writer writes one request per turn, so the actors waiting for its thread run between") {
+  caf::actor_system_config cfg;
+  cfg.set("scheduler.max-threads", 1);
+  caf::actor_system sys{cfg};
+  std::atomic<int> clock{0};
+  // Each outbox notes when it was written, on the clock shared with the bystander below.
+  class timed_outbox : public deferring_outbox {
+   public:
+    explicit timed_outbox(std::atomic<int>& clock) : clock_(clock) {}
+    void write_queued() override {
+      deferring_outbox::write_queued();
+      written_at = ++clock_;
+    }
+    std::atomic<int> written_at{0};
+
+   private:
+    std::atomic<int>& clock_;
+  };
+  auto writers = spawn_outbox_writers(sys, 1);
+  // The one actor thread is held while the writer's requests and the bystander's message queue.
+  std::promise<void> entered, release;
+  auto gate = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
+    return {[&](caf::ok_atom) {
+      entered.set_value();
+      release.get_future().wait();
+    }};
+  });
+  caf::anon_send(gate, caf::ok_atom::value);
+  entered.get_future().wait();
+  std::vector<std::shared_ptr<timed_outbox>> outboxes;
+  for (int i = 0; i < 4; ++i) {
+    outboxes.push_back(std::make_shared<timed_outbox>(clock));
+    REQUIRE(outboxes.back()->send_deferred(frame::text("x")));
+    writers.write({outboxes.back()});
+  }
+  std::atomic<int> bystander_ran_at{0};
+  auto bystander = sys.spawn([&](caf::event_based_actor*) -> caf::behavior {
+    return {[&](caf::ok_atom) { bystander_ran_at = ++clock; }};
+  });
+  caf::anon_send(bystander, caf::ok_atom::value);
+  release.set_value();
+  REQUIRE(eventually([&] { return outboxes.back()->written_at != 0 && bystander_ran_at != 0; }));
+  CHECK(outboxes.front()->written_at == 1);
+  CHECK(bystander_ran_at == 2);
+  for (std::size_t i = 1; i < outboxes.size(); ++i)
+    CHECK(outboxes[i]->written_at == static_cast<int>(i) + 2);
 }

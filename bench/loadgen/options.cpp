@@ -97,6 +97,8 @@ Scenarios: connect, fanout, echo, churn, room, capacity, heal. Prints one JSON r
   --probes N            room: connections that join and leave the full room, one at a time
   --storms K            room: join storms, each on a fresh topic and connections (default 1);
                         the median storm's figures, every storm's latencies
+  --baseline-topic T    room: before each storm, one as big on T (a bench:* topic, no presence):
+                        both see the machine as it is then; their ratio is reported
   --broadcasts K        connect: then K shouts from the first connection, one at a time, each
                         awaited by every connection (lost, duplicated, time to reach all)
   --pause-pid PID       heal: the server of the last --url, to SIGSTOP until the others see
@@ -127,6 +129,7 @@ loadgen_options parse_options(int argc, char** argv) {
       {"--dwell-ms", [&](const std::string& v) { o.dwell_ms = std::stod(v); }},
       {"--probes", [&](const std::string& v) { o.probes = to_size(v); }},
       {"--storms", [&](const std::string& v) { o.storms = std::max<std::size_t>(1, to_size(v)); }},
+      {"--baseline-topic", [&](const std::string& v) { o.baseline_topic = v; }},
       {"--broadcasts", [&](const std::string& v) { o.broadcasts = to_size(v); }},
       {"--pause-pid", [&](const std::string& v) { o.pause_pid = std::stoi(v); }},
       {"--per-process", [&](const std::string& v) { o.per_process = to_size(v); }},

@@ -39,8 +39,9 @@ struct loadgen_options {
   double limit_ms = 250;
   double limit_percentile = 95;
   // room
-  std::size_t probes = 0;  // connections that join and leave the full room at --rate joins/s
-  std::size_t storms = 1;  // join storms, each on a fresh topic with fresh connections
+  std::size_t probes = 0;      // connections that join and leave the full room at --rate joins/s
+  std::size_t storms = 1;      // join storms, each on a fresh topic with fresh connections
+  std::string baseline_topic;  // a storm on it before each storm (empty: none)
   // connect: shouts sent from the first connection once all joined, each awaited by all
   std::size_t broadcasts = 0;
   pid_t pause_pid = 0;  // heal: the server (of the last --url) to SIGSTOP and SIGCONT

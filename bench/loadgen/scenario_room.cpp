@@ -7,7 +7,9 @@
 // each probe join's latency, and its reach, the time from sending phx_join until the last member
 // has a presence_diff listing the probe. With --storms K, K storms run one after another, each on
 // a fresh topic with fresh connections, and the median one counts. On a bench:* topic (no
-// presence) only the storm counts: the yardstick.
+// presence) only the storm counts: the yardstick. With --baseline-topic B, a storm on B (a bench:*
+// topic) runs before each storm on the topic: a slow moment of the machine slows both, so their
+// ratio is the presence's cost rather than the moment's.
 #include "clock.hpp"
 #include "cpu_meter.hpp"
 #include "pacer.hpp"
@@ -101,9 +103,13 @@ class room_scenario final : public swarm::sink {
   };
 
   // Each storm on a topic and connections of its own: a storm of a fraction of a second is
-  // noisy, so several give a median.
+  // noisy, so several give a median. A baseline storm goes first, so the last storm's members
+  // are on the topic for the probes.
   void start_storm() {
-    topic_ = o_.storms > 1 ? base_topic_ + "-" + std::to_string(storms_.size() + 1) : base_topic_;
+    in_baseline_ = !o_.baseline_topic.empty() && baseline_storms_.size() == storms_.size();
+    const auto& base = in_baseline_ ? o_.baseline_topic : base_topic_;
+    const auto number = (in_baseline_ ? baseline_storms_ : storms_).size() + 1;
+    topic_ = o_.storms > 1 ? base + "-" + std::to_string(number) : base;
     member_states_ = 0;
     last_state_ns_ = 0;
     all_joined_ = false;
@@ -118,23 +124,24 @@ class room_scenario final : public swarm::sink {
     });
   }
 
-  bool has_presence() const { return topic_.rfind("bench:", 0) != 0; }
+  static bool has_presence(std::string_view topic) { return topic.rfind("bench:", 0) != 0; }
 
   // Every member joined and, on a presence topic, has its presence_state (a failed join ends the
   // storm at once: its state will never come).
   void end_storm_when_complete() {
     if (!all_joined_) return;
-    if (has_presence() && swarm_->failed() == 0 && member_states_ < o_.connections) return;
+    if (has_presence(topic_) && swarm_->failed() == 0 && member_states_ < o_.connections) return;
     storm_running_ = false;
     storm_meter_.stop();
-    auto& figures = storms_.emplace_back();
+    auto& figures = (in_baseline_ ? baseline_storms_ : storms_).emplace_back();
     figures.seconds = seconds_between(swarm_->grow_started_ns(), swarm_->grow_finished_ns());
-    if (has_presence())
+    if (has_presence(topic_))
       figures.ready_seconds = seconds_between(swarm_->grow_started_ns(), last_state_ns_);
     figures.joined = swarm_->joined();
     figures.cpu = storm_meter_.to_json(static_cast<double>(figures.joined), 1);
     figures.join_p99_ms = static_cast<double>(swarm_->join_latency().percentile(99)) / 1e6;
-    storm_latency_.merge(swarm_->join_latency());  // the next grow() starts its own
+    // The next grow() starts its own.
+    (in_baseline_ ? baseline_latency_ : storm_latency_).merge(swarm_->join_latency());
     if (swarm_->failed() > 0) {
       spdlog::error("room: {} members failed: {}", swarm_->failed(), swarm_->first_error());
       return io_.stop();
@@ -247,35 +254,42 @@ class room_scenario final : public swarm::sink {
   }
 
   // The storm with the median rate (the lower of the two middle ones for an even count).
-  const storm_figures& median_storm() const {
+  static const storm_figures& median_storm(const std::vector<storm_figures>& storms) {
+    static const storm_figures none;
+    if (storms.empty()) return none;
     std::vector<const storm_figures*> sorted;
-    for (const auto& s : storms_) sorted.push_back(&s);
+    for (const auto& s : storms) sorted.push_back(&s);
     std::sort(sorted.begin(), sorted.end(),
               [](auto* a, auto* b) { return a->joins_per_s() < b->joins_per_s(); });
     return *sorted[(sorted.size() - 1) / 2];
   }
 
-  boost::json::object result(bool timed_out) {
-    static const storm_figures none;
-    const auto& median = storms_.empty() ? none : median_storm();
+  // The median storm's figures, every storm's rate and p99, and all storms' join latencies.
+  boost::json::object storm_json(const std::vector<storm_figures>& storms,
+                                 const histogram& latency) const {
+    const auto& median = median_storm(storms);
     boost::json::array rates;
     boost::json::array p99s;
-    for (const auto& s : storms_) {
+    for (const auto& s : storms) {
       rates.push_back(s.joins_per_s());
       p99s.push_back(s.join_p99_ms);
     }
-    boost::json::object storm{
+    return {
         {"members", o_.connections},
         {"joined", median.joined},
-        {"failed", swarm_->failed()},
         {"duration_s", median.seconds},
         {"joins_per_s", median.joins_per_s()},
         {"storms_joins_per_s", std::move(rates)},
         {"storms_join_p99_ms", std::move(p99s)},
-        {"join_latency", storm_latency_.to_json()},
+        {"join_latency", latency.to_json()},
         {"cpu", median.cpu},
     };
-    if (has_presence()) {
+  }
+
+  boost::json::object result(bool timed_out) {
+    auto storm = storm_json(storms_, storm_latency_);
+    storm["failed"] = swarm_->failed();
+    if (has_presence(base_topic_)) {
       boost::json::array ready;
       std::vector<double> ready_rates;
       for (const auto& s : storms_) {
@@ -295,6 +309,11 @@ class room_scenario final : public swarm::sink {
         {"storm", std::move(storm)}, {"connections_lost", swarm_->lost()},
         {"timed_out", timed_out},
     };
+    if (!o_.baseline_topic.empty()) {
+      auto baseline = storm_json(baseline_storms_, baseline_latency_);
+      baseline["topic"] = o_.baseline_topic;
+      out["baseline"] = std::move(baseline);
+    }
     if (o_.probes > 0) {
       histogram reach;
       std::size_t unreached = 0;
@@ -334,7 +353,10 @@ class room_scenario final : public swarm::sink {
   std::unordered_map<std::size_t, std::uint64_t> leave_sent_;  // probe connection -> leave ref
   std::deque<probe> probes_;
   std::vector<storm_figures> storms_;
-  histogram storm_latency_;  // every storm's
+  std::vector<storm_figures> baseline_storms_;
+  bool in_baseline_ = false;  // the storm under way is on the baseline topic
+  histogram storm_latency_;   // every storm's
+  histogram baseline_latency_;
   histogram state_latency_;  // every storm's: connect to presence_state
   histogram probe_join_latency_;
   std::uint64_t join_errors_ = 0;

@@ -45,8 +45,11 @@ FULL = [
     ("churn-800-dwell150-room", "churn",
      ["--connections", "800", "--rate", "0", "--duration", "8", "--dwell-ms", "150",
       "--topic", "room:churn"]),
-    # A storm lasts a fraction of a second: five of each, the median counts.
-    ("room-2000", "room", ["--connections", "2000", "--storms", "5"]),
+    # A storm lasts a fraction of a second: five of each, the median counts. A bench:* storm
+    # runs before each presence storm (--baseline-topic): the figure is their ratio, both taken
+    # in the same seconds. room-2000-bench, bench:* storms alone, is set beside the yardstick.
+    ("room-2000", "room",
+     ["--connections", "2000", "--storms", "5", "--baseline-topic", "bench:baseline"]),
     ("room-2000-bench", "room",
      ["--connections", "2000", "--storms", "5", "--topic", "bench:storm"]),
     ("room-10000", "room",
@@ -65,8 +68,8 @@ SMOKE = [
     ("churn-20-dwell50", "churn",
      ["--connections", "20", "--rate", "0", "--duration", "1", "--dwell-ms", "50"]),
     ("room-100", "room",
-     ["--connections", "100", "--storms", "2", "--probes", "2", "--rate", "5", "--duration",
-      "1", "--dwell-ms", "100"]),
+     ["--connections", "100", "--storms", "2", "--baseline-topic", "bench:baseline", "--probes",
+      "2", "--rate", "5", "--duration", "1", "--dwell-ms", "100"]),
     ("capacity", "capacity",
      ["--step", "50", "--max-clients", "150", "--sample", "10", "--senders", "2"]),
 ]

@@ -337,7 +337,8 @@ class Report:
                   "join the full room one at a time, stay, and leave: their join latency, and "
                   "their reach, from a probe's phx_join until the last member has a "
                   "presence_diff (or its presence_state) listing it. `bench:*` topics have no "
-                  "presence: the baseline.", "",
+                  "presence: the baseline. A \"baseline\" row holds the `bench:*` storms that ran "
+                  "in the same run, one before each storm on the presence topic.", "",
                   "| run | topic | members | joins/s | storms | join p50 ms | join p99 ms | "
                   "storm p99s ms | ready/s | state p99 ms | probes | "
                   "probe join p99 ms | reach p50 ms | reach p99 ms | reach max ms | unreached |",
@@ -345,28 +346,11 @@ class Report:
         storms, reaches = [], []
         for run in runs:
             r = run["result"]
-            storm, probes = r["storm"], r.get("probes")
-            lat = storm["join_latency"]
-            row = (f"| {run['name']} | `{r['topic']}` | {storm['members']:,} | "
-                   f"{_num(storm['joins_per_s'])} | "
-                   f"{', '.join(_num(x) for x in storm.get('storms_joins_per_s', []))} | "
-                   f"{_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | "
-                   f"{', '.join(f'{x:.0f}' for x in storm.get('storms_join_p99_ms', []))} | ")
-            state = storm.get("state_latency")
-            row += (f"{_num(storm['ready_per_s'])} | {_ms(state['p99_us'])} | " if state
-                    else "– | – | ")
-            if probes:
-                reach = probes["diff_reach"]
-                row += (f"{probes['probes']} | {_ms(probes['join_latency']['p99_us'])} | "
-                        f"{_ms(reach['p50_us'])} | {_ms(reach['p99_us'])} | {_ms(reach['max_us'])} | "
-                        f"{probes['unreached']} |")
-                if reach["count"]:
-                    reaches.append((run["name"], svg.cdf_points(reach)))
-            else:
-                row += "– | – | – | – | – | – |"
-            self._add(row)
-            if lat["count"]:
-                storms.append((run["name"], svg.cdf_points(lat)))
+            self._room_row(run["name"], r["topic"], r["storm"], r.get("probes"), storms, reaches)
+            if "baseline" in r:
+                baseline = r["baseline"]
+                self._room_row(f"{run['name']} baseline", baseline["topic"], baseline, None,
+                               storms, reaches)
         self._add("")
         self._chart("room-joins", svg.line_chart(
             "Join latency in a join storm (CDF)", "connect to join reply (ms, log)",
@@ -374,6 +358,30 @@ class Report:
         self._chart("room-reach", svg.line_chart(
             "Presence diff reach in a full room (CDF)", "phx_join to the last member (ms, log)",
             "% of probes at or below", reaches, log_x=True), "presence diff reach")
+
+    def _room_row(self, name, topic, storm, probes, storms, reaches):
+        """The room table's row of one storm set (and its probes); their CDFs for the charts."""
+        lat = storm["join_latency"]
+        row = (f"| {name} | `{topic}` | {storm['members']:,} | "
+               f"{_num(storm['joins_per_s'])} | "
+               f"{', '.join(_num(x) for x in storm.get('storms_joins_per_s', []))} | "
+               f"{_ms(lat['p50_us'])} | {_ms(lat['p99_us'])} | "
+               f"{', '.join(f'{x:.0f}' for x in storm.get('storms_join_p99_ms', []))} | ")
+        state = storm.get("state_latency")
+        row += (f"{_num(storm['ready_per_s'])} | {_ms(state['p99_us'])} | " if state
+                else "– | – | ")
+        if probes:
+            reach = probes["diff_reach"]
+            row += (f"{probes['probes']} | {_ms(probes['join_latency']['p99_us'])} | "
+                    f"{_ms(reach['p50_us'])} | {_ms(reach['p99_us'])} | {_ms(reach['max_us'])} | "
+                    f"{probes['unreached']} |")
+            if reach["count"]:
+                reaches.append((name, svg.cdf_points(reach)))
+        else:
+            row += "– | – | – | – | – | – |"
+        self._add(row)
+        if lat["count"]:
+            storms.append((name, svg.cdf_points(lat)))
 
     def _versus_rows(self, first, scenario, a, b):
         """A row per figure of results a and b: `first` (the leading cells), a, b, a / b."""

@@ -106,9 +106,8 @@ class room_scenario final : public swarm::sink {
   // noisy, so several give a median. A baseline storm goes first, so the last storm's members
   // are on the topic for the probes.
   void start_storm() {
-    in_baseline_ = !o_.baseline_topic.empty() && baseline_storms_.size() == storms_.size();
-    const auto& base = in_baseline_ ? o_.baseline_topic : base_topic_;
-    const auto number = (in_baseline_ ? baseline_storms_ : storms_).size() + 1;
+    const auto& base = in_baseline() ? o_.baseline_topic : base_topic_;
+    const auto number = (in_baseline() ? baseline_storms_ : storms_).size() + 1;
     topic_ = o_.storms > 1 ? base + "-" + std::to_string(number) : base;
     member_states_ = 0;
     last_state_ns_ = 0;
@@ -124,6 +123,12 @@ class room_scenario final : public swarm::sink {
     });
   }
 
+  // The storm under way is on the baseline topic: it runs first, so it is the baseline's turn
+  // while both have had as many storms (a storm is counted when it ends).
+  bool in_baseline() const {
+    return !o_.baseline_topic.empty() && baseline_storms_.size() == storms_.size();
+  }
+
   static bool has_presence(std::string_view topic) { return topic.rfind("bench:", 0) != 0; }
 
   // Every member joined and, on a presence topic, has its presence_state (a failed join ends the
@@ -133,7 +138,8 @@ class room_scenario final : public swarm::sink {
     if (has_presence(topic_) && swarm_->failed() == 0 && member_states_ < o_.connections) return;
     storm_running_ = false;
     storm_meter_.stop();
-    auto& figures = (in_baseline_ ? baseline_storms_ : storms_).emplace_back();
+    const bool baseline = in_baseline();  // before the storm is counted
+    auto& figures = (baseline ? baseline_storms_ : storms_).emplace_back();
     figures.seconds = seconds_between(swarm_->grow_started_ns(), swarm_->grow_finished_ns());
     if (has_presence(topic_))
       figures.ready_seconds = seconds_between(swarm_->grow_started_ns(), last_state_ns_);
@@ -141,7 +147,7 @@ class room_scenario final : public swarm::sink {
     figures.cpu = storm_meter_.to_json(static_cast<double>(figures.joined), 1);
     figures.join_p99_ms = static_cast<double>(swarm_->join_latency().percentile(99)) / 1e6;
     // The next grow() starts its own.
-    (in_baseline_ ? baseline_latency_ : storm_latency_).merge(swarm_->join_latency());
+    (baseline ? baseline_latency_ : storm_latency_).merge(swarm_->join_latency());
     if (swarm_->failed() > 0) {
       spdlog::error("room: {} members failed: {}", swarm_->failed(), swarm_->first_error());
       return io_.stop();
@@ -354,8 +360,7 @@ class room_scenario final : public swarm::sink {
   std::deque<probe> probes_;
   std::vector<storm_figures> storms_;
   std::vector<storm_figures> baseline_storms_;
-  bool in_baseline_ = false;  // the storm under way is on the baseline topic
-  histogram storm_latency_;   // every storm's
+  histogram storm_latency_;  // every storm's
   histogram baseline_latency_;
   histogram state_latency_;  // every storm's: connect to presence_state
   histogram probe_join_latency_;

@@ -24,16 +24,18 @@ def _churn_keeps_up(results, run):
     return r["joins_per_s"] / r["offered_rate"] if r["offered_rate"] else None
 
 
+def _quotient(a, b):
+    return a / b if a is not None and b else None
+
+
 def _ratio(results, run, yardstick, *path):
     """A figure of `run` over the same figure of `yardstick`, another run of the same suite run."""
-    a, b = _get(results, run, *path), _get(results, yardstick, *path)
-    return a / b if a is not None and b else None
+    return _quotient(_get(results, run, *path), _get(results, yardstick, *path))
 
 
 def _storm_vs_baseline(results, run, figure):
     """A room run's storm figure over its baseline storms' (bench:*, in the same seconds)."""
-    a, b = _get(results, run, "storm", figure), _get(results, run, "baseline", figure)
-    return a / b if a is not None and b else None
+    return _quotient(_get(results, run, "storm", figure), _get(results, run, "baseline", figure))
 
 
 def _churn_missing(results, run):
